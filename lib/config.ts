@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { parseDuration } from './duration';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms <= 0) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration such as 30s, 15m, 12h or 7d` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.join(' or ')}//`);
+
+export const configSchema = z
+  .object({
+    DATABASE_URL: url(['postgresql:', 'postgres:']),
+    TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('localhost:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    TEMPORAL_TASK_QUEUE: z.string().min(1).default('contact-changes'),
+    TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
+    SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
+    MAIL_FROM: z.string().min(3).default('Contacts <no-reply@contacts.localhost>'),
+    PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
+    CODE_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret'),
+    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters of secret'),
+    HANDLE_SUFFIX: z.string().regex(/^[a-z]+$/, 'must be lower-case letters').default('ovh'),
+    TASK_EXPIRY: duration('7d'),
+    REMINDER_BEFORE_EXPIRY: duration('2d'),
+    RESEND_MIN_INTERVAL: duration('60s'),
+    API_PORT: port(3000),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .refine((c) => c.REMINDER_BEFORE_EXPIRY < c.TASK_EXPIRY, {
+    path: ['REMINDER_BEFORE_EXPIRY'],
+    message: 'must be shorter than TASK_EXPIRY',
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+}
+
+/** For process entry points: a bad configuration prints one line and stops the process. */
+export function loadConfigOrExit(env: Record<string, string | undefined> = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
