@@ -84,6 +84,7 @@ CREATE TABLE "open_role_lock" (
 -- CreateTable
 CREATE TABLE "audit_event" (
     "id" BIGSERIAL NOT NULL,
+    "dedupe_key" TEXT,
     "task_id" INTEGER,
     "actor" TEXT NOT NULL,
     "action" TEXT NOT NULL,
@@ -164,6 +165,9 @@ CREATE INDEX "task_validator_handle_idx" ON "task_validator"("handle");
 
 -- CreateIndex
 CREATE INDEX "open_role_lock_task_id_idx" ON "open_role_lock"("task_id");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "audit_event_dedupe_key_key" ON "audit_event"("dedupe_key");
 
 -- CreateIndex
 CREATE INDEX "audit_event_task_id_id_idx" ON "audit_event"("task_id", "id");

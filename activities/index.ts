@@ -1,0 +1,210 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { Prisma } from '../generated/prisma/client';
+import type { Db } from '../lib/db';
+import { generateCode, hashCode } from '../lib/codes';
+import type {
+  ApplyResult,
+  AuditEntry,
+  ContactChangeActivities,
+  OpenTaskArgs,
+  OpenTaskResult,
+  RecordTaskArgs,
+} from '../workflows/contact-change.activities';
+import { OPEN_STATES, type ContactType } from '../workflows/contact-change.messages';
+import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
+import type { Mailer } from './mailer';
+
+export interface ActivityDeps {
+  db: Db;
+  mailer: Mailer;
+  codeHashKey: string;
+  publicBaseUrl: string;
+}
+
+type Tx = Prisma.TransactionClient;
+
+const ROLE_COLUMN: Record<ContactType, 'adminId' | 'techId' | 'billingId'> = {
+  contactAdmin: 'adminId',
+  contactTech: 'techId',
+  contactBilling: 'billingId',
+};
+
+function auditRow(taskId: number, event: AuditEntry) {
+  return {
+    taskId,
+    dedupeKey: event.dedupeKey,
+    actor: event.actor,
+    action: event.action,
+    detail: (event.detail ?? {}) as Prisma.InputJsonValue,
+    sourceIp: event.sourceIp ?? null,
+  };
+}
+
+async function appendAudit(tx: Tx, taskId: number, event: AuditEntry) {
+  await tx.auditEvent.createMany({ data: [auditRow(taskId, event)], skipDuplicates: true });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+export function createActivities(deps: ActivityDeps): ContactChangeActivities {
+  const { db, mailer } = deps;
+
+  async function openTask(args: OpenTaskArgs): Promise<OpenTaskResult> {
+    const existing = await db.contactChangeTask.findFirst({ where: { workflowId: args.workflowId, runId: args.runId } });
+    if (existing) return { taskId: existing.id, conflict: existing.reason === 'taskAlreadyOpen' };
+    const row = {
+      workflowId: args.workflowId,
+      runId: args.runId,
+      serviceId: args.serviceId,
+      serviceType: args.serviceType,
+      serviceName: args.serviceName,
+      askingAccount: args.askingAccount,
+      fromAccount: args.fromAccount,
+      toAccount: args.toAccount,
+      contactTypes: args.contactTypes,
+      informed: args.informed,
+      expiresAt: new Date(args.expiresAt),
+      validators: { create: args.validators.map((handle) => ({ handle })) },
+    };
+    try {
+      const taskId = await db.$transaction(async (tx) => {
+        const task = await tx.contactChangeTask.create({ data: { ...row, state: 'todo' } });
+        await tx.openRoleLock.createMany({
+          data: args.contactTypes.map((role) => ({ serviceId: args.serviceId, role, taskId: task.id })),
+        });
+        return task.id;
+      });
+      return { taskId, conflict: false };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const task = await db.contactChangeTask.create({
+        data: { ...row, state: 'refused', reason: 'taskAlreadyOpen', dateDone: new Date() },
+      });
+      return { taskId: task.id, conflict: true };
+    }
+  }
+
+  async function recordTask(args: RecordTaskArgs): Promise<void> {
+    const ended = !OPEN_STATES.includes(args.state);
+    await db.$transaction(async (tx) => {
+      const task = await tx.contactChangeTask.findUniqueOrThrow({ where: { id: args.taskId } });
+      await tx.contactChangeTask.update({
+        where: { id: args.taskId },
+        data: {
+          state: args.state,
+          reason: args.reason ?? null,
+          dateDone: ended ? (task.dateDone ?? new Date()) : null,
+        },
+      });
+      for (const validator of args.validators) {
+        await tx.taskValidator.updateMany({
+          where: { taskId: args.taskId, handle: validator.handle },
+          data: { status: validator.status, failedAttempts: validator.wrongCodes },
+        });
+        if (validator.status !== 'pending') {
+          await tx.taskValidator.updateMany({
+            where: { taskId: args.taskId, handle: validator.handle, decidedAt: null },
+            data: { decidedAt: new Date(), codeHash: null },
+          });
+        }
+      }
+      if (ended) await tx.openRoleLock.deleteMany({ where: { taskId: args.taskId } });
+      await appendAudit(tx, args.taskId, args.event);
+    });
+  }
+
+  async function applyChange({ taskId, event }: { taskId: number; event: AuditEntry }): Promise<ApplyResult> {
+    return db.$transaction(async (tx) => {
+      const task = await tx.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+      if (task.state === 'done') return { applied: true };
+      const refusal = await checkPreconditions(tx, task);
+      if (refusal) return { applied: false, reason: refusal };
+      const to = await tx.account.findUniqueOrThrow({ where: { handle: task.toAccount } });
+      const change = Object.fromEntries(task.contactTypes.map((type) => [ROLE_COLUMN[type as ContactType], to.id]));
+      await tx.service.update({ where: { id: task.serviceId }, data: change });
+      await tx.contactChangeTask.update({ where: { id: taskId }, data: { state: 'done', dateDone: new Date(), reason: null } });
+      await tx.openRoleLock.deleteMany({ where: { taskId } });
+      await appendAudit(tx, taskId, event);
+      return { applied: true };
+    });
+  }
+
+  /** The request-time rules that can change while a task waits; locks the service row until commit. */
+  async function checkPreconditions(
+    tx: Tx,
+    task: { serviceId: number; fromAccount: string; toAccount: string; contactTypes: string[] },
+  ): Promise<string | undefined> {
+    const [service] = await tx.$queryRaw<{ admin_id: number; tech_id: number; billing_id: number }[]>`
+      SELECT admin_id, tech_id, billing_id FROM service WHERE id = ${task.serviceId} FOR UPDATE`;
+    const [from, to] = await Promise.all([
+      tx.account.findUnique({ where: { handle: task.fromAccount } }),
+      tx.account.findUnique({ where: { handle: task.toAccount } }),
+    ]);
+    if (!service || !from) return 'roleNoLongerHeld';
+    if (!to) return 'unknownAccount';
+    const held = { contactAdmin: service.admin_id, contactTech: service.tech_id, contactBilling: service.billing_id };
+    if (task.contactTypes.some((type) => held[type as ContactType] !== from.id)) return 'roleNoLongerHeld';
+    const billing = task.contactTypes.includes('contactBilling');
+    if (billing && (from.billingStanding !== 'good' || to.billingStanding !== 'good')) return 'billingInArrears';
+    return undefined;
+  }
+
+  async function sendOnce(taskId: number, step: string, recipient: string, kind: EmailKind, code?: string) {
+    const key = `${taskId}:${step}:${recipient}`;
+    if (await db.sentEmail.findUnique({ where: { key } })) return false;
+    const [task, account] = await Promise.all([
+      db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } }),
+      db.account.findUnique({ where: { handle: recipient } }),
+    ]);
+    if (!account) throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
+    const language = account.language as Language;
+    const base = deps.publicBaseUrl.replace(/\/$/, '');
+    const email = renderEmail(language, kind, {
+      taskId,
+      serviceName: task.serviceName,
+      serviceType: task.serviceType,
+      roles: roleNames(language, task.contactTypes),
+      fromAccount: task.fromAccount,
+      toAccount: task.toAccount,
+      askingAccount: task.askingAccount,
+      recipient,
+      reason: task.reason ?? undefined,
+      expiresAt: task.expiresAt.toLocaleString(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC',
+      code,
+      validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
+      requestsLink: `${base}/requests`,
+    });
+    const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
+    await mailer.send({ to: account.email, subject: email.subject, text: email.text, messageId });
+    await db.sentEmail.createMany({ data: [{ key, taskId, recipient, step, messageId }], skipDuplicates: true });
+    return true;
+  }
+
+  async function issueCode({ taskId, handle, step }: { taskId: number; handle: string; step: string }) {
+    const key = `${taskId}:${step}:${handle}`;
+    const validator = await db.taskValidator.findUniqueOrThrow({ where: { taskId_handle: { taskId, handle } } });
+    if (validator.codeHash && (await db.sentEmail.findUnique({ where: { key } }))) {
+      return { codeHash: validator.codeHash };
+    }
+    const code = generateCode();
+    const codeHash = hashCode(deps.codeHashKey, taskId, handle, code);
+    await db.taskValidator.update({
+      where: { taskId_handle: { taskId, handle } },
+      data: { codeHash, codeIssuedAt: new Date(), codesIssued: { increment: 1 }, failedAttempts: 0 },
+    });
+    await sendOnce(taskId, step, handle, 'code', code);
+    return { codeHash };
+  }
+
+  return {
+    openTask,
+    recordTask,
+    applyChange,
+    issueCode,
+    async sendTaskEmail({ taskId, recipient, step, template }) {
+      await sendOnce(taskId, step, recipient, template);
+    },
+  };
+}

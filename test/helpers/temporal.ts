@@ -1,0 +1,28 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { temporalBinary } from '../../lib/temporal-binaries';
+
+let runtimeInstalled = false;
+
+/** Keeps test output readable: the SDK logs warnings and errors only. */
+export function quietTemporalLogs(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+function executable(kind: 'cli' | 'testServer') {
+  const path = temporalBinary(kind);
+  return path ? { executable: { type: 'existing-path' as const, path } } : {};
+}
+
+export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
+  quietTemporalLogs();
+  return TestWorkflowEnvironment.createTimeSkipping({ server: executable('testServer') });
+}
+
+export function localEnvironment(): Promise<TestWorkflowEnvironment> {
+  quietTemporalLogs();
+  process.env.TEMPORAL_VERSION_CHECK_DISABLED = '1';
+  return TestWorkflowEnvironment.createLocal({ server: { ...executable('cli'), ip: '127.0.0.1' } });
+}

@@ -1,0 +1,34 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigOrExit } from '../lib/config';
+import { createDb } from '../lib/db';
+import { createLogger } from '../lib/logger';
+import { createSmtpMailer } from '../activities/mailer';
+import { createWorker } from './worker';
+
+async function main() {
+  const config = loadConfigOrExit();
+  const log = createLogger(config.LOG_LEVEL).child({ component: 'worker' });
+  const db = createDb(config.DATABASE_URL);
+  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+  });
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    mailer.close();
+    await db.$disconnect();
+    await connection.close();
+    log.info('worker stopped');
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`worker failed: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,53 @@
+// The activities the contact-change workflow calls: the contract lives beside the workflow, the
+// implementation in activities/ (createActivities), so workflow code never imports Node code.
+import type { ContactChangeInput, TaskState, ValidatorView } from './contact-change.messages';
+
+export type EmailTemplate =
+  | 'informedCreated'
+  | 'reminder'
+  | 'done'
+  | 'doneInformed'
+  | 'refused'
+  | 'expired'
+  | 'aborted';
+
+export interface AuditEntry {
+  /** Unique per workflow step, so a retried activity never writes the same event twice. */
+  dedupeKey: string;
+  actor: string;
+  action: string;
+  detail?: Record<string, unknown>;
+  sourceIp?: string;
+}
+
+export interface OpenTaskArgs extends ContactChangeInput {
+  workflowId: string;
+  runId: string;
+  expiresAt: string;
+}
+
+export interface OpenTaskResult {
+  taskId: number;
+  /** Another open task holds one of the roles: this one is recorded as refused. */
+  conflict: boolean;
+}
+
+export interface RecordTaskArgs {
+  taskId: number;
+  state: TaskState;
+  reason?: string;
+  validators: ValidatorView[];
+  event: AuditEntry;
+}
+
+export type ApplyResult = { applied: true } | { applied: false; reason: string };
+
+export interface ContactChangeActivities {
+  openTask(args: OpenTaskArgs): Promise<OpenTaskResult>;
+  /** Draws a fresh code, stores its keyed hash and mails it; returns the hash. Idempotent per step. */
+  issueCode(args: { taskId: number; handle: string; step: string }): Promise<{ codeHash: string }>;
+  sendTaskEmail(args: { taskId: number; recipient: string; step: string; template: EmailTemplate }): Promise<void>;
+  recordTask(args: RecordTaskArgs): Promise<void>;
+  /** Re-checks the preconditions and changes the contacts in one transaction. */
+  applyChange(args: { taskId: number; event: AuditEntry }): Promise<ApplyResult>;
+}

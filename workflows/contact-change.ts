@@ -1,0 +1,235 @@
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AuditEntry, ContactChangeActivities, EmailTemplate } from './contact-change.activities';
+import {
+  acceptUpdate,
+  cancelSignal,
+  ContactChangeInput,
+  DECISION_REJECTIONS,
+  DecisionInput,
+  DecisionRejection,
+  DecisionResult,
+  MAX_WRONG_CODES,
+  OPEN_STATES,
+  refuseUpdate,
+  registeredUpdate,
+  resendSignal,
+  ResendRequest,
+  TaskState,
+  TaskView,
+  ValidatorView,
+  taskQuery,
+} from './contact-change.messages';
+
+const database = proxyActivities<ContactChangeActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+// A mail server outage delays mail and loses none: retry for as long as the task lives.
+const mail = proxyActivities<ContactChangeActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+});
+
+interface ValidatorState extends ValidatorView {
+  codeHash?: string;
+}
+
+function rejectDecision(reason: DecisionRejection): never {
+  throw ApplicationFailure.create({ type: reason, message: DECISION_REJECTIONS[reason], nonRetryable: true });
+}
+
+export async function contactChange(input: ContactChangeInput): Promise<TaskView> {
+  const { workflowId, runId } = workflowInfo();
+  const expiresAtMs = Date.now() + input.expiryMs;
+  const expiresAt = new Date(expiresAtMs).toISOString();
+  let taskId: number | undefined;
+  let state: TaskState = 'todo';
+  let reason: string | undefined;
+  let eventCount = 0;
+  let resendCount = 0;
+  const validators: ValidatorState[] = input.validators.map((handle) => ({
+    handle,
+    status: 'pending',
+    wrongCodes: 0,
+    locked: false,
+  }));
+  const resendQueue: ResendRequest[] = [];
+  let cancelledBy: { by: string; sourceIp?: string } | undefined;
+
+  const view = (): TaskView => ({
+    taskId,
+    state,
+    reason,
+    validators: validators.map(({ codeHash: _hidden, ...visible }) => visible),
+    awaiting: validators.filter((v) => v.status === 'pending').map((v) => v.handle),
+    expiresAt,
+  });
+  const isOpen = () => OPEN_STATES.includes(state);
+  const allAccepted = () => validators.every((v) => v.status === 'accepted');
+  const anyRefused = () => validators.some((v) => v.status === 'refused');
+  const audit = (actor: string, action: string, detail?: Record<string, unknown>, sourceIp?: string): AuditEntry => ({
+    dedupeKey: `${workflowId}/${runId}/${++eventCount}`,
+    actor,
+    action,
+    detail,
+    sourceIp,
+  });
+  const record = async (event: AuditEntry) => {
+    if (taskId === undefined) return;
+    await database.recordTask({ taskId, state, reason, validators: view().validators, event });
+  };
+  const findValidator = (account: string) => validators.find((v) => v.handle === account);
+
+  const validateDecision = ({ account }: DecisionInput) => {
+    if (taskId === undefined) rejectDecision('notRegistered');
+    if (state !== 'validatingByCustomers') rejectDecision('notAwaitingDecisions');
+    const validator = findValidator(account);
+    if (!validator) rejectDecision('notAValidator');
+    if (validator.status !== 'pending') rejectDecision('alreadyDecided');
+    if (validator.locked) rejectDecision('codeLocked');
+  };
+
+  const decide = async (decision: 'accepted' | 'refused', input: DecisionInput): Promise<DecisionResult> => {
+    const validator = findValidator(input.account)!;
+    if (validator.codeHash !== input.codeHash) {
+      validator.wrongCodes += 1;
+      validator.locked = validator.wrongCodes >= MAX_WRONG_CODES;
+      const result: DecisionResult = {
+        outcome: validator.locked ? 'locked' : 'wrongCode',
+        attemptsLeft: MAX_WRONG_CODES - validator.wrongCodes,
+        task: view(),
+      };
+      await record(audit(input.account, result.outcome, {}, input.sourceIp));
+      return result;
+    }
+    validator.status = decision;
+    validator.codeHash = undefined;
+    if (decision === 'refused') {
+      state = 'refused';
+      reason = 'refusedByContact';
+    } else if (allAccepted()) {
+      state = 'checkValidity';
+    }
+    const decided = view();
+    await record(audit(input.account, decision, {}, input.sourceIp));
+    return { outcome: decision, task: decided };
+  };
+
+  setHandler(taskQuery, view);
+  setHandler(registeredUpdate, async () => {
+    await condition(() => taskId !== undefined);
+    return view();
+  });
+  setHandler(acceptUpdate, (decision) => decide('accepted', decision), { validator: validateDecision });
+  setHandler(refuseUpdate, (decision) => decide('refused', decision), { validator: validateDecision });
+  setHandler(resendSignal, (request) => {
+    if (isOpen() && findValidator(request.account)?.status === 'pending') resendQueue.push(request);
+  });
+  setHandler(cancelSignal, (request) => {
+    if (state === 'validatingByCustomers' || state === 'todo') cancelledBy = request;
+  });
+
+  const opened = await database.openTask({ ...input, workflowId, runId, expiresAt });
+  taskId = opened.taskId;
+  if (opened.conflict) {
+    state = 'refused';
+    reason = 'taskAlreadyOpen';
+    return view();
+  }
+
+  state = 'validatingByCustomers';
+  await record(audit(input.askingAccount, 'created', { contactTypes: input.contactTypes }, input.requestedFromIp));
+  for (const validator of validators) await sendCode(validator, 'created');
+  for (const handle of input.informed) await notify(handle, 'informedCreated', 'created');
+
+  await waitForDecisions();
+
+  if (cancelledBy) {
+    state = 'aborted';
+    reason = cancelledBy.by === input.askingAccount ? 'cancelledByAsker' : 'cancelledByOperator';
+    await record(audit(cancelledBy.by, 'cancelled', {}, cancelledBy.sourceIp));
+    await notifyEveryone('aborted');
+  } else if (anyRefused()) {
+    await notifyEveryone('refused');
+  } else if (!allAccepted()) {
+    state = 'expired';
+    reason = 'notValidatedInTime';
+    await record(audit('system', 'expired'));
+    await notifyEveryone('expired');
+  } else {
+    await applyChange();
+  }
+  await condition(allHandlersFinished);
+  return view();
+
+  async function sendCode(validator: ValidatorState, step: string) {
+    const { codeHash } = await mail.issueCode({ taskId: taskId!, handle: validator.handle, step });
+    validator.codeHash = codeHash;
+    validator.wrongCodes = 0;
+    validator.locked = false;
+    validator.lastCodeSentAt = new Date().toISOString();
+  }
+
+  async function notify(handle: string, template: EmailTemplate, step: string) {
+    await mail.sendTaskEmail({ taskId: taskId!, recipient: handle, step: `${step}/${template}`, template });
+  }
+
+  async function notifyEveryone(template: EmailTemplate) {
+    const everyone = new Set([input.askingAccount, ...input.validators, ...input.informed]);
+    for (const handle of everyone) await notify(handle, template, 'end');
+  }
+
+  async function waitForDecisions() {
+    const reminderAtMs = expiresAtMs - input.reminderBeforeExpiryMs;
+    let reminded = false;
+    for (;;) {
+      const decided = () => !isOpen() || state === 'checkValidity' || cancelledBy !== undefined;
+      if (decided()) return;
+      const wakeAtMs = reminded ? expiresAtMs : reminderAtMs;
+      const woken = await condition(() => decided() || resendQueue.length > 0, Math.max(wakeAtMs - Date.now(), 1));
+      await processResends();
+      if (woken || decided()) continue;
+      if (!reminded) {
+        reminded = true;
+        for (const v of validators.filter((v) => v.status === 'pending')) await notify(v.handle, 'reminder', 'reminder');
+        await record(audit('system', 'reminded'));
+      } else if (Date.now() >= expiresAtMs) {
+        return;
+      }
+    }
+  }
+
+  async function processResends() {
+    while (resendQueue.length > 0) {
+      const request = resendQueue.shift()!;
+      const validator = findValidator(request.account)!;
+      const lastSent = validator.lastCodeSentAt ? Date.parse(validator.lastCodeSentAt) : 0;
+      if (validator.status !== 'pending' || Date.now() - lastSent < input.resendMinIntervalMs) continue;
+      await sendCode(validator, `resend-${++resendCount}`);
+      await record(audit(request.by, 'codeResent', { validator: validator.handle }, request.sourceIp));
+    }
+  }
+
+  async function applyChange() {
+    state = 'doing';
+    const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
+    if (result.applied) {
+      state = 'done';
+      for (const handle of input.validators) await notify(handle, 'done', 'end');
+      for (const handle of input.informed) await notify(handle, 'doneInformed', 'end');
+      return;
+    }
+    state = 'refused';
+    reason = result.reason;
+    await record(audit('system', 'refusedAtApply', { reason: result.reason }));
+    await notifyEveryone('refused');
+  }
+}

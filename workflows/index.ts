@@ -1,0 +1,1 @@
+export { contactChange } from './contact-change';
