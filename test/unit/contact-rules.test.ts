@@ -1,0 +1,106 @@
+import { ChangeRequest, planContactChange, RuleRefusal, type OpenTaskOnRole } from '../../lib/contact-rules';
+
+const service = { contactAdmin: 'ad1-ovh', contactTech: 'te2-ovh', contactBilling: 'bi3-ovh' };
+const accounts = new Map(
+  ['ad1-ovh', 'te2-ovh', 'bi3-ovh', 'ne4-ovh', 'ot5-ovh'].map((handle) => [handle, { handle, billingStanding: 'good' as const }]),
+);
+accounts.set('ar6-ovh', { handle: 'ar6-ovh', billingStanding: 'arrears' });
+
+function plan(asker: string, changes: ChangeRequest['changes'], extra: Partial<ChangeRequest> = {}) {
+  return planContactChange({ asker, service, changes, accounts, openTasks: [], ...extra });
+}
+
+function refusal(fn: () => unknown) {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof RuleRefusal) return error.reason;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('the rule table', () => {
+  test('admin names a new tech and billing contact: admin and the new contact validate, old contacts are informed', () => {
+    expect(plan('ad1-ovh', { contactTech: 'ne4-ovh', contactBilling: 'ne4-ovh' })).toEqual([
+      { fromAccount: 'te2-ovh', toAccount: 'ne4-ovh', contactTypes: ['contactTech'], validators: ['ad1-ovh', 'ne4-ovh'], informed: ['te2-ovh'], existingTaskId: undefined },
+      { fromAccount: 'bi3-ovh', toAccount: 'ne4-ovh', contactTypes: ['contactBilling'], validators: ['ad1-ovh', 'ne4-ovh'], informed: ['bi3-ovh'], existingTaskId: undefined },
+    ]);
+  });
+
+  test('admin becomes tech and billing itself: the admin alone validates', () => {
+    const tasks = plan('ad1-ovh', { contactTech: 'ad1-ovh' });
+    expect(tasks).toMatchObject([{ validators: ['ad1-ovh'], informed: ['te2-ovh'], toAccount: 'ad1-ovh' }]);
+  });
+
+  test('admin names a new admin in its place: both validate, nobody else is informed', () => {
+    expect(plan('ad1-ovh', { contactAdmin: 'ne4-ovh' })).toMatchObject([
+      { fromAccount: 'ad1-ovh', toAccount: 'ne4-ovh', contactTypes: ['contactAdmin'], validators: ['ad1-ovh', 'ne4-ovh'], informed: [] },
+    ]);
+  });
+
+  test('tech names another tech in its place', () => {
+    expect(plan('te2-ovh', { contactTech: 'ne4-ovh' })).toMatchObject([
+      { fromAccount: 'te2-ovh', validators: ['te2-ovh', 'ne4-ovh'], informed: [] },
+    ]);
+  });
+
+  test('billing names another billing contact in its place', () => {
+    expect(plan('bi3-ovh', { contactBilling: 'ne4-ovh' })).toMatchObject([
+      { fromAccount: 'bi3-ovh', validators: ['bi3-ovh', 'ne4-ovh'], informed: [] },
+    ]);
+  });
+
+  test('one task per distinct (from, to) pair', () => {
+    const shared = { ...service, contactTech: 'ad1-ovh' };
+    const tasks = planContactChange({
+      asker: 'ad1-ovh',
+      service: shared,
+      changes: { contactAdmin: 'ne4-ovh', contactTech: 'ne4-ovh' },
+      accounts,
+      openTasks: [],
+    });
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0].contactTypes).toEqual(['contactAdmin', 'contactTech']);
+  });
+
+  test.each([
+    ['tech asks for a billing change', 'te2-ovh', { contactBilling: 'ne4-ovh' }, 'roleNotAllowed'],
+    ['tech asks for an admin change', 'te2-ovh', { contactAdmin: 'ne4-ovh' }, 'roleNotAllowed'],
+    ['billing asks for a tech change', 'bi3-ovh', { contactTech: 'ne4-ovh' }, 'roleNotAllowed'],
+    ['someone who is not a contact', 'ot5-ovh', { contactTech: 'ne4-ovh' }, 'notAContact'],
+    ['an unknown new contact', 'ad1-ovh', { contactTech: 'zz9-ovh' }, 'unknownAccount'],
+    ['the new contact is the holder', 'ad1-ovh', { contactTech: 'te2-ovh' }, 'sameAsCurrent'],
+    ['a new billing contact in arrears', 'ad1-ovh', { contactBilling: 'ar6-ovh' }, 'billingInArrears'],
+    ['nothing to change', 'ad1-ovh', {}, 'nothingToChange'],
+  ] as const)('refuses %s', (_name, asker, changes, reason) => {
+    expect(refusal(() => plan(asker, changes))).toBe(reason);
+  });
+
+  test('refuses a billing change when the old billing contact is in arrears', () => {
+    const arrears = { ...service, contactBilling: 'ar6-ovh' };
+    expect(
+      refusal(() =>
+        planContactChange({ asker: 'ad1-ovh', service: arrears, changes: { contactBilling: 'ne4-ovh' }, accounts, openTasks: [] }),
+      ),
+    ).toBe('billingInArrears');
+  });
+
+  const openTech: OpenTaskOnRole = {
+    role: 'contactTech',
+    taskId: 7,
+    askingAccount: 'ad1-ovh',
+    fromAccount: 'te2-ovh',
+    toAccount: 'ne4-ovh',
+    contactTypes: ['contactTech'],
+  };
+
+  test('refuses a second task for a role that already has an open task', () => {
+    expect(refusal(() => plan('ad1-ovh', { contactTech: 'ot5-ovh' }, { openTasks: [openTech] }))).toBe('taskAlreadyOpen');
+    expect(refusal(() => plan('te2-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] }))).toBe('taskAlreadyOpen');
+  });
+
+  test('the same request again answers the open task instead of creating another', () => {
+    expect(plan('ad1-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] })).toMatchObject([{ existingTaskId: 7 }]);
+  });
+});
