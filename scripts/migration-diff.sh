@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Writes the SQL that takes the database from the applied migrations to prisma/schema.prisma, offline.
+# Writes the SQL that creates prisma/schema.prisma from an empty database, offline.
 # Prisma 7's migrate commands need a native engine that cannot be downloaded here; Prisma 6.19's
 # WebAssembly schema engine can diff without it. It runs in a throw-away folder so the project keeps Prisma 7.
-# Usage: DATABASE_URL=postgresql://... scripts/migration-diff.sh > prisma/migrations/<timestamp>_<name>/migration.sql
-# (DATABASE_URL: a scratch database migrated to the current state, e.g. with `npm run db:migrate`.)
+# Usage: DATABASE_URL=postgresql://... scripts/migration-diff.sh > /tmp/full.sql, then write the new migration as the
+# difference between /tmp/full.sql and the SQL of the applied migrations (the WebAssembly engine fails to
+# describe a migrated database, so --from-migrations is not available offline).
+# DATABASE_URL: any reachable scratch database (the engine insists on a connection).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -24,4 +26,4 @@ export default defineConfig({
 } as never);
 TS
 PRISMA_QUERY_ENGINE_LIBRARY=/bin/true PRISMA_SCHEMA_ENGINE_BINARY=/bin/true \
-  npx prisma migrate diff --from-url "$DATABASE_URL" --to-schema-datamodel schema.prisma --script
+  npx prisma migrate diff --from-empty --to-schema-datamodel schema.prisma --script

@@ -37,6 +37,8 @@ export interface ContactChangeInput {
   reminderBeforeExpiryMs: number;
   resendMinIntervalMs: number;
   requestedFromIp?: string;
+  /** Publish the state as a search attribute (needs ContactTaskState registered on the namespace). */
+  searchAttributes?: boolean;
 }
 
 export interface ValidatorView {

@@ -4,6 +4,7 @@ import {
   condition,
   proxyActivities,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AuditEntry, ContactChangeActivities, EmailTemplate } from './contact-change.activities';
@@ -84,6 +85,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   });
   const record = async (event: AuditEntry) => {
     if (taskId === undefined) return;
+    if (input.searchAttributes) upsertSearchAttributes({ ContactTaskState: [state] });
     await database.recordTask({ taskId, state, reason, validators: view().validators, event });
   };
   const findValidator = (account: string) => validators.find((v) => v.handle === account);

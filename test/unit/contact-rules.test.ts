@@ -2,7 +2,7 @@ import { ChangeRequest, planContactChange, RuleRefusal, type OpenTaskOnRole } fr
 
 const service = { contactAdmin: 'ad1-ovh', contactTech: 'te2-ovh', contactBilling: 'bi3-ovh' };
 const accounts = new Map(
-  ['ad1-ovh', 'te2-ovh', 'bi3-ovh', 'ne4-ovh', 'ot5-ovh'].map((handle) => [handle, { handle, billingStanding: 'good' as const }]),
+  ['ad1-ovh', 'te2-ovh', 'bi3-ovh', 'ne4-ovh', 'ot5-ovh'].map((handle) => [handle, { handle, billingStanding: 'good' as 'good' | 'arrears' }]),
 );
 accounts.set('ar6-ovh', { handle: 'ar6-ovh', billingStanding: 'arrears' });
 

@@ -1,6 +1,3 @@
--- CreateSchema
-CREATE SCHEMA IF NOT EXISTS "public";
-
 -- CreateEnum
 CREATE TYPE "Language" AS ENUM ('es', 'en', 'fr');
 
@@ -121,6 +118,8 @@ CREATE TABLE "api_application" (
 -- CreateTable
 CREATE TABLE "consumer_key" (
     "key" TEXT NOT NULL,
+    "validation_token" TEXT NOT NULL,
+    "access_rules" JSONB NOT NULL DEFAULT '[]',
     "application_id" INTEGER NOT NULL,
     "account_id" INTEGER,
     "state" TEXT NOT NULL DEFAULT 'pendingValidation',
@@ -177,6 +176,9 @@ CREATE INDEX "sent_email_task_id_idx" ON "sent_email"("task_id");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "api_application_app_key_key" ON "api_application"("app_key");
+
+-- CreateIndex
+CREATE UNIQUE INDEX "consumer_key_validation_token_key" ON "consumer_key"("validation_token");
 
 -- AddForeignKey
 ALTER TABLE "service" ADD CONSTRAINT "service_admin_id_fkey" FOREIGN KEY ("admin_id") REFERENCES "account"("id") ON DELETE RESTRICT ON UPDATE CASCADE;

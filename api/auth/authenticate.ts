@@ -1,0 +1,86 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Db } from '../../lib/db';
+import { ApiError } from '../errors';
+import { readSession, sessionToken, validCsrf, type SessionSettings } from './session';
+import { ovhSignature, ruleAllows, SIGNATURE_MAX_SKEW_S, type AccessRule } from './signature';
+
+export interface AuthAccount {
+  id: number;
+  handle: string;
+  email: string;
+  language: 'es' | 'en' | 'fr';
+  billingStanding: 'good' | 'arrears';
+}
+
+export interface AuthSettings {
+  db: Db;
+  session: SessionSettings;
+  publicBaseUrl: string;
+  /** Prefix of the API routes, stripped before matching consumer-key access rules ("/1.0"). */
+  apiBasePath: string;
+}
+
+const unauthorized = (reason: string, message: string) => new ApiError(401, reason, message);
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Accepts the provider's signed requests (scripts) or a session cookie with CSRF token (the portal). */
+export function authenticate(settings: AuthSettings): RequestHandler {
+  const origin = new URL(settings.publicBaseUrl).origin;
+  return async (req, _res, next) => {
+    if (req.headers['x-ovh-application'] !== undefined) {
+      req.account = await verifySignedRequest(settings, origin, req);
+      req.authScheme = 'signature';
+      return next();
+    }
+    const token = sessionToken(req);
+    const session = readSession(settings.session, token);
+    if (!session) throw unauthorized('notAuthenticated', 'Log in, or sign the request with your application key');
+    if (!SAFE_METHODS.has(req.method) && !validCsrf(settings.session, token!, header(req.headers['x-csrf-token']))) {
+      throw new ApiError(403, 'csrfTokenInvalid', 'Missing or wrong X-CSRF-Token header');
+    }
+    const account = await settings.db.account.findUnique({ where: { id: session.accountId } });
+    if (!account) throw unauthorized('notAuthenticated', 'Your session has ended: log in again');
+    req.account = account;
+    req.authScheme = 'session';
+    next();
+  };
+}
+
+async function verifySignedRequest(settings: AuthSettings, origin: string, req: Parameters<RequestHandler>[0]) {
+  const applicationKey = header(req.headers['x-ovh-application']) ?? '';
+  const consumerKey = header(req.headers['x-ovh-consumer']);
+  const timestamp = header(req.headers['x-ovh-timestamp']);
+  const signature = header(req.headers['x-ovh-signature']);
+  if (!consumerKey || !timestamp || !signature) {
+    throw unauthorized('signatureMissing', 'Signed requests need X-Ovh-Consumer, X-Ovh-Timestamp and X-Ovh-Signature');
+  }
+  if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - Date.now() / 1000) > SIGNATURE_MAX_SKEW_S) {
+    throw unauthorized('timestampOutOfRange', 'X-Ovh-Timestamp is too far from the server time (see GET /auth/time)');
+  }
+  const key = await settings.db.consumerKey.findUnique({ where: { key: consumerKey }, include: { application: true, account: true } });
+  if (!key || key.application.appKey !== applicationKey || key.state !== 'validated' || !key.account) {
+    throw unauthorized('invalidCredential', 'This application key and consumer key are not valid together');
+  }
+  const expected = ovhSignature({
+    applicationSecret: key.application.secret,
+    consumerKey,
+    method: req.method,
+    url: `${origin}${req.originalUrl}`,
+    body: req.rawBody?.toString('utf8') ?? '',
+    timestamp,
+  });
+  if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+    throw unauthorized('invalidSignature', 'X-Ovh-Signature does not match the request');
+  }
+  const path = req.originalUrl.split('?')[0].slice(settings.apiBasePath.length);
+  if (!ruleAllows(key.accessRules as unknown as AccessRule[], req.method, path)) {
+    throw new ApiError(403, 'notGranted', `This consumer key is not granted ${req.method} ${path}`);
+  }
+  return key.account;
+}

@@ -1,0 +1,320 @@
+import {
+  Client,
+  WorkflowIdConflictPolicy,
+  WorkflowIdReusePolicy,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  ApplicationFailure,
+} from '@temporalio/client';
+import type { Config } from '../lib/config';
+import { hashCode } from '../lib/codes';
+import {
+  planContactChange,
+  REFUSAL_STATUS,
+  RuleRefusal,
+  type OpenTaskOnRole,
+  type ServiceContacts,
+} from '../lib/contact-rules';
+import type { Db } from '../lib/db';
+import {
+  acceptUpdate,
+  cancelSignal,
+  contactChangeWorkflowId,
+  DECISION_REJECTIONS,
+  OPEN_STATES,
+  refuseUpdate,
+  registeredUpdate,
+  resendSignal,
+  taskQuery,
+  type ContactChangeInput,
+  type ContactType,
+  type DecisionRejection,
+  type TaskState,
+  type TaskView,
+} from '../workflows/contact-change.messages';
+import type { contactChange } from '../workflows/contact-change';
+import type { AuthAccount } from './auth/authenticate';
+import { ApiError, notFound } from './errors';
+import type { z } from 'zod';
+import type { changeContactBody, taskResponse } from './schemas';
+
+export interface ContactChangeDeps {
+  db: Db;
+  temporal: Client;
+  config: Pick<
+    Config,
+    | 'TEMPORAL_TASK_QUEUE'
+    | 'TEMPORAL_SEARCH_ATTRIBUTES'
+    | 'CODE_HASH_KEY'
+    | 'TASK_EXPIRY'
+    | 'REMINDER_BEFORE_EXPIRY'
+    | 'RESEND_MIN_INTERVAL'
+  >;
+}
+
+type TaskResponse = z.infer<typeof taskResponse>;
+type TaskRow = NonNullable<Awaited<ReturnType<typeof loadTask>>>;
+
+const REJECTION_STATUS: Record<DecisionRejection, number> = {
+  notRegistered: 409,
+  notAwaitingDecisions: 409,
+  notAValidator: 403,
+  alreadyDecided: 409,
+  codeLocked: 403,
+};
+
+const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
+
+async function loadTask(db: Db, id: number) {
+  return db.contactChangeTask.findUnique({
+    where: { id },
+    include: { validators: true, events: { orderBy: { id: 'asc' } } },
+  });
+}
+
+function involves(task: TaskRow, handle: string): boolean {
+  return (
+    task.askingAccount === handle ||
+    task.fromAccount === handle ||
+    task.toAccount === handle ||
+    task.informed.includes(handle) ||
+    task.validators.some((v) => v.handle === handle)
+  );
+}
+
+export function createContactChanges(deps: ContactChangeDeps) {
+  const { db, temporal, config } = deps;
+
+  async function findVisibleTask(account: AuthAccount, id: number): Promise<TaskRow> {
+    const task = await loadTask(db, id);
+    if (!task || !involves(task, account.handle)) throw notFound(TASK_NOT_FOUND);
+    return task;
+  }
+
+  function handleOf(task: TaskRow) {
+    return temporal.workflow.getHandle<typeof contactChange>(task.workflowId, task.runId ?? undefined);
+  }
+
+  async function liveView(task: TaskRow): Promise<TaskView | undefined> {
+    if (!OPEN_STATES.includes(task.state as TaskState)) return undefined;
+    try {
+      return await handleOf(task).query(taskQuery);
+    } catch {
+      return undefined; // the read model is still a true, if slightly older, answer
+    }
+  }
+
+  function present(task: TaskRow, live?: TaskView): TaskResponse {
+    const statusOf = new Map(live?.validators.map((v) => [v.handle, v.status]));
+    const validators = task.validators.map((v) => ({
+      handle: v.handle,
+      status: (statusOf.get(v.handle) ?? v.status) as 'pending' | 'accepted' | 'refused',
+      decidedAt: v.decidedAt?.toISOString(),
+    }));
+    const state = (live?.state ?? task.state) as TaskState;
+    return {
+      id: task.id,
+      askingAccount: task.askingAccount,
+      fromAccount: task.fromAccount,
+      toAccount: task.toAccount,
+      contactTypes: task.contactTypes as ContactType[],
+      serviceDomain: task.serviceName,
+      serviceType: task.serviceType,
+      state,
+      reason: live?.reason ?? task.reason ?? undefined,
+      dateRequest: task.dateRequest.toISOString(),
+      dateDone: task.dateDone?.toISOString(),
+      validators,
+      awaiting: OPEN_STATES.includes(state) ? validators.filter((v) => v.status === 'pending').map((v) => v.handle) : [],
+      informed: task.informed,
+      expiresAt: task.expiresAt.toISOString(),
+      history: task.events.map((e) => ({ date: e.createdAt.toISOString(), actor: e.actor, action: e.action })),
+    };
+  }
+
+  async function getTask(account: AuthAccount, id: number): Promise<TaskResponse> {
+    const task = await findVisibleTask(account, id);
+    return present(task, await liveView(task));
+  }
+
+  async function listTaskIds(account: AuthAccount, state?: TaskState): Promise<number[]> {
+    const handle = account.handle;
+    const rows = await db.contactChangeTask.findMany({
+      where: {
+        ...(state ? { state } : {}),
+        OR: [
+          { askingAccount: handle },
+          { fromAccount: handle },
+          { toAccount: handle },
+          { informed: { has: handle } },
+          { validators: { some: { handle } } },
+        ],
+      },
+      select: { id: true },
+      orderBy: { id: 'desc' },
+      take: 1000,
+    });
+    return rows.map((row) => row.id);
+  }
+
+  async function requestChange(
+    account: AuthAccount,
+    serviceType: string,
+    serviceName: string,
+    body: z.infer<typeof changeContactBody>,
+    sourceIp?: string,
+  ): Promise<number[]> {
+    const service = await db.service.findUnique({
+      where: { name: serviceName },
+      include: { admin: true, tech: true, billing: true },
+    });
+    if (!service || service.type !== serviceType) {
+      throw notFound('This service does not exist or you are not one of its contacts');
+    }
+    const contacts: ServiceContacts = {
+      contactAdmin: service.admin.handle,
+      contactTech: service.tech.handle,
+      contactBilling: service.billing.handle,
+    };
+    const handles = [...new Set([...Object.values(contacts), ...Object.values(body)])];
+    const [accounts, locks] = await Promise.all([
+      db.account.findMany({ where: { handle: { in: handles } }, select: { handle: true, billingStanding: true } }),
+      db.openRoleLock.findMany({ where: { serviceId: service.id } }),
+    ]);
+    const lockTasks = await db.contactChangeTask.findMany({ where: { id: { in: locks.map((l) => l.taskId) } } });
+    const openTasks: OpenTaskOnRole[] = locks.map((lock) => {
+      const task = lockTasks.find((t) => t.id === lock.taskId)!;
+      return { ...task, role: lock.role as ContactType, taskId: task.id };
+    });
+    let planned;
+    try {
+      planned = planContactChange({
+        asker: account.handle,
+        service: contacts,
+        changes: body,
+        accounts: new Map(accounts.map((a) => [a.handle, a])),
+        openTasks,
+      });
+    } catch (error) {
+      if (error instanceof RuleRefusal) throw new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
+      throw error;
+    }
+    const ids: number[] = [];
+    for (const task of planned) {
+      if (task.existingTaskId !== undefined) {
+        ids.push(task.existingTaskId);
+        continue;
+      }
+      const input: ContactChangeInput = {
+        serviceId: service.id,
+        serviceType: service.type,
+        serviceName: service.name,
+        askingAccount: account.handle,
+        ...task,
+        expiryMs: config.TASK_EXPIRY,
+        reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
+        resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
+        requestedFromIp: sourceIp,
+        searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
+      };
+      const handle = await temporal.workflow.start<typeof contactChange>('contactChange', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: contactChangeWorkflowId(input),
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        ...(input.searchAttributes
+          ? {
+              searchAttributes: {
+                ContactServiceName: [service.name],
+                ContactHandles: [...new Set([account.handle, task.fromAccount, task.toAccount])],
+                ContactTaskState: ['todo'],
+              },
+            }
+          : {}),
+      });
+      const registered = await handle.executeUpdate(registeredUpdate);
+      if (registered.reason === 'taskAlreadyOpen') {
+        throw new ApiError(409, 'taskAlreadyOpen', 'Another task was opened for this role at the same moment');
+      }
+      ids.push(registered.taskId!);
+    }
+    return ids;
+  }
+
+  function openTaskOrThrow(task: TaskRow) {
+    if (!OPEN_STATES.includes(task.state as TaskState)) {
+      throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it no longer takes this action`);
+    }
+  }
+
+  async function decide(account: AuthAccount, id: number, decision: 'accept' | 'refuse', token: string, sourceIp?: string) {
+    const task = await findVisibleTask(account, id);
+    openTaskOrThrow(task);
+    const codeHash = hashCode(config.CODE_HASH_KEY, task.id, account.handle, token);
+    const update = decision === 'accept' ? acceptUpdate : refuseUpdate;
+    let result;
+    try {
+      result = await handleOf(task).executeUpdate(update, { args: [{ account: account.handle, codeHash, sourceIp }] });
+    } catch (error) {
+      throw translateTemporalError(error);
+    }
+    if (result.outcome === 'wrongCode') {
+      throw new ApiError(403, 'wrongCode', `Wrong code: ${result.attemptsLeft} attempt(s) left`, {
+        attemptsLeft: result.attemptsLeft,
+      });
+    }
+    if (result.outcome === 'locked') {
+      throw new ApiError(403, 'codeLocked', DECISION_REJECTIONS.codeLocked, { attemptsLeft: 0 });
+    }
+    const fresh = await findVisibleTask(account, id);
+    return { outcome: result.outcome, task: present(fresh, result.task) };
+  }
+
+  async function resend(account: AuthAccount, id: number, sourceIp?: string) {
+    const task = await findVisibleTask(account, id);
+    openTaskOrThrow(task);
+    const live = await handleOf(task).query(taskQuery);
+    const pending = live.validators.filter((v) => v.status === 'pending');
+    const targets = pending.some((v) => v.handle === account.handle)
+      ? pending.filter((v) => v.handle === account.handle)
+      : task.askingAccount === account.handle
+        ? pending
+        : [];
+    if (targets.length === 0) throw new ApiError(403, 'nothingToResend', 'No code of yours is awaited on this task');
+    const now = Date.now();
+    const ready = targets.filter((v) => !v.lastCodeSentAt || now - Date.parse(v.lastCodeSentAt) >= config.RESEND_MIN_INTERVAL);
+    if (ready.length === 0) {
+      const waitMs = Math.max(...targets.map((v) => Date.parse(v.lastCodeSentAt!) + config.RESEND_MIN_INTERVAL - now));
+      throw new ApiError(429, 'resendTooSoon', `The email was sent moments ago: try again in ${Math.ceil(waitMs / 1000)} s`, {
+        retryAfterSeconds: Math.ceil(waitMs / 1000),
+      });
+    }
+    for (const validator of ready) {
+      await handleOf(task).signal(resendSignal, { account: validator.handle, by: account.handle, sourceIp });
+    }
+    return { resentTo: ready.map((v) => v.handle) };
+  }
+
+  async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
+    const task = await findVisibleTask(account, id);
+    if (task.askingAccount !== account.handle) throw new ApiError(403, 'notTheAsker', 'Only the asker can cancel a task');
+    if (task.state !== 'validatingByCustomers' && task.state !== 'todo') {
+      throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it can no longer be cancelled`);
+    }
+    await handleOf(task).signal(cancelSignal, { by: account.handle, sourceIp });
+    const result = await handleOf(task).result();
+    return present((await loadTask(db, id))!, result);
+  }
+
+  return { getTask, listTaskIds, requestChange, decide, resend, cancel };
+}
+
+function translateTemporalError(error: unknown): Error {
+  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+    const type = error.cause.type as DecisionRejection;
+    if (type in DECISION_REJECTIONS) return new ApiError(REJECTION_STATUS[type], type, DECISION_REJECTIONS[type]);
+  }
+  if (error instanceof WorkflowNotFoundError) return new ApiError(409, 'taskNotOpen', 'This task no longer takes decisions');
+  return error as Error;
+}

@@ -1,0 +1,49 @@
+import { Router } from 'express';
+import type { Db } from '../../lib/db';
+import { rolesOf } from '../../lib/contact-rules';
+import type { createContactChanges } from '../contact-changes';
+import { notFound } from '../errors';
+import { changeContactBody, serviceListQuery, serviceParams } from '../schemas';
+import { servicesOfAccount } from '../services-query';
+
+function present(row: { name: string; type: string; admin: string; tech: string; billing: string }, handle: string) {
+  const contacts = { contactAdmin: row.admin, contactTech: row.tech, contactBilling: row.billing };
+  return { serviceName: row.name, serviceType: row.type, ...contacts, myRoles: rolesOf(handle, contacts) };
+}
+
+export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createContactChanges>): Router {
+  const router = Router();
+
+  router.get('/me/contactManagement/services', async (req, res) => {
+    const query = serviceListQuery.parse(req.query);
+    const page = await servicesOfAccount(db, req.account!.id, query);
+    res.json({ items: page.rows.map((row) => present(row, req.account!.handle)), nextCursor: page.nextCursor });
+  });
+
+  router.get('/:serviceType/:serviceName/serviceInfos', async (req, res) => {
+    const { serviceType, serviceName } = serviceParams.parse(req.params);
+    const service = await db.service.findUnique({
+      where: { name: serviceName },
+      include: { admin: true, tech: true, billing: true },
+    });
+    const row = service && {
+      name: service.name,
+      type: service.type,
+      admin: service.admin.handle,
+      tech: service.tech.handle,
+      billing: service.billing.handle,
+    };
+    const mine = row && row.type === serviceType ? present(row, req.account!.handle) : undefined;
+    if (!mine || mine.myRoles.length === 0) throw notFound('This service does not exist or you are not one of its contacts');
+    res.json({ ...mine, domain: mine.serviceName });
+  });
+
+  router.post('/:serviceType/:serviceName/changeContact', async (req, res) => {
+    const { serviceType, serviceName } = serviceParams.parse(req.params);
+    const body = changeContactBody.parse(req.body ?? {});
+    const ids = await contactChanges.requestChange(req.account!, serviceType, serviceName, body, req.ip);
+    res.json(ids);
+  });
+
+  return router;
+}

@@ -1,0 +1,31 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadConfigOrExit } from '../lib/config';
+import { createDb } from '../lib/db';
+import { createLogger } from '../lib/logger';
+import { createApp } from './app';
+
+async function main() {
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.LOG_LEVEL).child({ component: 'api' });
+  const db = createDb(config.DATABASE_URL);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({ db, temporal, config, logger });
+  const server = app.listen(config.API_PORT, () => {
+    logger.info({ port: config.API_PORT, url: config.PUBLIC_BASE_URL }, 'api listening');
+  });
+  const stop = () => {
+    logger.info('api stopping');
+    server.close(() => {
+      void Promise.all([db.$disconnect(), connection.close()]).finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error) => {
+  process.stderr.write(`api failed: ${(error as Error).message}\n`);
+  process.exit(1);
+});
