@@ -85,6 +85,11 @@ function involves(task: TaskRow, handle: string): boolean {
 export function createContactChanges(deps: ContactChangeDeps) {
   const { db, temporal, config } = deps;
 
+  const recentResends = new Map<string, number>();
+  const forgetOldResends = (now: number) => {
+    for (const [key, at] of recentResends) if (now - at > config.RESEND_MIN_INTERVAL) recentResends.delete(key);
+  };
+
   async function findVisibleTask(account: AuthAccount, id: number): Promise<TaskRow> {
     const task = await loadTask(db, id);
     if (!task || !involves(task, account.handle)) throw notFound(TASK_NOT_FOUND);
@@ -196,6 +201,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
         openTasks,
       });
     } catch (error) {
+      // Someone who is not a contact learns no more than about a service that does not exist.
+      if (error instanceof RuleRefusal && error.reason === 'notAContact') throw notFound(error.message);
       if (error instanceof RuleRefusal) throw new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
       throw error;
     }
@@ -283,16 +290,21 @@ export function createContactChanges(deps: ContactChangeDeps) {
         : [];
     if (targets.length === 0) throw new ApiError(403, 'nothingToResend', 'No code of yours is awaited on this task');
     const now = Date.now();
-    const ready = targets.filter((v) => !v.lastCodeSentAt || now - Date.parse(v.lastCodeSentAt) >= config.RESEND_MIN_INTERVAL);
+    // The signal is applied a moment later: remember our own recent requests too, not only what the Query shows.
+    const lastSent = (handle: string, shown?: string) =>
+      Math.max(shown ? Date.parse(shown) : 0, recentResends.get(`${task.id}:${handle}`) ?? 0);
+    const ready = targets.filter((v) => now - lastSent(v.handle, v.lastCodeSentAt) >= config.RESEND_MIN_INTERVAL);
     if (ready.length === 0) {
-      const waitMs = Math.max(...targets.map((v) => Date.parse(v.lastCodeSentAt!) + config.RESEND_MIN_INTERVAL - now));
+      const waitMs = Math.max(...targets.map((v) => lastSent(v.handle, v.lastCodeSentAt) + config.RESEND_MIN_INTERVAL - now));
       throw new ApiError(429, 'resendTooSoon', `The email was sent moments ago: try again in ${Math.ceil(waitMs / 1000)} s`, {
         retryAfterSeconds: Math.ceil(waitMs / 1000),
       });
     }
     for (const validator of ready) {
+      recentResends.set(`${task.id}:${validator.handle}`, now);
       await handleOf(task).signal(resendSignal, { account: validator.handle, by: account.handle, sourceIp });
     }
+    forgetOldResends(now);
     return { resentTo: ready.map((v) => v.handle) };
   }
 

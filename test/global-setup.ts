@@ -1,7 +1,25 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalPostgres, type LocalPostgres } from '../lib/local-postgres';
 import { temporalBinary } from '../lib/temporal-binaries';
 
-// Installs the pinned Temporal binaries once, before any test file starts a server.
-export default function globalSetup(): void {
-  temporalBinary('testServer', (line) => process.stdout.write(`\n${line}\n`));
-  temporalBinary('cli', (line) => process.stdout.write(`\n${line}\n`));
+declare global {
+  var localPostgresForTests: LocalPostgres | undefined;
+}
+
+/**
+ * Installs the pinned Temporal binaries once, and gives the tests a PostgreSQL server: the one named by
+ * TEST_DATABASE_ADMIN_URL (CI starts Debian's cluster), or else a private one started here in a temp folder.
+ */
+export default async function globalSetup(): Promise<void> {
+  const log = (line: string) => process.stdout.write(`\n${line}`);
+  temporalBinary('testServer', log);
+  temporalBinary('cli', log);
+  if (!process.env.TEST_DATABASE_ADMIN_URL) {
+    const port = 55000 + Math.floor(Math.random() * 5000);
+    const server = await startLocalPostgres(mkdtempSync(join(tmpdir(), 'contacts-pg-')), port, log);
+    globalThis.localPostgresForTests = server;
+    process.env.TEST_DATABASE_ADMIN_URL = server.url('postgres');
+  }
 }

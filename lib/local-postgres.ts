@@ -1,0 +1,108 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+/**
+ * A private PostgreSQL server from the machine's own binaries (Debian's postgresql package), with its data in
+ * a folder of ours: the embedded default of the quick start, and the tests' database when none is given.
+ */
+export class LocalPostgresError extends Error {}
+
+function findBinDir(): string {
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  const dir = versions.map((v) => join(root, v, 'bin')).find((d) => existsSync(join(d, 'initdb')));
+  if (!dir) throw new LocalPostgresError('PostgreSQL is not installed: run `apt-get install -y postgresql`');
+  return dir;
+}
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** PostgreSQL refuses to run as root: run its programs as the postgres user then. */
+function asPostgres(command: string, args: string[]): [string, string[]] {
+  return isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+}
+
+export interface LocalPostgres {
+  url(database: string): string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalPostgres(dataDir: string, port: number, log: (line: string) => void = () => {}) {
+  const bin = findBinDir();
+  const pgdata = join(dataDir, 'pgdata');
+  mkdirSync(dataDir, { recursive: true });
+  if (isRoot()) chownSync(dataDir, ...postgresIds());
+  if (!existsSync(join(pgdata, 'PG_VERSION'))) {
+    log(`initialising a PostgreSQL cluster in ${pgdata}`);
+    const [cmd, args] = asPostgres(join(bin, 'initdb'), ['-D', pgdata, '-U', 'contacts', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    execFileSync(cmd, args, { stdio: 'ignore' });
+    writeFileSync(join(dataDir, '.gitignore'), '*\n');
+  }
+  const [cmd, args] = asPostgres(join(bin, 'postgres'), [
+    '-D', pgdata, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on',
+  ]);
+  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-2000)));
+  const url = (database: string) => `postgresql://contacts@127.0.0.1:${port}/${database}`;
+  await waitUntilReady(url('postgres'), child, () => stderr);
+  await ensureDatabase(url('postgres'), 'contacts');
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        // "Fast" shutdown, clean and keeping the data; signal the postmaster itself, as runuser may not relay it.
+        const pidFile = join(pgdata, 'postmaster.pid');
+        const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : child.pid;
+        if (pid) process.kill(pid, 'SIGINT');
+      }),
+  };
+}
+
+function postgresIds(): [number, number] {
+  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
+  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
+  return [uid, gid];
+}
+
+async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string) {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new LocalPostgresError(`PostgreSQL stopped: ${stderr().trim().split('\n').pop()}`);
+    const client = new Client({ connectionString: url });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch {
+      await client.end().catch(() => undefined);
+      if (Date.now() > until) throw new LocalPostgresError(`PostgreSQL did not start: ${stderr().trim()}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+export async function ensureDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '')}" WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,199 @@
+import { readCodeEmail } from '../../lib/mailbox';
+import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
+import { login, waitForState, type Session } from '../helpers/http';
+import { startStack, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+const ADMIN = 'ad11111-ovh';
+const TECH = 'te22222-ovh';
+const BILLING = 'bi33333-ovh';
+const NEWBIE = 'ne44444-ovh';
+const STRANGER = 'st55555-ovh';
+const ARREARS = 'ar66666-ovh';
+
+beforeAll(async () => {
+  stack = await startStack();
+  await createAccounts(stack.database.db, [
+    { handle: ADMIN, language: 'es' },
+    { handle: TECH, language: 'fr' },
+    { handle: BILLING },
+    { handle: NEWBIE },
+    { handle: STRANGER },
+    { handle: ARREARS, billingStanding: 'arrears' },
+  ]);
+  for (const name of ['story.example', 'refusal.example', 'resend.example', 'cancel.example', 'rules.example', 'retry.example']) {
+    await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
+  }
+});
+afterAll(async () => {
+  await stack?.teardown();
+});
+
+const codeMailFor = (handle: string, taskId: number, after = 0) =>
+  stack.mailbox
+    .waitFor((m) => m.id > after && m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`))
+    .then(readCodeEmail);
+
+async function askTechChange(admin: Session, service: string, to = NEWBIE): Promise<number> {
+  const response = await admin.post(`/1.0/domain/${service}/changeContact`, { contactTech: to }).expect(200);
+  expect(response.body).toHaveLength(1);
+  return response.body[0];
+}
+
+test("the guide's story through the API: ask, both validate with their emailed codes, the change is applied and everyone told", async () => {
+  const admin = await login(stack, ADMIN);
+  const newbie = await login(stack, NEWBIE);
+  const id = await askTechChange(admin, 'story.example');
+
+  const adminCode = await codeMailFor(ADMIN, id);
+  const newbieCode = await codeMailFor(NEWBIE, id);
+  expect(adminCode.code).not.toEqual(newbieCode.code);
+  expect(adminCode.link).toBe(`http://contacts.test/validate/${id}#code=${adminCode.code}`);
+  const informed = await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`));
+  expect(informed.subject).toContain('Demande de changement de contact'); // the old tech reads French
+
+  const pending = (await newbie.get(`/1.0/me/task/contactChange/${id}`).expect(200)).body;
+  expect(pending).toMatchObject({
+    id,
+    askingAccount: ADMIN,
+    fromAccount: TECH,
+    toAccount: NEWBIE,
+    contactTypes: ['contactTech'],
+    serviceDomain: 'story.example',
+    state: 'validatingByCustomers',
+    awaiting: [ADMIN, NEWBIE],
+  });
+  expect((await newbie.get('/1.0/me/task/contactChange?state=validatingByCustomers').expect(200)).body).toContain(id);
+
+  const wrong = await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'WRONGCODE9' }).expect(403);
+  expect(wrong.body).toMatchObject({ class: 'Client::Forbidden', reason: 'wrongCode', attemptsLeft: 4 });
+  const stolen = await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code }).expect(403);
+  expect(stolen.body.reason).toBe('wrongCode'); // a code is personal: the admin's code is no good to the new contact
+
+  const first = await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code.toLowerCase() }).expect(200);
+  expect(first.body.outcome).toBe('accepted');
+  expect(first.body.task.awaiting).toEqual([NEWBIE]);
+  const again = await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code }).expect(409);
+  expect(again.body.reason).toBe('alreadyDecided');
+
+  await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: newbieCode.code }).expect(200);
+  const done = await waitForState(newbie, id, ['done']);
+  expect(done.dateDone).toBeDefined();
+  expect(done.history.map((h: { action: string }) => h.action)).toEqual(
+    expect.arrayContaining(['created', 'wrongCode', 'accepted', 'applied']),
+  );
+  expect(await contactsOf(stack.database.db, 'story.example')).toEqual({ admin: ADMIN, tech: NEWBIE, billing: BILLING });
+
+  await stack.mailbox.waitFor((m) => m.to.includes(`${ADMIN}@mail.test`) && m.subject.includes('Cambio de contacto realizado'));
+  await stack.mailbox.waitFor((m) => m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('Contact change done'));
+  await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`) && m.subject.includes("n'êtes plus"));
+  await createService(stack.database.db, { name: 'story2.example', admin: ADMIN, tech: NEWBIE, billing: BILLING });
+});
+
+test('a refusal by the new contact ends the task; the contacts do not change', async () => {
+  const admin = await login(stack, ADMIN);
+  const newbie = await login(stack, NEWBIE);
+  const id = await askTechChange(admin, 'refusal.example');
+  const { code } = await codeMailFor(NEWBIE, id);
+  const result = await newbie.post(`/1.0/me/task/contactChange/${id}/refuse`, { token: code }).expect(200);
+  expect(result.body.outcome).toBe('refused');
+  const task = await waitForState(admin, id, ['refused']);
+  expect(task.reason).toBe('refusedByContact');
+  expect(await contactsOf(stack.database.db, 'refusal.example')).toMatchObject({ tech: TECH });
+  const late = await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'ANYTHING22' }).expect(409);
+  expect(late.body.reason).toBe('taskNotOpen');
+});
+
+test('the new contact corrects its email address, asks for the email again, and validates with the fresh code', async () => {
+  const admin = await login(stack, ADMIN);
+  const newbie = await login(stack, NEWBIE);
+  const id = await askTechChange(admin, 'resend.example');
+  const old = await codeMailFor(NEWBIE, id);
+  await newbie.put('/1.0/me', { email: 'newbie.fixed@mail.test' }).expect(200);
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 1 s in tests
+  const mark = stack.mailbox.messages().length;
+  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(200)).body).toEqual({ resentTo: [NEWBIE] });
+  const tooSoon = await newbie.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(429);
+  expect(tooSoon.body.reason).toBe('resendTooSoon');
+  const fresh = await stack.mailbox
+    .waitFor((m) => m.id > mark && m.to.includes('newbie.fixed@mail.test'))
+    .then(readCodeEmail);
+  expect(fresh.code).not.toBe(old.code);
+  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: old.code }).expect(403)).body.reason).toBe(
+    'wrongCode',
+  );
+  await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: fresh.code }).expect(200);
+  await newbie.put('/1.0/me', { email: `${NEWBIE}@mail.test` }).expect(200);
+  await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+});
+
+test('the asker cancels a pending task; nobody else can', async () => {
+  const admin = await login(stack, ADMIN);
+  const newbie = await login(stack, NEWBIE);
+  const id = await askTechChange(admin, 'cancel.example');
+  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(403)).body.reason).toBe('notTheAsker');
+  const cancelled = await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+  expect(cancelled.body).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
+  await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(409);
+});
+
+test('every rule refusal answers a clear error and creates nothing', async () => {
+  const tech = await login(stack, TECH);
+  const admin = await login(stack, ADMIN);
+  const stranger = await login(stack, STRANGER);
+  const before = await stack.database.db.contactChangeTask.count();
+  const cases: [Session, object, number, string][] = [
+    [tech, { contactBilling: NEWBIE }, 403, 'roleNotAllowed'],
+    [tech, { contactAdmin: NEWBIE }, 403, 'roleNotAllowed'],
+    [stranger, { contactTech: NEWBIE }, 404, 'notFound'],
+    [admin, { contactTech: 'zz99999-ovh' }, 422, 'unknownAccount'],
+    [admin, { contactTech: TECH }, 422, 'sameAsCurrent'],
+    [admin, { contactBilling: ARREARS }, 422, 'billingInArrears'],
+    [admin, {}, 400, 'nothingToChange'],
+    [admin, { contactTech: 'not a handle' }, 400, 'invalidInput'],
+    [admin, { contactTech: NEWBIE, owner: 'x' }, 400, 'invalidInput'],
+  ];
+  for (const [session, body, status, reason] of cases) {
+    const response = await session.post('/1.0/domain/rules.example/changeContact', body);
+    expect({ body, status: response.status, reason: response.body.reason }).toEqual({ body, status, reason });
+    expect(response.body.class).toMatch(/^Client::/);
+  }
+  expect((await admin.post('/1.0/vps/rules.example/changeContact', { contactTech: NEWBIE })).status).toBe(404);
+  expect(await stack.database.db.contactChangeTask.count()).toBe(before);
+
+  const id = await askTechChange(admin, 'rules.example');
+  const second = await admin.post('/1.0/domain/rules.example/changeContact', { contactTech: STRANGER }).expect(409);
+  expect(second.body.reason).toBe('taskAlreadyOpen');
+  await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+});
+
+test('a retried request answers the same task instead of creating a second one', async () => {
+  const admin = await login(stack, ADMIN);
+  const [a, b] = await Promise.all([
+    admin.post('/1.0/domain/retry.example/changeContact', { contactTech: NEWBIE, contactBilling: NEWBIE }),
+    admin.post('/1.0/domain/retry.example/changeContact', { contactTech: NEWBIE, contactBilling: NEWBIE }),
+  ]);
+  expect(a.status).toBe(200);
+  expect(b.status).toBe(200);
+  expect(a.body).toHaveLength(2);
+  expect(b.body).toEqual(a.body);
+  const third = await admin.post('/1.0/domain/retry.example/changeContact', { contactTech: NEWBIE, contactBilling: NEWBIE });
+  expect(third.body).toEqual(a.body);
+  expect(await stack.database.db.contactChangeTask.count({ where: { serviceName: 'retry.example' } })).toBe(2);
+  for (const id of a.body) await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+});
+
+test("one account never sees another's tasks or services", async () => {
+  const admin = await login(stack, ADMIN);
+  const stranger = await login(stack, STRANGER);
+  const [id] = (await admin.get('/1.0/me/task/contactChange').expect(200)).body;
+  const hidden = await stranger.get(`/1.0/me/task/contactChange/${id}`).expect(404);
+  const missing = await stranger.get('/1.0/me/task/contactChange/999999').expect(404);
+  expect(hidden.body.message).toBe(missing.body.message);
+  expect((await stranger.get('/1.0/me/task/contactChange').expect(200)).body).toEqual([]);
+  await stranger.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'ABCDEFGHJK' }).expect(404);
+  await stranger.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(404);
+  await stranger.get('/1.0/domain/story.example/serviceInfos').expect(404);
+  const infos = await admin.get('/1.0/domain/story2.example/serviceInfos').expect(200);
+  expect(infos.body).toMatchObject({ contactAdmin: ADMIN, contactTech: NEWBIE, myRoles: ['contactAdmin'] });
+});

@@ -1,0 +1,63 @@
+import { randomBytes } from 'node:crypto';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { createSmtpMailer } from '../../activities/mailer';
+import { createApp } from '../../api/app';
+import { parseConfig, type Config } from '../../lib/config';
+import { createLogger } from '../../lib/logger';
+import { startMailbox, type Mailbox } from '../../lib/mailbox';
+import { createWorker } from '../../worker/worker';
+import { createTestDatabase, type TestDatabase } from './database';
+import { localEnvironment, timeSkippingEnvironment } from './temporal';
+
+export interface Stack {
+  config: Config;
+  database: TestDatabase;
+  mailbox: Mailbox;
+  env: TestWorkflowEnvironment;
+  app: ReturnType<typeof createApp>;
+  teardown(): Promise<void>;
+}
+
+/** The real pieces: PostgreSQL, a Temporal server, the worker with real activities, an SMTP sink, the API. */
+export async function startStack(options: { timeSkipping?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+  const [database, mailbox, env] = await Promise.all([
+    createTestDatabase(),
+    startMailbox(),
+    options.timeSkipping === false ? localEnvironment() : timeSkippingEnvironment(),
+  ]);
+  const config = parseConfig({
+    DATABASE_URL: database.url,
+    TEMPORAL_TASK_QUEUE: `contacts-test-${randomBytes(3).toString('hex')}`,
+    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+    SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
+    PUBLIC_BASE_URL: 'http://contacts.test',
+    CODE_HASH_KEY: randomBytes(32).toString('hex'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    RESEND_MIN_INTERVAL: '1s',
+    LOG_LEVEL: 'silent',
+    ...options.env,
+  });
+  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+  const worker = await createWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    deps: { db: database.db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+  });
+  const running = worker.run();
+  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const app = createApp({ db: database.db, temporal: env.client, config, logger });
+  return {
+    config,
+    database,
+    mailbox,
+    env,
+    app,
+    async teardown() {
+      worker.shutdown();
+      await running;
+      mailer.close();
+      await Promise.all([mailbox.close(), env.teardown(), database.drop()]);
+    },
+  };
+}
