@@ -52,7 +52,9 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   const { db, mailer } = deps;
 
   async function openTask(args: OpenTaskArgs): Promise<OpenTaskResult> {
-    const existing = await db.contactChangeTask.findFirst({ where: { workflowId: args.workflowId, runId: args.runId } });
+    const existing = await db.contactChangeTask.findFirst({
+      where: { workflowId: args.workflowId, runId: args.runId },
+    });
     if (existing) return { taskId: existing.id, conflict: existing.reason === 'taskAlreadyOpen' };
     const row = {
       workflowId: args.workflowId,
@@ -122,9 +124,14 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       const refusal = await checkPreconditions(tx, task);
       if (refusal) return { applied: false, reason: refusal };
       const to = await tx.account.findUniqueOrThrow({ where: { handle: task.toAccount } });
-      const change = Object.fromEntries(task.contactTypes.map((type) => [ROLE_COLUMN[type as ContactType], to.id]));
+      const change = Object.fromEntries(
+        task.contactTypes.map((type) => [ROLE_COLUMN[type as ContactType], to.id]),
+      );
       await tx.service.update({ where: { id: task.serviceId }, data: change });
-      await tx.contactChangeTask.update({ where: { id: taskId }, data: { state: 'done', dateDone: new Date(), reason: null } });
+      await tx.contactChangeTask.update({
+        where: { id: taskId },
+        data: { state: 'done', dateDone: new Date(), reason: null },
+      });
       await tx.openRoleLock.deleteMany({ where: { taskId } });
       await appendAudit(tx, taskId, event);
       return { applied: true };
@@ -144,10 +151,15 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     ]);
     if (!service || !from) return 'roleNoLongerHeld';
     if (!to) return 'unknownAccount';
-    const held = { contactAdmin: service.admin_id, contactTech: service.tech_id, contactBilling: service.billing_id };
+    const held = {
+      contactAdmin: service.admin_id,
+      contactTech: service.tech_id,
+      contactBilling: service.billing_id,
+    };
     if (task.contactTypes.some((type) => held[type as ContactType] !== from.id)) return 'roleNoLongerHeld';
     const billing = task.contactTypes.includes('contactBilling');
-    if (billing && (from.billingStanding !== 'good' || to.billingStanding !== 'good')) return 'billingInArrears';
+    if (billing && (from.billingStanding !== 'good' || to.billingStanding !== 'good'))
+      return 'billingInArrears';
     return undefined;
   }
 
@@ -158,7 +170,8 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } }),
       db.account.findUnique({ where: { handle: recipient } }),
     ]);
-    if (!account) throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
+    if (!account)
+      throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
     const language = account.language as Language;
     const base = deps.publicBaseUrl.replace(/\/$/, '');
     const email = renderEmail(language, kind, {
@@ -171,20 +184,27 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       askingAccount: task.askingAccount,
       recipient,
       reason: task.reason ?? undefined,
-      expiresAt: task.expiresAt.toLocaleString(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }) + ' UTC',
+      expiresAt:
+        task.expiresAt.toLocaleString(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }) +
+        ' UTC',
       code,
       validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
       requestsLink: `${base}/requests`,
     });
     const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
     await mailer.send({ to: account.email, subject: email.subject, text: email.text, messageId });
-    await db.sentEmail.createMany({ data: [{ key, taskId, recipient, step, messageId }], skipDuplicates: true });
+    await db.sentEmail.createMany({
+      data: [{ key, taskId, recipient, step, messageId }],
+      skipDuplicates: true,
+    });
     return true;
   }
 
   async function issueCode({ taskId, handle, step }: { taskId: number; handle: string; step: string }) {
     const key = `${taskId}:${step}:${handle}`;
-    const validator = await db.taskValidator.findUniqueOrThrow({ where: { taskId_handle: { taskId, handle } } });
+    const validator = await db.taskValidator.findUniqueOrThrow({
+      where: { taskId_handle: { taskId, handle } },
+    });
     if (validator.codeHash && (await db.sentEmail.findUnique({ where: { key } }))) {
       return { codeHash: validator.codeHash };
     }

@@ -34,7 +34,12 @@ const DEFAULT_LIMITS = {
   resend: { limit: 10, windowMs: 60 * 60_000 },
 };
 
-function limiter(name: string, settings: { limit: number; windowMs: number }, logger: Logger, key: (req: express.Request) => string) {
+function limiter(
+  name: string,
+  settings: { limit: number; windowMs: number },
+  logger: Logger,
+  key: (req: express.Request) => string,
+) {
   return rateLimit({
     ...settings,
     standardHeaders: 'draft-7',
@@ -43,7 +48,9 @@ function limiter(name: string, settings: { limit: number; windowMs: number }, lo
     validate: false,
     handler: (req, res) => {
       logger.warn({ limiter: name, key: key(req), requestId: req.requestId }, 'rate limit reached');
-      res.status(429).json(errorBody(429, 'rateLimited', 'Too many attempts: wait a moment and try again', req.requestId));
+      res
+        .status(429)
+        .json(errorBody(429, 'rateLimited', 'Too many attempts: wait a moment and try again', req.requestId));
     },
   });
 }
@@ -60,14 +67,24 @@ function accessLog(logger: Logger): RequestHandler {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.info({ requestId: req.requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms) }, 'request');
+      logger.info(
+        {
+          requestId: req.requestId,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          ms: Math.round(ms),
+        },
+        'request',
+      );
     });
     next();
   };
 }
 
 const jsonOnly: RequestHandler = (req, _res, next) => {
-  const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
   if (hasBody && !req.is('application/json')) {
     return next(new ApiError(415, 'unsupportedMediaType', 'Send the body as application/json'));
   }
@@ -79,7 +96,12 @@ export function createApp(deps: AppDeps) {
   const limits = { ...DEFAULT_LIMITS, ...deps.rateLimits };
   const session = { secret: config.SESSION_SECRET, secure: config.PUBLIC_BASE_URL.startsWith('https:') };
   const contactChanges = createContactChanges({ db, temporal, config });
-  const requireAuth = authenticate({ db, session, publicBaseUrl: config.PUBLIC_BASE_URL, apiBasePath: API_BASE_PATH });
+  const requireAuth = authenticate({
+    db,
+    session,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    apiBasePath: API_BASE_PATH,
+  });
   const byAccount = (req: express.Request) => req.account?.handle ?? req.ip ?? 'unknown';
   const openApi = buildOpenApiDocument(API_BASE_PATH);
 
@@ -110,7 +132,12 @@ export function createApp(deps: AppDeps) {
       session,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       logger,
-      loginLimit: limiter('login', limits.login, logger, (req) => `${req.ip}:${String(req.body?.handle ?? '')}`),
+      loginLimit: limiter(
+        'login',
+        limits.login,
+        logger,
+        (req) => `${req.ip}:${String(req.body?.handle ?? '')}`,
+      ),
       requireSession: requireAuth,
     }),
   );

@@ -87,7 +87,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   const recentResends = new Map<string, number>();
   const forgetOldResends = (now: number) => {
-    for (const [key, at] of recentResends) if (now - at > config.RESEND_MIN_INTERVAL) recentResends.delete(key);
+    for (const [key, at] of recentResends)
+      if (now - at > config.RESEND_MIN_INTERVAL) recentResends.delete(key);
   };
 
   async function findVisibleTask(account: AuthAccount, id: number): Promise<TaskRow> {
@@ -130,10 +131,16 @@ export function createContactChanges(deps: ContactChangeDeps) {
       dateRequest: task.dateRequest.toISOString(),
       dateDone: task.dateDone?.toISOString(),
       validators,
-      awaiting: OPEN_STATES.includes(state) ? validators.filter((v) => v.status === 'pending').map((v) => v.handle) : [],
+      awaiting: OPEN_STATES.includes(state)
+        ? validators.filter((v) => v.status === 'pending').map((v) => v.handle)
+        : [],
       informed: task.informed,
       expiresAt: task.expiresAt.toISOString(),
-      history: task.events.map((e) => ({ date: e.createdAt.toISOString(), actor: e.actor, action: e.action })),
+      history: task.events.map((e) => ({
+        date: e.createdAt.toISOString(),
+        actor: e.actor,
+        action: e.action,
+      })),
     };
   }
 
@@ -183,10 +190,15 @@ export function createContactChanges(deps: ContactChangeDeps) {
     };
     const handles = [...new Set([...Object.values(contacts), ...Object.values(body)])];
     const [accounts, locks] = await Promise.all([
-      db.account.findMany({ where: { handle: { in: handles } }, select: { handle: true, billingStanding: true } }),
+      db.account.findMany({
+        where: { handle: { in: handles } },
+        select: { handle: true, billingStanding: true },
+      }),
       db.openRoleLock.findMany({ where: { serviceId: service.id } }),
     ]);
-    const lockTasks = await db.contactChangeTask.findMany({ where: { id: { in: locks.map((l) => l.taskId) } } });
+    const lockTasks = await db.contactChangeTask.findMany({
+      where: { id: { in: locks.map((l) => l.taskId) } },
+    });
     const openTasks: OpenTaskOnRole[] = locks.map((lock) => {
       const task = lockTasks.find((t) => t.id === lock.taskId)!;
       return { ...task, role: lock.role as ContactType, taskId: task.id };
@@ -203,7 +215,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
     } catch (error) {
       // Someone who is not a contact learns no more than about a service that does not exist.
       if (error instanceof RuleRefusal && error.reason === 'notAContact') throw notFound(error.message);
-      if (error instanceof RuleRefusal) throw new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
+      if (error instanceof RuleRefusal)
+        throw new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
       throw error;
     }
     const ids: number[] = [];
@@ -242,7 +255,11 @@ export function createContactChanges(deps: ContactChangeDeps) {
       });
       const registered = await handle.executeUpdate(registeredUpdate);
       if (registered.reason === 'taskAlreadyOpen') {
-        throw new ApiError(409, 'taskAlreadyOpen', 'Another task was opened for this role at the same moment');
+        throw new ApiError(
+          409,
+          'taskAlreadyOpen',
+          'Another task was opened for this role at the same moment',
+        );
       }
       ids.push(registered.taskId!);
     }
@@ -255,14 +272,22 @@ export function createContactChanges(deps: ContactChangeDeps) {
     }
   }
 
-  async function decide(account: AuthAccount, id: number, decision: 'accept' | 'refuse', token: string, sourceIp?: string) {
+  async function decide(
+    account: AuthAccount,
+    id: number,
+    decision: 'accept' | 'refuse',
+    token: string,
+    sourceIp?: string,
+  ) {
     const task = await findVisibleTask(account, id);
     openTaskOrThrow(task);
     const codeHash = hashCode(config.CODE_HASH_KEY, task.id, account.handle, token);
     const update = decision === 'accept' ? acceptUpdate : refuseUpdate;
     let result;
     try {
-      result = await handleOf(task).executeUpdate(update, { args: [{ account: account.handle, codeHash, sourceIp }] });
+      result = await handleOf(task).executeUpdate(update, {
+        args: [{ account: account.handle, codeHash, sourceIp }],
+      });
     } catch (error) {
       throw translateTemporalError(error);
     }
@@ -288,17 +313,27 @@ export function createContactChanges(deps: ContactChangeDeps) {
       : task.askingAccount === account.handle
         ? pending
         : [];
-    if (targets.length === 0) throw new ApiError(403, 'nothingToResend', 'No code of yours is awaited on this task');
+    if (targets.length === 0)
+      throw new ApiError(403, 'nothingToResend', 'No code of yours is awaited on this task');
     const now = Date.now();
     // The signal is applied a moment later: remember our own recent requests too, not only what the Query shows.
     const lastSent = (handle: string, shown?: string) =>
       Math.max(shown ? Date.parse(shown) : 0, recentResends.get(`${task.id}:${handle}`) ?? 0);
-    const ready = targets.filter((v) => now - lastSent(v.handle, v.lastCodeSentAt) >= config.RESEND_MIN_INTERVAL);
+    const ready = targets.filter(
+      (v) => now - lastSent(v.handle, v.lastCodeSentAt) >= config.RESEND_MIN_INTERVAL,
+    );
     if (ready.length === 0) {
-      const waitMs = Math.max(...targets.map((v) => lastSent(v.handle, v.lastCodeSentAt) + config.RESEND_MIN_INTERVAL - now));
-      throw new ApiError(429, 'resendTooSoon', `The email was sent moments ago: try again in ${Math.ceil(waitMs / 1000)} s`, {
-        retryAfterSeconds: Math.ceil(waitMs / 1000),
-      });
+      const waitMs = Math.max(
+        ...targets.map((v) => lastSent(v.handle, v.lastCodeSentAt) + config.RESEND_MIN_INTERVAL - now),
+      );
+      throw new ApiError(
+        429,
+        'resendTooSoon',
+        `The email was sent moments ago: try again in ${Math.ceil(waitMs / 1000)} s`,
+        {
+          retryAfterSeconds: Math.ceil(waitMs / 1000),
+        },
+      );
     }
     for (const validator of ready) {
       recentResends.set(`${task.id}:${validator.handle}`, now);
@@ -310,7 +345,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
     const task = await findVisibleTask(account, id);
-    if (task.askingAccount !== account.handle) throw new ApiError(403, 'notTheAsker', 'Only the asker can cancel a task');
+    if (task.askingAccount !== account.handle)
+      throw new ApiError(403, 'notTheAsker', 'Only the asker can cancel a task');
     if (task.state !== 'validatingByCustomers' && task.state !== 'todo') {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it can no longer be cancelled`);
     }
@@ -325,8 +361,10 @@ export function createContactChanges(deps: ContactChangeDeps) {
 function translateTemporalError(error: unknown): Error {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const type = error.cause.type as DecisionRejection;
-    if (type in DECISION_REJECTIONS) return new ApiError(REJECTION_STATUS[type], type, DECISION_REJECTIONS[type]);
+    if (type in DECISION_REJECTIONS)
+      return new ApiError(REJECTION_STATUS[type], type, DECISION_REJECTIONS[type]);
   }
-  if (error instanceof WorkflowNotFoundError) return new ApiError(409, 'taskNotOpen', 'This task no longer takes decisions');
+  if (error instanceof WorkflowNotFoundError)
+    return new ApiError(409, 'taskNotOpen', 'This task no longer takes decisions');
   return error as Error;
 }

@@ -39,7 +39,9 @@ function describeZodError(error: ZodError): string {
   return error.issues
     .map((issue) => {
       const where = issue.path.length ? issue.path.join('.') : 'body';
-      return issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : `${where}: ${issue.message}`;
+      return issue.code === 'unrecognized_keys'
+        ? `unknown field(s) ${issue.keys.join(', ')}`
+        : `${where}: ${issue.message}`;
     })
     .join('; ');
 }
@@ -53,8 +55,10 @@ function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof ZodError) return new ApiError(400, 'invalidInput', describeZodError(error));
   const parserError = error as BodyParserError;
-  if (parserError?.type === 'entity.parse.failed') return new ApiError(400, 'malformedJson', 'The body is not valid JSON');
-  if (parserError?.type === 'entity.too.large') return new ApiError(413, 'bodyTooLarge', 'The body is too large');
+  if (parserError?.type === 'entity.parse.failed')
+    return new ApiError(400, 'malformedJson', 'The body is not valid JSON');
+  if (parserError?.type === 'entity.too.large')
+    return new ApiError(413, 'bodyTooLarge', 'The body is too large');
   if (parserError?.type === 'charset.unsupported' || parserError?.type === 'encoding.unsupported') {
     return new ApiError(415, 'unsupportedEncoding', 'Unsupported body encoding');
   }
@@ -68,10 +72,18 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = toApiError(error);
     if (apiError) {
-      res.status(apiError.status).json({ ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId), ...apiError.extra });
+      res
+        .status(apiError.status)
+        .json({
+          ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId),
+          ...apiError.extra,
+        });
       return;
     }
-    logger.error({ err: error, requestId: req.requestId, method: req.method, path: req.path }, 'request failed');
+    logger.error(
+      { err: error, requestId: req.requestId, method: req.method, path: req.path },
+      'request failed',
+    );
     res.status(500).json(errorBody(500, 'internalError', 'An internal error occurred', req.requestId));
   };
 }

@@ -32,14 +32,20 @@ export function buildOpenApiDocument(apiBasePath: string) {
     type: 'apiKey',
     in: 'header',
     name: 'X-Ovh-Signature',
-    description: '"$1$" + sha1(secret+"+"+consumerKey+"+"+method+"+"+fullUrl+"+"+body+"+"+timestamp), with X-Ovh-Application, X-Ovh-Consumer and X-Ovh-Timestamp',
+    description:
+      '"$1$" + sha1(secret+"+"+consumerKey+"+"+method+"+"+fullUrl+"+"+body+"+"+timestamp), with X-Ovh-Application, X-Ovh-Consumer and X-Ovh-Timestamp',
   });
   const route = (config: Omit<RouteConfig, 'responses'> & { ok: RouteConfig['responses'][string] }) => {
     const { ok, ...rest } = config;
     registry.registerPath({ security: [{ [signed.name]: [] }], ...rest, responses: { 200: ok, ...errors } });
   };
   const ids = json(z.array(z.number()));
-  route({ method: 'get', path: '/me', summary: 'My account', ok: { description: 'The account', ...json(meResponse) } });
+  route({
+    method: 'get',
+    path: '/me',
+    summary: 'My account',
+    ok: { description: 'The account', ...json(meResponse) },
+  });
   route({
     method: 'put',
     path: '/me',

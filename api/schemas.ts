@@ -27,12 +27,18 @@ export const serviceParams = z
   .strict();
 
 export const changeContactBody = z
-  .object({ contactAdmin: handleSchema.optional(), contactTech: handleSchema.optional(), contactBilling: handleSchema.optional() })
+  .object({
+    contactAdmin: handleSchema.optional(),
+    contactTech: handleSchema.optional(),
+    contactBilling: handleSchema.optional(),
+  })
   .strict()
   .openapi('ChangeContactBody');
 
 export const tokenBody = z
-  .object({ token: z.string().min(1).max(64).openapi({ description: 'The verification code received by email' }) })
+  .object({
+    token: z.string().min(1).max(64).openapi({ description: 'The verification code received by email' }),
+  })
   .strict()
   .openapi('TokenBody');
 
@@ -54,12 +60,22 @@ export const serviceListQuery = z
   })
   .strict();
 
-export const loginBody = z.object({ handle: handleSchema, password: z.string().min(1).max(200) }).strict().openapi('LoginBody');
+export const loginBody = z
+  .object({ handle: handleSchema, password: z.string().min(1).max(200) })
+  .strict()
+  .openapi('LoginBody');
 
 export const credentialBody = z
   .object({
     accessRules: z
-      .array(z.object({ method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'ALL']), path: z.string().min(1).max(200) }).strict())
+      .array(
+        z
+          .object({
+            method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'ALL']),
+            path: z.string().min(1).max(200),
+          })
+          .strict(),
+      )
       .min(1)
       .max(50),
     redirection: z.url().optional(),
@@ -67,10 +83,18 @@ export const credentialBody = z
   .strict()
   .openapi('CredentialBody');
 
-export const applicationBody = z.object({ name: z.string().min(1).max(100) }).strict().openapi('ApplicationBody');
+export const applicationBody = z
+  .object({ name: z.string().min(1).max(100) })
+  .strict()
+  .openapi('ApplicationBody');
 
 export const meResponse = z
-  .object({ nichandle: z.string(), email: z.string(), language: languageSchema, billingStanding: z.enum(['good', 'arrears']) })
+  .object({
+    nichandle: z.string(),
+    email: z.string(),
+    language: languageSchema,
+    billingStanding: z.enum(['good', 'arrears']),
+  })
   .openapi('Me');
 
 export const validatorResponse = z.object({

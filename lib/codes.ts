@@ -23,7 +23,9 @@ export function normalizeCode(typed: string): string {
 
 /** Keyed hash bound to the task and the validator: a code is only good for its own task and person. */
 export function hashCode(key: string, taskId: number, handle: string, code: string): string {
-  return createHmac('sha256', key).update(`${taskId}:${handle}:${normalizeCode(code)}`).digest('hex');
+  return createHmac('sha256', key)
+    .update(`${taskId}:${handle}:${normalizeCode(code)}`)
+    .digest('hex');
 }
 
 export function sameHash(a: string, b: string): boolean {

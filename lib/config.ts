@@ -17,18 +17,24 @@ const duration = (fallback: string) =>
 const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback);
 
 const url = (protocols: string[]) =>
-  z.string().refine((value) => {
-    try {
-      return protocols.includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.join(' or ')}//`);
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.join(' or ')}//`,
+  );
 
 export const configSchema = z
   .object({
     DATABASE_URL: url(['postgresql:', 'postgres:']),
-    TEMPORAL_ADDRESS: z.string().regex(/^[\w.-]+:\d+$/, 'must be host:port').default('localhost:7233'),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[\w.-]+:\d+$/, 'must be host:port')
+      .default('localhost:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('contact-changes'),
     TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
@@ -37,7 +43,10 @@ export const configSchema = z
     PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
     CODE_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters of secret'),
-    HANDLE_SUFFIX: z.string().regex(/^[a-z]+$/, 'must be lower-case letters').default('ovh'),
+    HANDLE_SUFFIX: z
+      .string()
+      .regex(/^[a-z]+$/, 'must be lower-case letters')
+      .default('ovh'),
     TASK_EXPIRY: duration('7d'),
     REMINDER_BEFORE_EXPIRY: duration('2d'),
     RESEND_MIN_INTERVAL: duration('60s'),

@@ -94,7 +94,10 @@ function checkTarget(request: ChangeRequest, role: ContactType, newHolder: strin
   if (role === 'contactBilling') {
     const old = request.accounts.get(current);
     if (target.billingStanding !== 'good' || old?.billingStanding !== 'good') {
-      throw new RuleRefusal('billingInArrears', 'the old and the new billing contacts must both be in good standing');
+      throw new RuleRefusal(
+        'billingInArrears',
+        'the old and the new billing contacts must both be in good standing',
+      );
     }
   }
 }
@@ -119,7 +122,13 @@ export function planContactChange(request: ChangeRequest): PlannedTask[] {
     checkTarget(request, role, toAccount);
     const fromAccount = request.service[role];
     const key = `${fromAccount}->${toAccount}`;
-    const group = groups.get(key) ?? { fromAccount, toAccount, contactTypes: [], validators: [], informed: [] };
+    const group = groups.get(key) ?? {
+      fromAccount,
+      toAccount,
+      contactTypes: [],
+      validators: [],
+      informed: [],
+    };
     group.contactTypes.push(role);
     groups.set(key, group);
   }
@@ -145,5 +154,8 @@ function findIdenticalOpenTask(request: ChangeRequest, task: PlannedTask): numbe
     [...first.contactTypes].sort().join() === [...task.contactTypes].sort().join();
   if (identical) return first.taskId;
   const busy = holders.find((open) => open !== undefined)!;
-  throw new RuleRefusal('taskAlreadyOpen', `task ${busy.taskId} is already open for the ${busy.role} of this service`);
+  throw new RuleRefusal(
+    'taskAlreadyOpen',
+    `task ${busy.taskId} is already open for the ${busy.role} of this service`,
+  );
 }

@@ -29,19 +29,41 @@ export interface LocalPostgres {
   stop(): Promise<void>;
 }
 
-export async function startLocalPostgres(dataDir: string, port: number, log: (line: string) => void = () => {}) {
+export async function startLocalPostgres(
+  dataDir: string,
+  port: number,
+  log: (line: string) => void = () => {},
+) {
   const bin = findBinDir();
   const pgdata = join(dataDir, 'pgdata');
   mkdirSync(dataDir, { recursive: true });
   if (isRoot()) chownSync(dataDir, ...postgresIds());
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     log(`initialising a PostgreSQL cluster in ${pgdata}`);
-    const [cmd, args] = asPostgres(join(bin, 'initdb'), ['-D', pgdata, '-U', 'contacts', '--auth=trust', '-E', 'UTF8', '--no-sync']);
+    const [cmd, args] = asPostgres(join(bin, 'initdb'), [
+      '-D',
+      pgdata,
+      '-U',
+      'contacts',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
     execFileSync(cmd, args, { stdio: 'ignore' });
     writeFileSync(join(dataDir, '.gitignore'), '*\n');
   }
   const [cmd, args] = asPostgres(join(bin, 'postgres'), [
-    '-D', pgdata, '-p', String(port), '-k', dataDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=on',
+    '-D',
+    pgdata,
+    '-p',
+    String(port),
+    '-k',
+    dataDir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=on',
   ]);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -72,7 +94,8 @@ function postgresIds(): [number, number] {
 async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string) {
   const until = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new LocalPostgresError(`PostgreSQL stopped: ${stderr().trim().split('\n').pop()}`);
+    if (child.exitCode !== null)
+      throw new LocalPostgresError(`PostgreSQL stopped: ${stderr().trim().split('\n').pop()}`);
     const client = new Client({ connectionString: url });
     try {
       await client.connect();

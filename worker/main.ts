@@ -1,4 +1,4 @@
-import { NativeConnection } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfigOrExit } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
@@ -7,6 +7,7 @@ import { createWorker } from './worker';
 
 async function main() {
   const config = loadConfigOrExit();
+  Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel) });
   const log = createLogger(config.LOG_LEVEL).child({ component: 'worker' });
   const db = createDb(config.DATABASE_URL);
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);

@@ -8,7 +8,12 @@ export interface WorkerOptions {
   deps: ActivityDeps;
 }
 
-export async function createWorker({ connection, namespace, taskQueue, deps }: WorkerOptions): Promise<Worker> {
+export async function createWorker({
+  connection,
+  namespace,
+  taskQueue,
+  deps,
+}: WorkerOptions): Promise<Worker> {
   return Worker.create({
     connection,
     namespace,

@@ -3,13 +3,7 @@
 import type { ContactChangeInput, TaskState, ValidatorView } from './contact-change.messages';
 
 export type EmailTemplate =
-  | 'informedCreated'
-  | 'reminder'
-  | 'done'
-  | 'doneInformed'
-  | 'refused'
-  | 'expired'
-  | 'aborted';
+  'informedCreated' | 'reminder' | 'done' | 'doneInformed' | 'refused' | 'expired' | 'aborted';
 
 export interface AuditEntry {
   /** Unique per workflow step, so a retried activity never writes the same event twice. */
@@ -46,7 +40,12 @@ export interface ContactChangeActivities {
   openTask(args: OpenTaskArgs): Promise<OpenTaskResult>;
   /** Draws a fresh code, stores its keyed hash and mails it; returns the hash. Idempotent per step. */
   issueCode(args: { taskId: number; handle: string; step: string }): Promise<{ codeHash: string }>;
-  sendTaskEmail(args: { taskId: number; recipient: string; step: string; template: EmailTemplate }): Promise<void>;
+  sendTaskEmail(args: {
+    taskId: number;
+    recipient: string;
+    step: string;
+    template: EmailTemplate;
+  }): Promise<void>;
   recordTask(args: RecordTaskArgs): Promise<void>;
   /** Re-checks the preconditions and changes the contacts in one transaction. */
   applyChange(args: { taskId: number; event: AuditEntry }): Promise<ApplyResult>;

@@ -76,7 +76,12 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   const isOpen = () => OPEN_STATES.includes(state);
   const allAccepted = () => validators.every((v) => v.status === 'accepted');
   const anyRefused = () => validators.some((v) => v.status === 'refused');
-  const audit = (actor: string, action: string, detail?: Record<string, unknown>, sourceIp?: string): AuditEntry => ({
+  const audit = (
+    actor: string,
+    action: string,
+    detail?: Record<string, unknown>,
+    sourceIp?: string,
+  ): AuditEntry => ({
     dedupeKey: `${workflowId}/${runId}/${++eventCount}`,
     actor,
     action,
@@ -148,7 +153,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   }
 
   state = 'validatingByCustomers';
-  await record(audit(input.askingAccount, 'created', { contactTypes: input.contactTypes }, input.requestedFromIp));
+  await record(
+    audit(input.askingAccount, 'created', { contactTypes: input.contactTypes }, input.requestedFromIp),
+  );
   for (const validator of validators) await sendCode(validator, 'created');
   for (const handle of input.informed) await notify(handle, 'informedCreated', 'created');
 
@@ -196,12 +203,16 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       const decided = () => !isOpen() || state === 'checkValidity' || cancelledBy !== undefined;
       if (decided()) return;
       const wakeAtMs = reminded ? expiresAtMs : reminderAtMs;
-      const woken = await condition(() => decided() || resendQueue.length > 0, Math.max(wakeAtMs - Date.now(), 1));
+      const woken = await condition(
+        () => decided() || resendQueue.length > 0,
+        Math.max(wakeAtMs - Date.now(), 1),
+      );
       await processResends();
       if (woken || decided()) continue;
       if (!reminded) {
         reminded = true;
-        for (const v of validators.filter((v) => v.status === 'pending')) await notify(v.handle, 'reminder', 'reminder');
+        for (const v of validators.filter((v) => v.status === 'pending'))
+          await notify(v.handle, 'reminder', 'reminder');
         await record(audit('system', 'reminded'));
       } else if (Date.now() >= expiresAtMs) {
         return;

@@ -40,8 +40,12 @@ export function authenticate(settings: AuthSettings): RequestHandler {
     }
     const token = sessionToken(req);
     const session = readSession(settings.session, token);
-    if (!session) throw unauthorized('notAuthenticated', 'Log in, or sign the request with your application key');
-    if (!SAFE_METHODS.has(req.method) && !validCsrf(settings.session, token!, header(req.headers['x-csrf-token']))) {
+    if (!session)
+      throw unauthorized('notAuthenticated', 'Log in, or sign the request with your application key');
+    if (
+      !SAFE_METHODS.has(req.method) &&
+      !validCsrf(settings.session, token!, header(req.headers['x-csrf-token']))
+    ) {
       throw new ApiError(403, 'csrfTokenInvalid', 'Missing or wrong X-CSRF-Token header');
     }
     const account = await settings.db.account.findUnique({ where: { id: session.accountId } });
@@ -52,18 +56,31 @@ export function authenticate(settings: AuthSettings): RequestHandler {
   };
 }
 
-async function verifySignedRequest(settings: AuthSettings, origin: string, req: Parameters<RequestHandler>[0]) {
+async function verifySignedRequest(
+  settings: AuthSettings,
+  origin: string,
+  req: Parameters<RequestHandler>[0],
+) {
   const applicationKey = header(req.headers['x-ovh-application']) ?? '';
   const consumerKey = header(req.headers['x-ovh-consumer']);
   const timestamp = header(req.headers['x-ovh-timestamp']);
   const signature = header(req.headers['x-ovh-signature']);
   if (!consumerKey || !timestamp || !signature) {
-    throw unauthorized('signatureMissing', 'Signed requests need X-Ovh-Consumer, X-Ovh-Timestamp and X-Ovh-Signature');
+    throw unauthorized(
+      'signatureMissing',
+      'Signed requests need X-Ovh-Consumer, X-Ovh-Timestamp and X-Ovh-Signature',
+    );
   }
   if (!/^\d+$/.test(timestamp) || Math.abs(Number(timestamp) - Date.now() / 1000) > SIGNATURE_MAX_SKEW_S) {
-    throw unauthorized('timestampOutOfRange', 'X-Ovh-Timestamp is too far from the server time (see GET /auth/time)');
+    throw unauthorized(
+      'timestampOutOfRange',
+      'X-Ovh-Timestamp is too far from the server time (see GET /auth/time)',
+    );
   }
-  const key = await settings.db.consumerKey.findUnique({ where: { key: consumerKey }, include: { application: true, account: true } });
+  const key = await settings.db.consumerKey.findUnique({
+    where: { key: consumerKey },
+    include: { application: true, account: true },
+  });
   if (!key || key.application.appKey !== applicationKey || key.state !== 'validated' || !key.account) {
     throw unauthorized('invalidCredential', 'This application key and consumer key are not valid together');
   }
@@ -75,7 +92,10 @@ async function verifySignedRequest(settings: AuthSettings, origin: string, req: 
     body: req.rawBody?.toString('utf8') ?? '',
     timestamp,
   });
-  if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
+  if (
+    expected.length !== signature.length ||
+    !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
+  ) {
     throw unauthorized('invalidSignature', 'X-Ovh-Signature does not match the request');
   }
   const path = req.originalUrl.split('?')[0].slice(settings.apiBasePath.length);

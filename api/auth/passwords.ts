@@ -23,7 +23,12 @@ export async function verifyPassword(password: string, stored: string | null | u
     return false;
   }
   const [, N, r, p, salt, expected] = parts;
-  const key = await derive(password, Buffer.from(salt, 'base64'), { ...PARAMS, N: Number(N), r: Number(r), p: Number(p) });
+  const key = await derive(password, Buffer.from(salt, 'base64'), {
+    ...PARAMS,
+    N: Number(N),
+    r: Number(r),
+    p: Number(p),
+  });
   const wanted = Buffer.from(expected, 'base64');
   return key.length === wanted.length && timingSafeEqual(key, wanted);
 }

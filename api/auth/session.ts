@@ -39,7 +39,10 @@ export function sessionToken(req: Request): string | undefined {
   return parseCookies(req.headers.cookie)[SESSION_COOKIE];
 }
 
-export function readSession(settings: SessionSettings, token: string | undefined): { accountId: number } | undefined {
+export function readSession(
+  settings: SessionSettings,
+  token: string | undefined,
+): { accountId: number } | undefined {
   if (!token) return undefined;
   const [payload, signature] = token.split('.');
   if (!payload || !signature || !safeEqual(signature, sign(settings.secret, payload))) return undefined;

@@ -3,7 +3,14 @@ import { Router, type RequestHandler } from 'express';
 import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
 import { verifyPassword } from '../auth/passwords';
-import { csrfTokenFor, endSession, readSession, sessionToken, startSession, type SessionSettings } from '../auth/session';
+import {
+  csrfTokenFor,
+  endSession,
+  readSession,
+  sessionToken,
+  startSession,
+  type SessionSettings,
+} from '../auth/session';
 import { ApiError } from '../errors';
 import { applicationBody, credentialBody, loginBody } from '../schemas';
 import { presentMe } from './me';
@@ -80,7 +87,9 @@ export function sessionRouter(deps: AuthRouterDeps): Router {
 
   router.post('/auth/applications', deps.requireSession, async (req, res) => {
     const { name } = applicationBody.parse(req.body ?? {});
-    const application = await db.apiApplication.create({ data: { name, appKey: randomKey(12), secret: randomKey(24) } });
+    const application = await db.apiApplication.create({
+      data: { name, appKey: randomKey(12), secret: randomKey(24) },
+    });
     res.status(201).json({ applicationKey: application.appKey, applicationSecret: application.secret, name });
   });
 
@@ -89,7 +98,12 @@ export function sessionRouter(deps: AuthRouterDeps): Router {
       where: { validationToken: String(req.params.validationToken), state: 'pendingValidation' },
       data: { state: 'validated', accountId: req.account!.id, validatedAt: new Date() },
     });
-    if (updated.count !== 1) throw new ApiError(404, 'credentialNotFound', 'This credential request does not exist or was already used');
+    if (updated.count !== 1)
+      throw new ApiError(
+        404,
+        'credentialNotFound',
+        'This credential request does not exist or was already used',
+      );
     res.json({ state: 'validated' });
   });
 

@@ -3,7 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../../lib/db';
 
 const withTimeout = <T>(promise: Promise<T>, ms: number) =>
-  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
+  ]);
 
 export function healthRouter(db: Db, temporal: Client): Router {
   const router = Router();
@@ -12,11 +15,19 @@ export function healthRouter(db: Db, temporal: Client): Router {
   });
   router.get('/ready', async (_req, res) => {
     const [database, temporalServer] = await Promise.all([
-      withTimeout(db.$queryRaw`SELECT 1`, 2000).then(() => 'ok', () => 'unreachable'),
-      withTimeout(temporal.workflowService.getSystemInfo({}), 2000).then(() => 'ok', () => 'unreachable'),
+      withTimeout(db.$queryRaw`SELECT 1`, 2000).then(
+        () => 'ok',
+        () => 'unreachable',
+      ),
+      withTimeout(temporal.workflowService.getSystemInfo({}), 2000).then(
+        () => 'ok',
+        () => 'unreachable',
+      ),
     ]);
     const ready = database === 'ok' && temporalServer === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', database, temporal: temporalServer });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not ready', database, temporal: temporalServer });
   });
   return router;
 }

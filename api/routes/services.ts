@@ -6,7 +6,10 @@ import { notFound } from '../errors';
 import { changeContactBody, serviceListQuery, serviceParams } from '../schemas';
 import { servicesOfAccount } from '../services-query';
 
-function present(row: { name: string; type: string; admin: string; tech: string; billing: string }, handle: string) {
+function present(
+  row: { name: string; type: string; admin: string; tech: string; billing: string },
+  handle: string,
+) {
   const contacts = { contactAdmin: row.admin, contactTech: row.tech, contactBilling: row.billing };
   return { serviceName: row.name, serviceType: row.type, ...contacts, myRoles: rolesOf(handle, contacts) };
 }
@@ -17,7 +20,10 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
   router.get('/me/contactManagement/services', async (req, res) => {
     const query = serviceListQuery.parse(req.query);
     const page = await servicesOfAccount(db, req.account!.id, query);
-    res.json({ items: page.rows.map((row) => present(row, req.account!.handle)), nextCursor: page.nextCursor });
+    res.json({
+      items: page.rows.map((row) => present(row, req.account!.handle)),
+      nextCursor: page.nextCursor,
+    });
   });
 
   router.get('/:serviceType/:serviceName/serviceInfos', async (req, res) => {
@@ -34,7 +40,8 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
       billing: service.billing.handle,
     };
     const mine = row && row.type === serviceType ? present(row, req.account!.handle) : undefined;
-    if (!mine || mine.myRoles.length === 0) throw notFound('This service does not exist or you are not one of its contacts');
+    if (!mine || mine.myRoles.length === 0)
+      throw notFound('This service does not exist or you are not one of its contacts');
     res.json({ ...mine, domain: mine.serviceName });
   });
 

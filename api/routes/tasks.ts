@@ -7,7 +7,10 @@ export interface TaskRateLimits {
   resend: RequestHandler;
 }
 
-export function tasksRouter(contactChanges: ReturnType<typeof createContactChanges>, limits: TaskRateLimits): Router {
+export function tasksRouter(
+  contactChanges: ReturnType<typeof createContactChanges>,
+  limits: TaskRateLimits,
+): Router {
   const router = Router();
   const base = '/me/task/contactChange';
 

@@ -21,7 +21,14 @@ beforeAll(async () => {
     { handle: STRANGER },
     { handle: ARREARS, billingStanding: 'arrears' },
   ]);
-  for (const name of ['story.example', 'refusal.example', 'resend.example', 'cancel.example', 'rules.example', 'retry.example']) {
+  for (const name of [
+    'story.example',
+    'refusal.example',
+    'resend.example',
+    'cancel.example',
+    'rules.example',
+    'retry.example',
+  ]) {
     await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   }
 });
@@ -31,7 +38,10 @@ afterAll(async () => {
 
 const codeMailFor = (handle: string, taskId: number, after = 0) =>
   stack.mailbox
-    .waitFor((m) => m.id > after && m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`))
+    .waitFor(
+      (m) =>
+        m.id > after && m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`),
+    )
     .then(readCodeEmail);
 
 async function askTechChange(admin: Session, service: string, to = NEWBIE): Promise<number> {
@@ -63,17 +73,27 @@ test("the guide's story through the API: ask, both validate with their emailed c
     state: 'validatingByCustomers',
     awaiting: [ADMIN, NEWBIE],
   });
-  expect((await newbie.get('/1.0/me/task/contactChange?state=validatingByCustomers').expect(200)).body).toContain(id);
+  expect(
+    (await newbie.get('/1.0/me/task/contactChange?state=validatingByCustomers').expect(200)).body,
+  ).toContain(id);
 
-  const wrong = await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'WRONGCODE9' }).expect(403);
+  const wrong = await newbie
+    .post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'WRONGCODE9' })
+    .expect(403);
   expect(wrong.body).toMatchObject({ class: 'Client::Forbidden', reason: 'wrongCode', attemptsLeft: 4 });
-  const stolen = await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code }).expect(403);
+  const stolen = await newbie
+    .post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code })
+    .expect(403);
   expect(stolen.body.reason).toBe('wrongCode'); // a code is personal: the admin's code is no good to the new contact
 
-  const first = await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code.toLowerCase() }).expect(200);
+  const first = await admin
+    .post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code.toLowerCase() })
+    .expect(200);
   expect(first.body.outcome).toBe('accepted');
   expect(first.body.task.awaiting).toEqual([NEWBIE]);
-  const again = await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code }).expect(409);
+  const again = await admin
+    .post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code })
+    .expect(409);
   expect(again.body.reason).toBe('alreadyDecided');
 
   await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: newbieCode.code }).expect(200);
@@ -82,12 +102,25 @@ test("the guide's story through the API: ask, both validate with their emailed c
   expect(done.history.map((h: { action: string }) => h.action)).toEqual(
     expect.arrayContaining(['created', 'wrongCode', 'accepted', 'applied']),
   );
-  expect(await contactsOf(stack.database.db, 'story.example')).toEqual({ admin: ADMIN, tech: NEWBIE, billing: BILLING });
+  expect(await contactsOf(stack.database.db, 'story.example')).toEqual({
+    admin: ADMIN,
+    tech: NEWBIE,
+    billing: BILLING,
+  });
 
-  await stack.mailbox.waitFor((m) => m.to.includes(`${ADMIN}@mail.test`) && m.subject.includes('Cambio de contacto realizado'));
-  await stack.mailbox.waitFor((m) => m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('Contact change done'));
+  await stack.mailbox.waitFor(
+    (m) => m.to.includes(`${ADMIN}@mail.test`) && m.subject.includes('Cambio de contacto realizado'),
+  );
+  await stack.mailbox.waitFor(
+    (m) => m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('Contact change done'),
+  );
   await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`) && m.subject.includes("n'êtes plus"));
-  await createService(stack.database.db, { name: 'story2.example', admin: ADMIN, tech: NEWBIE, billing: BILLING });
+  await createService(stack.database.db, {
+    name: 'story2.example',
+    admin: ADMIN,
+    tech: NEWBIE,
+    billing: BILLING,
+  });
 });
 
 test('a refusal by the new contact ends the task; the contacts do not change', async () => {
@@ -100,7 +133,9 @@ test('a refusal by the new contact ends the task; the contacts do not change', a
   const task = await waitForState(admin, id, ['refused']);
   expect(task.reason).toBe('refusedByContact');
   expect(await contactsOf(stack.database.db, 'refusal.example')).toMatchObject({ tech: TECH });
-  const late = await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'ANYTHING22' }).expect(409);
+  const late = await admin
+    .post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'ANYTHING22' })
+    .expect(409);
   expect(late.body.reason).toBe('taskNotOpen');
 });
 
@@ -112,16 +147,19 @@ test('the new contact corrects its email address, asks for the email again, and 
   await newbie.put('/1.0/me', { email: 'newbie.fixed@mail.test' }).expect(200);
   await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 1 s in tests
   const mark = stack.mailbox.messages().length;
-  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(200)).body).toEqual({ resentTo: [NEWBIE] });
+  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(200)).body).toEqual({
+    resentTo: [NEWBIE],
+  });
   const tooSoon = await newbie.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(429);
   expect(tooSoon.body.reason).toBe('resendTooSoon');
   const fresh = await stack.mailbox
     .waitFor((m) => m.id > mark && m.to.includes('newbie.fixed@mail.test'))
     .then(readCodeEmail);
   expect(fresh.code).not.toBe(old.code);
-  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: old.code }).expect(403)).body.reason).toBe(
-    'wrongCode',
-  );
+  expect(
+    (await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: old.code }).expect(403)).body
+      .reason,
+  ).toBe('wrongCode');
   await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: fresh.code }).expect(200);
   await newbie.put('/1.0/me', { email: `${NEWBIE}@mail.test` }).expect(200);
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
@@ -131,7 +169,9 @@ test('the asker cancels a pending task; nobody else can', async () => {
   const admin = await login(stack, ADMIN);
   const newbie = await login(stack, NEWBIE);
   const id = await askTechChange(admin, 'cancel.example');
-  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(403)).body.reason).toBe('notTheAsker');
+  expect((await newbie.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(403)).body.reason).toBe(
+    'notTheAsker',
+  );
   const cancelled = await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
   expect(cancelled.body).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(409);
@@ -158,11 +198,15 @@ test('every rule refusal answers a clear error and creates nothing', async () =>
     expect({ body, status: response.status, reason: response.body.reason }).toEqual({ body, status, reason });
     expect(response.body.class).toMatch(/^Client::/);
   }
-  expect((await admin.post('/1.0/vps/rules.example/changeContact', { contactTech: NEWBIE })).status).toBe(404);
+  expect((await admin.post('/1.0/vps/rules.example/changeContact', { contactTech: NEWBIE })).status).toBe(
+    404,
+  );
   expect(await stack.database.db.contactChangeTask.count()).toBe(before);
 
   const id = await askTechChange(admin, 'rules.example');
-  const second = await admin.post('/1.0/domain/rules.example/changeContact', { contactTech: STRANGER }).expect(409);
+  const second = await admin
+    .post('/1.0/domain/rules.example/changeContact', { contactTech: STRANGER })
+    .expect(409);
   expect(second.body.reason).toBe('taskAlreadyOpen');
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
 });
@@ -177,9 +221,14 @@ test('a retried request answers the same task instead of creating a second one',
   expect(b.status).toBe(200);
   expect(a.body).toHaveLength(2);
   expect(b.body).toEqual(a.body);
-  const third = await admin.post('/1.0/domain/retry.example/changeContact', { contactTech: NEWBIE, contactBilling: NEWBIE });
+  const third = await admin.post('/1.0/domain/retry.example/changeContact', {
+    contactTech: NEWBIE,
+    contactBilling: NEWBIE,
+  });
   expect(third.body).toEqual(a.body);
-  expect(await stack.database.db.contactChangeTask.count({ where: { serviceName: 'retry.example' } })).toBe(2);
+  expect(await stack.database.db.contactChangeTask.count({ where: { serviceName: 'retry.example' } })).toBe(
+    2,
+  );
   for (const id of a.body) await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
 });
 

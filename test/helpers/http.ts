@@ -20,8 +20,16 @@ export async function login(stack: Stack, handle: string): Promise<Session> {
     agent,
     csrf,
     get: (path) => agent.get(path),
-    post: (path, body) => agent.post(path).set('X-CSRF-Token', csrf).send(body ?? {}),
-    put: (path, body) => agent.put(path).set('X-CSRF-Token', csrf).send(body ?? {}),
+    post: (path, body) =>
+      agent
+        .post(path)
+        .set('X-CSRF-Token', csrf)
+        .send(body ?? {}),
+    put: (path, body) =>
+      agent
+        .put(path)
+        .set('X-CSRF-Token', csrf)
+        .send(body ?? {}),
   };
 }
 

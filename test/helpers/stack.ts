@@ -19,7 +19,9 @@ export interface Stack {
 }
 
 /** The real pieces: PostgreSQL, a Temporal server, the worker with real activities, an SMTP sink, the API. */
-export async function startStack(options: { timeSkipping?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { timeSkipping?: boolean; env?: Record<string, string> } = {},
+): Promise<Stack> {
   const [database, mailbox, env] = await Promise.all([
     createTestDatabase(),
     startMailbox(),
@@ -42,7 +44,12 @@ export async function startStack(options: { timeSkipping?: boolean; env?: Record
     connection: env.nativeConnection,
     namespace: 'default',
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db: database.db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+    deps: {
+      db: database.db,
+      mailer,
+      codeHashKey: config.CODE_HASH_KEY,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+    },
   });
   const running = worker.run();
   const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');

@@ -2,7 +2,10 @@ import { ChangeRequest, planContactChange, RuleRefusal, type OpenTaskOnRole } fr
 
 const service = { contactAdmin: 'ad1-ovh', contactTech: 'te2-ovh', contactBilling: 'bi3-ovh' };
 const accounts = new Map(
-  ['ad1-ovh', 'te2-ovh', 'bi3-ovh', 'ne4-ovh', 'ot5-ovh'].map((handle) => [handle, { handle, billingStanding: 'good' as 'good' | 'arrears' }]),
+  ['ad1-ovh', 'te2-ovh', 'bi3-ovh', 'ne4-ovh', 'ot5-ovh'].map((handle) => [
+    handle,
+    { handle, billingStanding: 'good' as 'good' | 'arrears' },
+  ]),
 );
 accounts.set('ar6-ovh', { handle: 'ar6-ovh', billingStanding: 'arrears' });
 
@@ -23,8 +26,22 @@ function refusal(fn: () => unknown) {
 describe('the rule table', () => {
   test('admin names a new tech and billing contact: admin and the new contact validate, old contacts are informed', () => {
     expect(plan('ad1-ovh', { contactTech: 'ne4-ovh', contactBilling: 'ne4-ovh' })).toEqual([
-      { fromAccount: 'te2-ovh', toAccount: 'ne4-ovh', contactTypes: ['contactTech'], validators: ['ad1-ovh', 'ne4-ovh'], informed: ['te2-ovh'], existingTaskId: undefined },
-      { fromAccount: 'bi3-ovh', toAccount: 'ne4-ovh', contactTypes: ['contactBilling'], validators: ['ad1-ovh', 'ne4-ovh'], informed: ['bi3-ovh'], existingTaskId: undefined },
+      {
+        fromAccount: 'te2-ovh',
+        toAccount: 'ne4-ovh',
+        contactTypes: ['contactTech'],
+        validators: ['ad1-ovh', 'ne4-ovh'],
+        informed: ['te2-ovh'],
+        existingTaskId: undefined,
+      },
+      {
+        fromAccount: 'bi3-ovh',
+        toAccount: 'ne4-ovh',
+        contactTypes: ['contactBilling'],
+        validators: ['ad1-ovh', 'ne4-ovh'],
+        informed: ['bi3-ovh'],
+        existingTaskId: undefined,
+      },
     ]);
   });
 
@@ -35,7 +52,13 @@ describe('the rule table', () => {
 
   test('admin names a new admin in its place: both validate, nobody else is informed', () => {
     expect(plan('ad1-ovh', { contactAdmin: 'ne4-ovh' })).toMatchObject([
-      { fromAccount: 'ad1-ovh', toAccount: 'ne4-ovh', contactTypes: ['contactAdmin'], validators: ['ad1-ovh', 'ne4-ovh'], informed: [] },
+      {
+        fromAccount: 'ad1-ovh',
+        toAccount: 'ne4-ovh',
+        contactTypes: ['contactAdmin'],
+        validators: ['ad1-ovh', 'ne4-ovh'],
+        informed: [],
+      },
     ]);
   });
 
@@ -81,7 +104,13 @@ describe('the rule table', () => {
     const arrears = { ...service, contactBilling: 'ar6-ovh' };
     expect(
       refusal(() =>
-        planContactChange({ asker: 'ad1-ovh', service: arrears, changes: { contactBilling: 'ne4-ovh' }, accounts, openTasks: [] }),
+        planContactChange({
+          asker: 'ad1-ovh',
+          service: arrears,
+          changes: { contactBilling: 'ne4-ovh' },
+          accounts,
+          openTasks: [],
+        }),
       ),
     ).toBe('billingInArrears');
   });
@@ -96,11 +125,17 @@ describe('the rule table', () => {
   };
 
   test('refuses a second task for a role that already has an open task', () => {
-    expect(refusal(() => plan('ad1-ovh', { contactTech: 'ot5-ovh' }, { openTasks: [openTech] }))).toBe('taskAlreadyOpen');
-    expect(refusal(() => plan('te2-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] }))).toBe('taskAlreadyOpen');
+    expect(refusal(() => plan('ad1-ovh', { contactTech: 'ot5-ovh' }, { openTasks: [openTech] }))).toBe(
+      'taskAlreadyOpen',
+    );
+    expect(refusal(() => plan('te2-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] }))).toBe(
+      'taskAlreadyOpen',
+    );
   });
 
   test('the same request again answers the open task instead of creating another', () => {
-    expect(plan('ad1-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] })).toMatchObject([{ existingTaskId: 7 }]);
+    expect(plan('ad1-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] })).toMatchObject([
+      { existingTaskId: 7 },
+    ]);
   });
 });

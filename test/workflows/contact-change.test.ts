@@ -92,7 +92,8 @@ async function start(taskQueue: string, input = adminChangesTech, { awaitCodes =
   });
   await handle.executeUpdate(registeredUpdate);
   // A person can only type a code once its email is out: wait for every code to be issued.
-  if (awaitCodes) await waitFor(async () => (await handle.query(taskQuery)).validators.every((v) => v.lastCodeSentAt));
+  if (awaitCodes)
+    await waitFor(async () => (await handle.query(taskQuery)).validators.every((v) => v.lastCodeSentAt));
   return handle;
 }
 
@@ -107,12 +108,20 @@ describe('contact-change workflow', () => {
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
       expect(calls.codes.map((c) => c.handle)).toEqual(['ad11111-ovh', 'ne33333-ovh']);
-      expect(calls.emails).toContainEqual({ recipient: 'te22222-ovh', template: 'informedCreated', step: 'created/informedCreated' });
-      const first = await handle.executeUpdate(acceptUpdate, { args: [{ account: order[0], codeHash: code(order[0]) }] });
+      expect(calls.emails).toContainEqual({
+        recipient: 'te22222-ovh',
+        template: 'informedCreated',
+        step: 'created/informedCreated',
+      });
+      const first = await handle.executeUpdate(acceptUpdate, {
+        args: [{ account: order[0], codeHash: code(order[0]) }],
+      });
       expect(first.outcome).toBe('accepted');
       expect(first.task.state).toBe('validatingByCustomers');
       expect(first.task.awaiting).toEqual([order[1]]);
-      const second = await handle.executeUpdate(acceptUpdate, { args: [{ account: order[1], codeHash: code(order[1]) }] });
+      const second = await handle.executeUpdate(acceptUpdate, {
+        args: [{ account: order[1], codeHash: code(order[1]) }],
+      });
       expect(second.task.state).toBe('checkValidity');
       expect(second.task.awaiting).toEqual([]);
       const final = await handle.result();
@@ -121,7 +130,11 @@ describe('contact-change workflow', () => {
     expect(calls.applied).toBe(1);
     const done = calls.emails.filter((e) => e.template === 'done').map((e) => e.recipient);
     expect(done.sort()).toEqual(['ad11111-ovh', 'ne33333-ovh']);
-    expect(calls.emails).toContainEqual({ recipient: 'te22222-ovh', template: 'doneInformed', step: 'end/doneInformed' });
+    expect(calls.emails).toContainEqual({
+      recipient: 'te22222-ovh',
+      template: 'doneInformed',
+      step: 'end/doneInformed',
+    });
   });
 
   test('a refusal ends the task as refused and tells everyone', async () => {
@@ -151,13 +164,19 @@ describe('contact-change workflow', () => {
       }
       expect((await handle.executeUpdate(acceptUpdate, { args: [wrong] })).outcome).toBe('locked');
       expect(
-        await rejection(handle.executeUpdate(acceptUpdate, { args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }] })),
+        await rejection(
+          handle.executeUpdate(acceptUpdate, {
+            args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }],
+          }),
+        ),
       ).toBe('codeLocked');
       await env.sleep(61_000);
       await handle.signal(resendSignal, { account: 'ne33333-ovh', by: 'ne33333-ovh' });
       await waitFor(async () => !(await handle.query(taskQuery)).validators[1].locked);
       expect(calls.codes.at(-1)).toEqual({ handle: 'ne33333-ovh', step: 'resend-1' });
-      const old = await handle.executeUpdate(acceptUpdate, { args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }] });
+      const old = await handle.executeUpdate(acceptUpdate, {
+        args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }],
+      });
       expect(old.outcome).toBe('wrongCode');
       const fresh = await handle.executeUpdate(acceptUpdate, {
         args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh', 'resend-1') }],
@@ -172,12 +191,20 @@ describe('contact-change workflow', () => {
     const { activities } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      expect(await rejection(handle.executeUpdate(acceptUpdate, { args: [{ account: 'te22222-ovh', codeHash: 'x' }] }))).toBe(
-        'notAValidator',
-      );
-      await handle.executeUpdate(acceptUpdate, { args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }] });
       expect(
-        await rejection(handle.executeUpdate(refuseUpdate, { args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }] })),
+        await rejection(
+          handle.executeUpdate(acceptUpdate, { args: [{ account: 'te22222-ovh', codeHash: 'x' }] }),
+        ),
+      ).toBe('notAValidator');
+      await handle.executeUpdate(acceptUpdate, {
+        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
+      });
+      expect(
+        await rejection(
+          handle.executeUpdate(refuseUpdate, {
+            args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
+          }),
+        ),
       ).toBe('alreadyDecided');
       const view = await handle.query(taskQuery);
       expect(view.state).toBe('validatingByCustomers');
@@ -218,11 +245,15 @@ describe('contact-change workflow', () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      await handle.executeUpdate(acceptUpdate, { args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }] });
+      await handle.executeUpdate(acceptUpdate, {
+        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
+      });
       const final = await handle.result();
       expect(final).toMatchObject({ state: 'expired', reason: 'notValidatedInTime' });
     });
-    expect(calls.emails.filter((e) => e.template === 'reminder').map((e) => e.recipient)).toEqual(['ne33333-ovh']);
+    expect(calls.emails.filter((e) => e.template === 'reminder').map((e) => e.recipient)).toEqual([
+      'ne33333-ovh',
+    ]);
     expect(calls.emails.filter((e) => e.template === 'expired')).toHaveLength(3);
     expect(calls.applied).toBe(0);
   });
@@ -259,7 +290,9 @@ describe('contact-change workflow', () => {
         toAccount: 'ad11111-ovh',
         validators: ['ad11111-ovh'],
       });
-      await handle.executeUpdate(acceptUpdate, { args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }] });
+      await handle.executeUpdate(acceptUpdate, {
+        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
+      });
       expect((await handle.result()).state).toBe('done');
     });
     expect(calls.codes).toHaveLength(1);
@@ -272,8 +305,9 @@ async function rejection(update: Promise<unknown>): Promise<string | undefined> 
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof WorkflowUpdateFailedError)) throw new Error(`expected a rejected update, got ${String(error)}`);
-  return error.cause instanceof ApplicationFailure ? error.cause.type ?? undefined : undefined;
+  if (!(error instanceof WorkflowUpdateFailedError))
+    throw new Error(`expected a rejected update, got ${String(error)}`);
+  return error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
 }
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000) {

@@ -1,0 +1,186 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createDb } from '../lib/db';
+import { startLocalPostgres } from '../lib/local-postgres';
+import { startMailbox } from '../lib/mailbox';
+import { mailboxPage } from '../lib/mailbox-page';
+import { migrate } from '../lib/migrate';
+import { temporalBinary } from '../lib/temporal-binaries';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../prisma/seed-data';
+
+/**
+ * The whole service on embedded defaults: PostgreSQL (data/postgres), the Temporal dev server (SQLite file
+ * data/temporal.db, Web UI), a local SMTP mailbox with its page, the worker and the API with the portal.
+ * Ctrl-C stops everything cleanly; the next start keeps the data.
+ */
+const root = resolve(__dirname, '..');
+const dataDir = resolve(process.env.CONTACTS_DATA_DIR ?? join(root, 'data'));
+const ports = {
+  api: Number(process.env.API_PORT ?? 3000),
+  postgres: Number(process.env.POSTGRES_PORT ?? 54329),
+  temporal: Number(process.env.TEMPORAL_PORT ?? 7233),
+  temporalUi: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
+  smtp: Number(process.env.SMTP_PORT ?? 1025),
+  mailboxPage: Number(process.env.MAILBOX_PORT ?? 8025),
+};
+const SEARCH_ATTRIBUTES = [
+  'ContactServiceName=Keyword',
+  'ContactHandles=KeywordList',
+  'ContactTaskState=Keyword',
+];
+
+const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
+const children: { name: string; child: ChildProcess }[] = [];
+const stoppers: (() => Promise<void>)[] = [];
+
+function secrets(): { CODE_HASH_KEY: string; SESSION_SECRET: string } {
+  const file = join(dataDir, 'secrets.json');
+  if (!existsSync(file)) {
+    const fresh = {
+      CODE_HASH_KEY: randomBytes(32).toString('hex'),
+      SESSION_SECRET: randomBytes(32).toString('hex'),
+    };
+    writeFileSync(file, JSON.stringify(fresh), { mode: 0o600 });
+  }
+  return JSON.parse(readFileSync(file, 'utf8'));
+}
+
+function waitForPort(port: number, what: string, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolvePort, reject) => {
+    const attempt = () => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolvePort();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > until) reject(new Error(`${what} did not open port ${port}`));
+        else setTimeout(attempt, 250);
+      });
+    };
+    attempt();
+  });
+}
+
+function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (chunk: Buffer) =>
+    String(chunk)
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => `[${name}] ${line}\n`)
+      .join('');
+  child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(prefix(chunk)));
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(prefix(chunk)));
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      log(`${name} exited (${signal ?? code}); stopping everything`);
+      void stopAll(1);
+    }
+  });
+  children.push({ name, child });
+  return child;
+}
+
+let stopping = false;
+async function stopAll(exitCode = 0) {
+  if (stopping) return;
+  stopping = true;
+  log('stopping');
+  for (const { name, child } of [...children].reverse()) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    await new Promise<void>((done) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        done();
+      });
+      child.kill('SIGTERM');
+    });
+    log(`${name} stopped`);
+  }
+  for (const stop of stoppers.reverse()) await stop();
+  log('stopped; data kept in ' + dataDir);
+  process.exit(exitCode);
+}
+
+async function main() {
+  mkdirSync(dataDir, { recursive: true });
+  process.once('SIGINT', () => void stopAll());
+  process.once('SIGTERM', () => void stopAll());
+
+  const temporalCli = temporalBinary('cli', log);
+  if (!temporalCli) throw new Error('no pinned Temporal CLI for this platform: set TEMPORAL_CLI_PATH');
+  const postgres = await startLocalPostgres(join(dataDir, 'postgres'), ports.postgres, log);
+  stoppers.push(() => postgres.stop());
+  const databaseUrl = postgres.url('contacts');
+  await migrate(databaseUrl, log);
+  const db = createDb(databaseUrl, 2);
+  if (await seedDemo(db)) log('demo accounts and services seeded');
+  await db.$disconnect();
+
+  const mailbox = await startMailbox({ port: ports.smtp, storeFile: join(dataDir, 'mailbox.json') });
+  const page = mailboxPage(mailbox).listen(ports.mailboxPage, '127.0.0.1');
+  stoppers.push(async () => {
+    page.close();
+    await mailbox.close();
+  });
+
+  run(
+    'temporal',
+    temporalCli,
+    [
+      'server',
+      'start-dev',
+      '--db-filename',
+      join(dataDir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(ports.temporal),
+      '--ui-port',
+      String(ports.temporalUi),
+      '--log-level',
+      'error',
+      ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', attribute]),
+    ],
+    { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+  );
+  await waitForPort(ports.temporal, 'Temporal dev server');
+
+  const env = {
+    ...process.env,
+    ...secrets(),
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.temporal}`,
+    SMTP_URL: `smtp://127.0.0.1:${ports.smtp}`,
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://localhost:${ports.api}`,
+    API_PORT: String(ports.api),
+  };
+  const tsx = ['--import', 'tsx'];
+  run('worker', process.execPath, [...tsx, 'worker/main.ts'], env);
+  run('api', process.execPath, [...tsx, 'api/server.ts'], env);
+  await waitForPort(ports.api, 'API');
+
+  process.stdout.write(`
+  contacts is running (Ctrl-C stops everything; data stays in ${dataDir})
+
+  Portal             http://localhost:${ports.api}/
+  API                http://localhost:${ports.api}/1.0   (OpenAPI: /1.0/openapi.json)
+  Temporal Web UI    http://localhost:${ports.temporalUi}/
+  Local mailbox      http://localhost:${ports.mailboxPage}/
+  PostgreSQL         ${databaseUrl}
+
+  Demo accounts (password "${DEMO_PASSWORD}"): ${DEMO_ACCOUNTS.map((a) => a.handle).join(', ')}
+`);
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`start failed: ${error.message}\n`);
+  void stopAll(1);
+});
