@@ -1,0 +1,163 @@
+import { randomBytes } from 'node:crypto';
+import { createActivities } from '../../activities';
+import { createSmtpMailer, type Mailer } from '../../activities/mailer';
+import { hashCode } from '../../lib/codes';
+import { readCodeEmail, startMailbox, type Mailbox } from '../../lib/mailbox';
+import type { OpenTaskArgs } from '../../workflows/contact-change.activities';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
+
+let database: TestDatabase;
+let mailbox: Mailbox;
+let mailer: Mailer;
+let activities: ReturnType<typeof createActivities>;
+const codeHashKey = randomBytes(32).toString('hex');
+let serviceId: number;
+let run = 0;
+
+beforeAll(async () => {
+  [database, mailbox] = await Promise.all([createTestDatabase(), startMailbox()]);
+  mailer = createSmtpMailer(`smtp://127.0.0.1:${mailbox.port}`, 'Contacts <no-reply@contacts.test>');
+  activities = createActivities({ db: database.db, mailer, codeHashKey, publicBaseUrl: 'http://contacts.test/' });
+  await createAccounts(database.db, [
+    { handle: 'ad1-ovh', language: 'es' },
+    { handle: 'te2-ovh', language: 'fr' },
+    { handle: 'bi3-ovh' },
+    { handle: 'ne4-ovh' },
+  ]);
+  serviceId = (await createService(database.db, { name: 'svc.example', admin: 'ad1-ovh', tech: 'te2-ovh', billing: 'bi3-ovh' })).id;
+});
+afterAll(async () => {
+  mailer?.close();
+  await Promise.all([mailbox?.close(), database?.drop()]);
+});
+
+function openArgs(overrides: Partial<OpenTaskArgs> = {}): OpenTaskArgs {
+  run += 1;
+  return {
+    serviceId,
+    serviceType: 'domain',
+    serviceName: 'svc.example',
+    askingAccount: 'ad1-ovh',
+    fromAccount: 'te2-ovh',
+    toAccount: 'ne4-ovh',
+    contactTypes: ['contactTech'],
+    validators: ['ad1-ovh', 'ne4-ovh'],
+    informed: ['te2-ovh'],
+    expiryMs: 86_400_000,
+    reminderBeforeExpiryMs: 3_600_000,
+    resendMinIntervalMs: 1000,
+    workflowId: `wf-${run}`,
+    runId: `run-${run}`,
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    ...overrides,
+  };
+}
+
+const audit = (key: string) => ({ dedupeKey: key, actor: 'system', action: 'test' });
+
+async function endTask(taskId: number) {
+  await activities.recordTask({ taskId, state: 'aborted', validators: [], event: audit(`end-${taskId}`) });
+}
+
+test('openTask registers the task once, and a second open task for the same role is recorded as refused', async () => {
+  const args = openArgs();
+  const first = await activities.openTask(args);
+  expect(first.conflict).toBe(false);
+  expect(await activities.openTask(args)).toEqual(first); // a retried activity finds its own row
+  const other = await activities.openTask(openArgs({ toAccount: 'bi3-ovh' }));
+  expect(other.conflict).toBe(true);
+  const row = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: other.taskId } });
+  expect(row).toMatchObject({ state: 'refused', reason: 'taskAlreadyOpen' });
+  await endTask(first.taskId);
+  expect(await database.db.openRoleLock.count()).toBe(0);
+});
+
+test('issueCode mails a personal code whose keyed hash alone is stored; the same step twice sends one mail', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const { codeHash } = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
+  const mail = await mailbox.waitFor((m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`));
+  const { code, link } = readCodeEmail(mail);
+  expect(link).toBe(`http://contacts.test/validate/${taskId}#code=${code}`);
+  expect(code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
+  expect(codeHash).toBe(hashCode(codeHashKey, taskId, 'ne4-ovh', code));
+  const stored = await database.db.taskValidator.findUniqueOrThrow({ where: { taskId_handle: { taskId, handle: 'ne4-ovh' } } });
+  expect(stored.codeHash).toBe(codeHash);
+
+  const again = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
+  expect(again.codeHash).toBe(codeHash);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  expect(mailbox.messages().filter((m) => m.text.includes(`/validate/${taskId}#`))).toHaveLength(1);
+
+  const dump = JSON.stringify(await database.db.$queryRawUnsafe('SELECT row_to_json(t) FROM task_validator t'));
+  expect(dump).not.toContain(code);
+  await endTask(taskId);
+});
+
+test("emails are written in the recipient's language and sent once per task and step", async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  await activities.sendTaskEmail({ taskId, recipient: 'te2-ovh', step: 'created/informedCreated', template: 'informedCreated' });
+  await activities.sendTaskEmail({ taskId, recipient: 'te2-ovh', step: 'created/informedCreated', template: 'informedCreated' });
+  await activities.sendTaskEmail({ taskId, recipient: 'ad1-ovh', step: 'end/expired', template: 'expired' });
+  const french = await mailbox.waitFor((m) => m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`));
+  expect(french.subject).toBe('[svc.example] Demande de changement de contact technique');
+  const spanish = await mailbox.waitFor((m) => m.to.includes('ad1-ovh@mail.test') && m.text.includes(`n.º ${taskId}`));
+  expect(spanish.subject).toBe('[svc.example] Solicitud de cambio de contacto caducada');
+  expect(mailbox.messages().filter((m) => m.text.includes(`n° ${taskId}`))).toHaveLength(1);
+  await endTask(taskId);
+});
+
+test('a mail server that is down makes the activity fail (to be retried) and loses nothing once it is back', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  mailbox.setDown(true);
+  await expect(activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' })).rejects.toThrow();
+  expect(await database.db.sentEmail.count({ where: { taskId } })).toBe(0);
+  mailbox.setDown(false);
+  await activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' });
+  await mailbox.waitFor((m) => m.to.includes('bi3-ovh@mail.test') && m.text.includes(`#${taskId}`));
+  expect(await database.db.sentEmail.count({ where: { taskId } })).toBe(1);
+  await endTask(taskId);
+});
+
+test('applyChange changes the contacts once, in one transaction, and releases the role', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({ applied: true });
+  expect(await contactsOf(database.db, 'svc.example')).toEqual({ admin: 'ad1-ovh', tech: 'ne4-ovh', billing: 'bi3-ovh' });
+  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({ applied: true });
+  expect(await database.db.auditEvent.count({ where: { taskId, action: 'test' } })).toBe(1);
+  expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(0);
+  const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+  expect(task.state).toBe('done');
+  await database.db.service.update({ where: { id: serviceId }, data: { techId: (await account('te2-ovh')).id } });
+});
+
+test('applyChange refuses when the role changed hands meanwhile, or a billing contact fell into arrears', async () => {
+  const moved = await activities.openTask(openArgs());
+  await database.db.service.update({ where: { id: serviceId }, data: { techId: (await account('bi3-ovh')).id } });
+  expect(await activities.applyChange({ taskId: moved.taskId, event: audit(`a-${moved.taskId}`) })).toEqual({
+    applied: false,
+    reason: 'roleNoLongerHeld',
+  });
+  await database.db.service.update({ where: { id: serviceId }, data: { techId: (await account('te2-ovh')).id } });
+  await endTask(moved.taskId);
+
+  const billing = await activities.openTask(
+    openArgs({ fromAccount: 'bi3-ovh', contactTypes: ['contactBilling'], informed: ['bi3-ovh'] }),
+  );
+  await database.db.account.update({ where: { handle: 'ne4-ovh' }, data: { billingStanding: 'arrears' } });
+  expect(await activities.applyChange({ taskId: billing.taskId, event: audit(`b-${billing.taskId}`) })).toEqual({
+    applied: false,
+    reason: 'billingInArrears',
+  });
+  await database.db.account.update({ where: { handle: 'ne4-ovh' }, data: { billingStanding: 'good' } });
+  expect(await contactsOf(database.db, 'svc.example')).toEqual({ admin: 'ad1-ovh', tech: 'te2-ovh', billing: 'bi3-ovh' });
+  await endTask(billing.taskId);
+});
+
+test('the audit log is append-only, at the database itself', async () => {
+  await expect(database.db.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
+});
+
+function account(handle: string) {
+  return database.db.account.findUniqueOrThrow({ where: { handle } });
+}
