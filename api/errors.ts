@@ -72,12 +72,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = toApiError(error);
     if (apiError) {
-      res
-        .status(apiError.status)
-        .json({
-          ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId),
-          ...apiError.extra,
-        });
+      res.status(apiError.status).json({
+        ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId),
+        ...apiError.extra,
+      });
       return;
     }
     logger.error(

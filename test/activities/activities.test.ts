@@ -18,14 +18,26 @@ let run = 0;
 beforeAll(async () => {
   [database, mailbox] = await Promise.all([createTestDatabase(), startMailbox()]);
   mailer = createSmtpMailer(`smtp://127.0.0.1:${mailbox.port}`, 'Contacts <no-reply@contacts.test>');
-  activities = createActivities({ db: database.db, mailer, codeHashKey, publicBaseUrl: 'http://contacts.test/' });
+  activities = createActivities({
+    db: database.db,
+    mailer,
+    codeHashKey,
+    publicBaseUrl: 'http://contacts.test/',
+  });
   await createAccounts(database.db, [
     { handle: 'ad1-ovh', language: 'es' },
     { handle: 'te2-ovh', language: 'fr' },
     { handle: 'bi3-ovh' },
     { handle: 'ne4-ovh' },
   ]);
-  serviceId = (await createService(database.db, { name: 'svc.example', admin: 'ad1-ovh', tech: 'te2-ovh', billing: 'bi3-ovh' })).id;
+  serviceId = (
+    await createService(database.db, {
+      name: 'svc.example',
+      admin: 'ad1-ovh',
+      tech: 'te2-ovh',
+      billing: 'bi3-ovh',
+    })
+  ).id;
 });
 afterAll(async () => {
   mailer?.close();
@@ -76,12 +88,16 @@ test('openTask registers the task once, and a second open task for the same role
 test('issueCode mails a personal code whose keyed hash alone is stored; the same step twice sends one mail', async () => {
   const { taskId } = await activities.openTask(openArgs());
   const { codeHash } = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
-  const mail = await mailbox.waitFor((m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`));
+  const mail = await mailbox.waitFor(
+    (m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`),
+  );
   const { code, link } = readCodeEmail(mail);
   expect(link).toBe(`http://contacts.test/validate/${taskId}#code=${code}`);
   expect(code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
   expect(codeHash).toBe(hashCode(codeHashKey, taskId, 'ne4-ovh', code));
-  const stored = await database.db.taskValidator.findUniqueOrThrow({ where: { taskId_handle: { taskId, handle: 'ne4-ovh' } } });
+  const stored = await database.db.taskValidator.findUniqueOrThrow({
+    where: { taskId_handle: { taskId, handle: 'ne4-ovh' } },
+  });
   expect(stored.codeHash).toBe(codeHash);
 
   const again = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
@@ -89,19 +105,35 @@ test('issueCode mails a personal code whose keyed hash alone is stored; the same
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(mailbox.messages().filter((m) => m.text.includes(`/validate/${taskId}#`))).toHaveLength(1);
 
-  const dump = JSON.stringify(await database.db.$queryRawUnsafe('SELECT row_to_json(t) FROM task_validator t'));
+  const dump = JSON.stringify(
+    await database.db.$queryRawUnsafe('SELECT row_to_json(t) FROM task_validator t'),
+  );
   expect(dump).not.toContain(code);
   await endTask(taskId);
 });
 
 test("emails are written in the recipient's language and sent once per task and step", async () => {
   const { taskId } = await activities.openTask(openArgs());
-  await activities.sendTaskEmail({ taskId, recipient: 'te2-ovh', step: 'created/informedCreated', template: 'informedCreated' });
-  await activities.sendTaskEmail({ taskId, recipient: 'te2-ovh', step: 'created/informedCreated', template: 'informedCreated' });
+  await activities.sendTaskEmail({
+    taskId,
+    recipient: 'te2-ovh',
+    step: 'created/informedCreated',
+    template: 'informedCreated',
+  });
+  await activities.sendTaskEmail({
+    taskId,
+    recipient: 'te2-ovh',
+    step: 'created/informedCreated',
+    template: 'informedCreated',
+  });
   await activities.sendTaskEmail({ taskId, recipient: 'ad1-ovh', step: 'end/expired', template: 'expired' });
-  const french = await mailbox.waitFor((m) => m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`));
+  const french = await mailbox.waitFor(
+    (m) => m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`),
+  );
   expect(french.subject).toBe('[svc.example] Demande de changement de contact technique');
-  const spanish = await mailbox.waitFor((m) => m.to.includes('ad1-ovh@mail.test') && m.text.includes(`n.º ${taskId}`));
+  const spanish = await mailbox.waitFor(
+    (m) => m.to.includes('ad1-ovh@mail.test') && m.text.includes(`n.º ${taskId}`),
+  );
   expect(spanish.subject).toBe('[svc.example] Solicitud de cambio de contacto caducada');
   expect(mailbox.messages().filter((m) => m.text.includes(`n° ${taskId}`))).toHaveLength(1);
   await endTask(taskId);
@@ -110,7 +142,9 @@ test("emails are written in the recipient's language and sent once per task and 
 test('a mail server that is down makes the activity fail (to be retried) and loses nothing once it is back', async () => {
   const { taskId } = await activities.openTask(openArgs());
   mailbox.setDown(true);
-  await expect(activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' })).rejects.toThrow();
+  await expect(
+    activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' }),
+  ).rejects.toThrow();
   expect(await database.db.sentEmail.count({ where: { taskId } })).toBe(0);
   mailbox.setDown(false);
   await activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' });
@@ -121,36 +155,59 @@ test('a mail server that is down makes the activity fail (to be retried) and los
 
 test('applyChange changes the contacts once, in one transaction, and releases the role', async () => {
   const { taskId } = await activities.openTask(openArgs());
-  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({ applied: true });
-  expect(await contactsOf(database.db, 'svc.example')).toEqual({ admin: 'ad1-ovh', tech: 'ne4-ovh', billing: 'bi3-ovh' });
-  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({ applied: true });
+  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+    applied: true,
+  });
+  expect(await contactsOf(database.db, 'svc.example')).toEqual({
+    admin: 'ad1-ovh',
+    tech: 'ne4-ovh',
+    billing: 'bi3-ovh',
+  });
+  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+    applied: true,
+  });
   expect(await database.db.auditEvent.count({ where: { taskId, action: 'test' } })).toBe(1);
   expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(0);
   const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
   expect(task.state).toBe('done');
-  await database.db.service.update({ where: { id: serviceId }, data: { techId: (await account('te2-ovh')).id } });
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
 });
 
 test('applyChange refuses when the role changed hands meanwhile, or a billing contact fell into arrears', async () => {
   const moved = await activities.openTask(openArgs());
-  await database.db.service.update({ where: { id: serviceId }, data: { techId: (await account('bi3-ovh')).id } });
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('bi3-ovh')).id },
+  });
   expect(await activities.applyChange({ taskId: moved.taskId, event: audit(`a-${moved.taskId}`) })).toEqual({
     applied: false,
     reason: 'roleNoLongerHeld',
   });
-  await database.db.service.update({ where: { id: serviceId }, data: { techId: (await account('te2-ovh')).id } });
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
   await endTask(moved.taskId);
 
   const billing = await activities.openTask(
     openArgs({ fromAccount: 'bi3-ovh', contactTypes: ['contactBilling'], informed: ['bi3-ovh'] }),
   );
   await database.db.account.update({ where: { handle: 'ne4-ovh' }, data: { billingStanding: 'arrears' } });
-  expect(await activities.applyChange({ taskId: billing.taskId, event: audit(`b-${billing.taskId}`) })).toEqual({
+  expect(
+    await activities.applyChange({ taskId: billing.taskId, event: audit(`b-${billing.taskId}`) }),
+  ).toEqual({
     applied: false,
     reason: 'billingInArrears',
   });
   await database.db.account.update({ where: { handle: 'ne4-ovh' }, data: { billingStanding: 'good' } });
-  expect(await contactsOf(database.db, 'svc.example')).toEqual({ admin: 'ad1-ovh', tech: 'te2-ovh', billing: 'bi3-ovh' });
+  expect(await contactsOf(database.db, 'svc.example')).toEqual({
+    admin: 'ad1-ovh',
+    tech: 'te2-ovh',
+    billing: 'bi3-ovh',
+  });
   await endTask(billing.taskId);
 });
 
