@@ -7,6 +7,7 @@ import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { authenticate } from './auth/authenticate';
+import { LoginThrottle } from './auth/login-throttle';
 import { createContactChanges } from './contact-changes';
 import { ApiError, errorBody, errorMiddleware, routeNotFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
@@ -132,12 +133,7 @@ export function createApp(deps: AppDeps) {
       session,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       logger,
-      loginLimit: limiter(
-        'login',
-        limits.login,
-        logger,
-        (req) => `${req.ip}:${String(req.body?.handle ?? '')}`,
-      ),
+      loginThrottle: new LoginThrottle(limits.login.limit, limits.login.windowMs),
       requireSession: requireAuth,
     }),
   );

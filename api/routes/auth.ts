@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Router, type RequestHandler } from 'express';
 import type { Db } from '../../lib/db';
 import type { Logger } from '../../lib/logger';
+import type { LoginThrottle } from '../auth/login-throttle';
 import { verifyPassword } from '../auth/passwords';
 import {
   csrfTokenFor,
@@ -20,7 +21,7 @@ export interface AuthRouterDeps {
   session: SessionSettings;
   publicBaseUrl: string;
   logger: Logger;
-  loginLimit: RequestHandler;
+  loginThrottle: LoginThrottle;
   requireSession: RequestHandler;
 }
 
@@ -60,11 +61,17 @@ export function sessionRouter(deps: AuthRouterDeps): Router {
   const { db, session, logger } = deps;
   const router = Router();
 
-  router.post('/auth/login', deps.loginLimit, async (req, res) => {
+  router.post('/auth/login', async (req, res) => {
     const { handle, password } = loginBody.parse(req.body ?? {});
+    const throttleKey = `${req.ip}:${handle}`;
+    if (deps.loginThrottle.isBlocked(throttleKey)) {
+      logger.warn({ handle, ip: req.ip, requestId: req.requestId }, 'login blocked by rate limit');
+      throw new ApiError(429, 'rateLimited', 'Too many failed attempts: wait a moment and try again');
+    }
     const account = await db.account.findUnique({ where: { handle } });
     const valid = await verifyPassword(password, account?.passwordHash);
     if (!account || !valid) {
+      deps.loginThrottle.recordFailure(throttleKey);
       logger.warn({ handle, ip: req.ip, requestId: req.requestId }, 'login failed');
       throw new ApiError(401, 'badCredentials', 'Wrong handle or password');
     }

@@ -8,7 +8,7 @@ let runtimeInstalled = false;
 export function quietTemporalLogs(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
 }
 
 function executable(kind: 'cli' | 'testServer') {
