@@ -5,7 +5,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'generated/**', 'node_modules/**', 'data/**', '*.js', '*.mjs'] },
+  { ignores: ['dist/**', 'generated/**', 'node_modules/**', 'data/**', '**/*.js', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

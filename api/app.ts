@@ -147,7 +147,7 @@ export function createApp(deps: AppDeps) {
     }),
     servicesRouter(db, contactChanges),
   );
-  app.use(portalRouter());
+  app.use(portalRouter({ db, session }));
   app.use(routeNotFound);
   app.use(errorMiddleware(logger));
   return app;

@@ -1,6 +1,72 @@
-import { Router } from 'express';
+import { join } from 'node:path';
+import express, { Router, type Request } from 'express';
+import type { Db } from '../../lib/db';
+import { readSession, sessionToken, type SessionSettings } from '../auth/session';
+import { pickLanguage, TEXTS, type PortalLanguage } from './i18n';
 
-export function portalRouter(): Router {
+type Page = 'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential';
+
+const escapeHtml = (text: string) =>
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
+
+/** JSON inside a <script type="application/json"> block: "<" escaped so no text can close the block. */
+const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+
+function shell(page: Page, language: PortalLanguage, params: Record<string, string>) {
+  const texts = TEXTS[language];
+  return `<!doctype html>
+<html lang="${language}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(texts.appName)}</title>
+<link rel="stylesheet" href="/assets/portal.css">
+</head>
+<body>
+<a class="skip" href="#main">${escapeHtml(texts.skipToContent)}</a>
+<header id="header"></header>
+<main id="main" tabindex="-1" data-page="${page}"><p class="loading">…</p></main>
+<div id="announcer" class="visually-hidden" aria-live="polite"></div>
+<script type="application/json" id="portal-data">${jsonForScript({ page, language, texts: TEXTS, params })}</script>
+<script src="/assets/portal.js" defer></script>
+</body>
+</html>`;
+}
+
+export function portalRouter(deps: { db: Db; session: SessionSettings }): Router {
   const router = Router();
+  router.use('/assets', express.static(join(__dirname, 'assets'), { maxAge: '1h' }));
+
+  async function languageOf(req: Request): Promise<PortalLanguage> {
+    const session = readSession(deps.session, sessionToken(req));
+    const account = session && (await deps.db.account.findUnique({ where: { id: session.accountId } }));
+    return pickLanguage(account?.language, req.header('accept-language'));
+  }
+
+  const page =
+    (name: Page, params: (req: Request) => Record<string, string> = () => ({})) =>
+    async (req: Request, res: express.Response) => {
+      res.type('html').send(shell(name, await languageOf(req), params(req)));
+    };
+
+  router.get('/', (req, res) => {
+    res.redirect(readSession(deps.session, sessionToken(req)) ? '/contacts' : '/login');
+  });
+  router.get('/login', page('login'));
+  router.get('/contacts', page('contacts'));
+  router.get('/requests', page('requests'));
+  router.get('/profile', page('profile'));
+  router.get(
+    '/validate/:id',
+    page('validate', (req) => ({ taskId: String(req.params.id) })),
+  );
+  router.get(
+    '/credential/:token',
+    page('credential', (req) => ({ token: String(req.params.token) })),
+  );
   return router;
 }

@@ -1,0 +1,303 @@
+import type { Server } from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { readCodeEmail } from '../../lib/mailbox';
+import { launchChromium, screenshot } from '../helpers/browser';
+import { contactsOf, createAccounts, createService, PASSWORD } from '../helpers/fixtures';
+import { startStack, type Stack } from '../helpers/stack';
+
+// The guide's story in a real browser (Debian's Chromium), with codes read from the real SMTP sink.
+const ADMIN = 'xx11111-ovh'; // Spanish
+const TECH = 'te22222-ovh'; // French
+const BILLING = 'bi33333-ovh'; // English
+const NEWBIE = 'ne44444-ovh'; // English
+let stack: Stack;
+let server: Server;
+let browser: Browser;
+let base: string;
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  [stack, browser] = await Promise.all([startStack({ env: { PUBLIC_BASE_URL: base } }), launchChromium()]);
+  server = stack.app.listen(port, '127.0.0.1');
+  await createAccounts(stack.database.db, [
+    { handle: ADMIN, language: 'es' },
+    { handle: TECH, language: 'fr' },
+    { handle: BILLING, language: 'en' },
+    { handle: NEWBIE, language: 'en' },
+  ]);
+  for (const name of [
+    'tienda-ejemplo.es',
+    'tech-variant.example',
+    'billing-variant.example',
+    'refusal.example',
+    'resend.example',
+  ]) {
+    await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
+  }
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  await stack?.teardown();
+});
+
+async function newPerson(options: { locale?: string; viewport?: { width: number; height: number } } = {}) {
+  const context = await browser.newContext({
+    locale: options.locale ?? 'en-GB',
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+  });
+  return { context, page: await context.newPage() };
+}
+
+async function logIn(page: Page, handle: string, passwordLabel = /contraseña|password|mot de passe/i) {
+  await page.getByLabel(/identifi|handle/i).fill(handle);
+  await page.getByLabel(passwordLabel).fill(PASSWORD);
+  await page.keyboard.press('Enter');
+}
+
+async function loginAt(page: Page, handle: string) {
+  await page.goto(`${base}/login`);
+  await logIn(page, handle);
+  await page.waitForURL((url) => url.pathname !== '/login');
+}
+
+async function askChange(page: Page, service: string, fieldLabel: RegExp, newHandle: string) {
+  await page.goto(`${base}/contacts`);
+  await page.getByRole('button', { name: new RegExp(service.replace(/\./g, '\\.')) }).click();
+  await page.getByRole('button', { name: /modif/i }).click();
+  await page.getByLabel(fieldLabel).fill(newHandle);
+}
+
+const codeFor = (handle: string, after = 0) =>
+  stack.mailbox
+    .waitFor(
+      (m) => m.id > after && m.to.includes(`${handle}@mail.test`) && /\/validate\/\d+#code=/.test(m.text),
+    )
+    .then(readCodeEmail);
+
+async function waitForContacts(name: string, expected: Partial<Awaited<ReturnType<typeof contactsOf>>>) {
+  const until = Date.now() + 15_000;
+  while (Date.now() < until) {
+    const contacts = await contactsOf(stack.database.db, name);
+    if (
+      Object.entries(expected).every(([role, handle]) => contacts[role as keyof typeof contacts] === handle)
+    )
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`contacts of ${name} did not become ${JSON.stringify(expected)}`);
+}
+
+test("the guide's story: the admin asks for a new tech, the new contact validates from the email link, the admin from My requests", async () => {
+  const admin = await newPerson({ locale: 'es-ES' });
+  const newbie = await newPerson();
+
+  await admin.page.goto(`${base}/login`);
+  await screenshot(admin.page, '01-login');
+  await logIn(admin.page, ADMIN, /contraseña/i);
+  await admin.page.waitForURL(`${base}/contacts`);
+  await admin.page.getByRole('heading', { level: 1, name: 'Gestión de contactos' }).waitFor();
+  await admin.page.getByRole('row', { name: /tienda-ejemplo\.es/ }).waitFor();
+  await screenshot(admin.page, '02-contact-management');
+
+  await admin.page.getByRole('button', { name: /tienda-ejemplo\.es/ }).click();
+  await screenshot(admin.page, '03-row-menu');
+  await admin.page.getByRole('button', { name: 'Modificar los contactos' }).click();
+  await admin.page.getByLabel('Nuevo contacto técnico').fill(NEWBIE);
+  await screenshot(admin.page, '04-modify-contacts');
+  await admin.page.getByRole('button', { name: 'Confirmar' }).click();
+  await admin.page
+    .getByText(/Solicitud\(es\) creada\(s\)/)
+    .first()
+    .waitFor();
+  await admin.page
+    .getByText(new RegExp(`${ADMIN}, ${NEWBIE} deben validarla`))
+    .first()
+    .waitFor();
+  await screenshot(admin.page, '05-request-created');
+
+  const newbieMail = await codeFor(NEWBIE);
+  await newbie.page.goto(newbieMail.link);
+  await newbie.page.waitForURL(/\/login\?next=/);
+  await logIn(newbie.page, NEWBIE, /password/i);
+  await newbie.page.waitForURL(/\/validate\/\d+$/); // the code left the address bar
+  const code = newbie.page.getByLabel('Verification code (token)');
+  await code.waitFor();
+  expect(await code.inputValue()).toBe(newbieMail.code);
+  expect(await contactsOf(stack.database.db, 'tienda-ejemplo.es')).toMatchObject({ tech: TECH }); // opening decided nothing
+  await screenshot(newbie.page, '06-validation-page');
+  await newbie.page.getByRole('button', { name: 'Accept' }).click();
+  await newbie.page.getByText('Accepted. The change is applied').waitFor();
+
+  const adminMail = await codeFor(ADMIN);
+  await admin.page.getByRole('link', { name: 'Mis solicitudes' }).first().click();
+  await admin.page.getByText(`${NEWBIE}: aceptada`).waitFor();
+  await screenshot(admin.page, '07-my-requests-pending');
+  await admin.page.getByLabel('Código de verificación (token)').fill('WRONG22222');
+  await admin.page.getByRole('button', { name: 'Aceptar' }).click();
+  await admin.page
+    .getByText(/Código incorrecto: le quedan 4 intento/)
+    .first()
+    .waitFor();
+  await screenshot(admin.page, '08-wrong-code');
+  await admin.page.getByLabel('Código de verificación (token)').fill(adminMail.code);
+  await admin.page.getByRole('button', { name: 'Aceptar' }).click();
+  await waitForContacts('tienda-ejemplo.es', { tech: NEWBIE });
+
+  await newbie.page.goto(`${base}/requests`);
+  await newbie.page.getByText('done', { exact: true }).first().waitFor();
+  await screenshot(newbie.page, '09-request-done');
+  await admin.context.close();
+  await newbie.context.close();
+});
+
+test('the new contact sees "waiting for the other contact" once it has validated', async () => {
+  const admin = await newPerson();
+  const newbie = await newPerson();
+  await loginAt(admin.page, ADMIN);
+  const mark = stack.mailbox.messages().length;
+  await askChange(admin.page, 'refusal.example', /técnico/, NEWBIE);
+  await admin.page.getByRole('button', { name: 'Confirmar' }).click();
+  await admin.page
+    .getByText(/creada/)
+    .first()
+    .waitFor();
+  const mail = await codeFor(NEWBIE, mark);
+  await loginAt(newbie.page, NEWBIE);
+  await newbie.page.goto(mail.link);
+  await newbie.page.getByRole('button', { name: 'Accept' }).click();
+  await newbie.page.getByText('You have validated: the request is waiting for the other contact.').waitFor();
+  await screenshot(newbie.page, '10-waiting-for-other');
+
+  const adminMail = await codeFor(ADMIN, mark);
+  await admin.page.goto(`${base}/requests`);
+  await admin.page.getByLabel('Código de verificación (token)').first().fill(adminMail.code);
+  await admin.page.getByRole('button', { name: 'Rechazar' }).first().click();
+  await admin.page
+    .getByText(/Rechazada/)
+    .first()
+    .waitFor();
+  await screenshot(admin.page, '11-refused');
+  expect(await contactsOf(stack.database.db, 'refusal.example')).toMatchObject({ tech: TECH });
+  await admin.context.close();
+  await newbie.context.close();
+});
+
+test('tech variant in French: the tech names its successor and sees only its own role', async () => {
+  const tech = await newPerson({ locale: 'fr-FR' });
+  await loginAt(tech.page, TECH);
+  await tech.page.getByRole('heading', { name: 'Gestion des contacts' }).waitFor();
+  await tech.page.getByRole('button', { name: /tech-variant\.example/ }).click();
+  await tech.page.getByRole('button', { name: 'Modifier les contacts' }).click();
+  await expectCount(tech.page.getByLabel('Nouveau contact administrateur'), 0);
+  await expectCount(tech.page.getByLabel('Nouveau contact facturation'), 0);
+  await tech.page.getByLabel('Nouveau contact technique').fill('zz99999-ovh');
+  await tech.page.getByRole('button', { name: 'Confirmer' }).click();
+  await tech.page
+    .locator('#new-contactTech-error', { hasText: "Cet identifiant client n'existe pas." })
+    .waitFor();
+  await screenshot(tech.page, '12-error-next-to-field');
+  await tech.page.getByLabel('Nouveau contact technique').fill(NEWBIE);
+  const before = stack.mailbox.messages().length;
+  await tech.page.getByRole('button', { name: 'Confirmer' }).click();
+  await tech.page
+    .getByText(new RegExp(`${TECH}, ${NEWBIE} doivent la valider`))
+    .first()
+    .waitFor();
+  for (const [handle, label, button] of [[TECH, 'Code de vérification (token)', 'Accepter']] as const) {
+    const mail = await codeFor(handle, before);
+    await tech.page.goto(mail.link);
+    expect(await tech.page.getByLabel(label).inputValue()).toBe(mail.code);
+    await tech.page.getByRole('button', { name: button }).click();
+    await tech.page.getByText(/Acceptée/).waitFor();
+  }
+  await tech.context.close();
+});
+
+test('billing variant and a resend after the new contact corrects its email address, on a phone-width screen', async () => {
+  const billing = await newPerson({ viewport: { width: 390, height: 844 } });
+  const newbie = await newPerson({ viewport: { width: 390, height: 844 } });
+  await loginAt(billing.page, BILLING);
+  await billing.page.getByText('billing-variant.example').first().waitFor();
+  await screenshot(billing.page, '13-phone-contact-management');
+  const mark = stack.mailbox.messages().length;
+  await askChange(billing.page, 'billing-variant.example', /new billing contact/i, NEWBIE);
+  await expectCount(billing.page.getByLabel('New technical contact'), 0);
+  await billing.page.getByRole('button', { name: 'Confirm' }).click();
+  await billing.page
+    .getByText(/Request\(s\) created/)
+    .first()
+    .waitFor();
+  const first = await codeFor(NEWBIE, mark);
+
+  await loginAt(newbie.page, NEWBIE);
+  await newbie.page.goto(`${base}/profile`);
+  await newbie.page.getByLabel('Email address').fill('nora.fixed@mail.test');
+  await newbie.page.getByRole('button', { name: 'Save' }).click();
+  await newbie.page.getByText('Saved.').waitFor();
+  await screenshot(newbie.page, '14-profile');
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 1 s here
+  const beforeResend = stack.mailbox.messages().length;
+  await newbie.page.goto(`${base}/requests`);
+  await newbie.page.getByRole('button', { name: 'Resend the request' }).first().click();
+  await newbie.page.getByText(/The email was sent again to/).waitFor();
+  await screenshot(newbie.page, '15-resent');
+  const fresh = await stack.mailbox
+    .waitFor((m) => m.id > beforeResend && m.to.includes('nora.fixed@mail.test'))
+    .then(readCodeEmail);
+  expect(fresh.code).not.toBe(first.code);
+  await newbie.page.goto(fresh.link);
+  await newbie.page.getByRole('button', { name: 'Accept' }).click();
+  await newbie.page.getByText(/waiting for the other contact/).waitFor();
+
+  const billingMail = await codeFor(BILLING, mark);
+  await billing.page.goto(billingMail.link);
+  await billing.page.getByRole('button', { name: 'Accept' }).click();
+  await waitForContacts('billing-variant.example', { billing: NEWBIE });
+  await billing.context.close();
+  await newbie.context.close();
+});
+
+test('keyboard only: the row menu opens, Escape closes it and gives focus back', async () => {
+  const admin = await newPerson();
+  await loginAt(admin.page, ADMIN);
+  const toggle = admin.page.getByRole('button', { name: /resend\.example/ });
+  await toggle.focus();
+  await admin.page.keyboard.press('Enter');
+  await expectAttribute(toggle, 'aria-expanded', 'true');
+  await admin.page.keyboard.press('Escape');
+  await expectAttribute(toggle, 'aria-expanded', 'false');
+  const focused = await admin.page.evaluate('document.activeElement.getAttribute("aria-controls")');
+  expect(focused).toBe(await toggle.getAttribute('aria-controls'));
+  const headers = await admin.page.evaluate(() =>
+    fetch('/contacts').then((r) => r.headers.get('referrer-policy')),
+  );
+  expect(headers).toBe('no-referrer');
+  await admin.context.close();
+});
+
+// playwright-core ships no test runner: two small waiting assertions over its locators
+async function eventually(check: () => Promise<boolean>, what: string) {
+  const until = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(what);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+const expectCount = (locator: Locator, n: number) =>
+  eventually(async () => (await locator.count()) === n, `expected ${n} element(s) for ${locator}`);
+const expectAttribute = (locator: Locator, name: string, value: string) =>
+  eventually(
+    async () => (await locator.getAttribute(name)) === value,
+    `expected ${name}="${value}" on ${locator}`,
+  );
