@@ -20,7 +20,11 @@ export interface Stack {
 
 /** The real pieces: PostgreSQL, a Temporal server, the worker with real activities, an SMTP sink, the API. */
 export async function startStack(
-  options: { timeSkipping?: boolean; env?: Record<string, string> } = {},
+  options: {
+    timeSkipping?: boolean;
+    env?: Record<string, string>;
+    logDestination?: { write(line: string): void };
+  } = {},
 ): Promise<Stack> {
   const [database, mailbox, env] = await Promise.all([
     createTestDatabase(),
@@ -52,7 +56,9 @@ export async function startStack(
     },
   });
   const running = worker.run();
-  const logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = options.logDestination
+    ? createLogger('trace', options.logDestination)
+    : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = createApp({ db: database.db, temporal: env.client, config, logger });
   return {
     config,
