@@ -16,6 +16,8 @@ import { timeSkippingEnvironment } from '../test/helpers/temporal';
  * workflow change is meant to be compatible, and keep the old files, so runs already waiting stay guarded.
  */
 const DAY = 86_400_000;
+/** Name of this recording (npm run record-histories -- <label>): files of earlier versions are kept, never overwritten. */
+const label = process.argv[2] ?? new Date().toISOString().slice(0, 10);
 const input: ContactChangeInput = {
   serviceId: 1,
   serviceType: 'domain',
@@ -73,7 +75,7 @@ async function main() {
         await scenario(handle);
         await handle.result();
         const history = await handle.fetchHistory();
-        const file = join(__dirname, '..', 'test', 'histories', `contact-change-${name}.json`);
+        const file = join(__dirname, '..', 'test', 'histories', `contact-change-${name}-${label}.json`);
         writeFileSync(file, JSON.stringify(history, null, 1));
         process.stdout.write(`recorded ${file} (${history.events?.length} events)\n`);
       });

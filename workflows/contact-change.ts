@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -38,6 +39,8 @@ const mail = proxyActivities<ContactChangeActivities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
+
+const PARALLEL_MAIL_PATCH = 'parallel-mail';
 
 interface ValidatorState extends ValidatorView {
   codeHash?: string;
@@ -156,8 +159,10 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   await record(
     audit(input.askingAccount, 'created', { contactTypes: input.contactTypes }, input.requestedFromIp),
   );
-  for (const validator of validators) await sendCode(validator, 'created');
-  for (const handle of input.informed) await notify(handle, 'informedCreated', 'created');
+  await inTurnOrTogether([
+    ...validators.map((validator) => () => sendCode(validator, 'created')),
+    ...input.informed.map((handle) => () => notify(handle, 'informedCreated', 'created')),
+  ]);
 
   await waitForDecisions();
 
@@ -179,6 +184,15 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   await condition(allHandlersFinished);
   return view();
 
+  /** Mails go out together since the parallel-mail patch; runs started before it keep sending them in turn. */
+  async function inTurnOrTogether(sends: (() => Promise<void>)[]) {
+    if (patched(PARALLEL_MAIL_PATCH)) {
+      await Promise.all(sends.map((send) => send()));
+      return;
+    }
+    for (const send of sends) await send();
+  }
+
   async function sendCode(validator: ValidatorState, step: string) {
     const { codeHash } = await mail.issueCode({ taskId: taskId!, handle: validator.handle, step });
     validator.codeHash = codeHash;
@@ -193,7 +207,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   async function notifyEveryone(template: EmailTemplate) {
     const everyone = new Set([input.askingAccount, ...input.validators, ...input.informed]);
-    for (const handle of everyone) await notify(handle, template, 'end');
+    await inTurnOrTogether([...everyone].map((handle) => () => notify(handle, template, 'end')));
   }
 
   async function waitForDecisions() {
@@ -236,8 +250,10 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
     if (result.applied) {
       state = 'done';
-      for (const handle of input.validators) await notify(handle, 'done', 'end');
-      for (const handle of input.informed) await notify(handle, 'doneInformed', 'end');
+      await inTurnOrTogether([
+        ...input.validators.map((handle) => () => notify(handle, 'done', 'end')),
+        ...input.informed.map((handle) => () => notify(handle, 'doneInformed', 'end')),
+      ]);
       return;
     }
     state = 'refused';

@@ -1,0 +1,278 @@
+import { hashPassword } from '../../api/auth/passwords';
+import { readCodeEmail } from '../../lib/mailbox';
+import { rssOf, startBenchStack, type BenchStack } from './stack';
+
+/**
+ * npm run bench: full contact-change stories on the embedded stack (PostgreSQL, Temporal dev server on SQLite,
+ * real worker, API over HTTP on loopback, SMTP sink), the engine's ceiling with a one-activity workflow, and
+ * the "services where I am a contact" listing with 1,000,000 services. Prints tables; asserts nothing.
+ * BENCH_STORIES (default 200), BENCH_CONCURRENCY (20), BENCH_SERVICES (1000000) tune it.
+ */
+const STORIES = Number(process.env.BENCH_STORIES ?? 200);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
+const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
+const PASSWORD = 'bench-password';
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+const percentile = (values: number[], p: number) => {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+const ms = (value: number) => `${value.toFixed(1)} ms`;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+async function pool<T>(items: T[], concurrency: number, run: (item: T, index: number) => Promise<void>) {
+  let next = 0;
+  let done = 0;
+  const progress = setInterval(() => log(`  … ${done}/${items.length}`), 5000);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await run(items[index], index);
+        done++;
+      }
+    }),
+  );
+  clearInterval(progress);
+}
+
+class HttpSession {
+  private cookie = '';
+  private csrf = '';
+  readonly latencies: number[];
+  constructor(
+    private readonly base: string,
+    latencies: number[],
+  ) {
+    this.latencies = latencies;
+  }
+  async call(method: string, path: string, body?: unknown) {
+    const started = performance.now();
+    const response = await fetch(this.base + path, {
+      method,
+      headers: { 'content-type': 'application/json', cookie: this.cookie, 'x-csrf-token': this.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const json: any = await response.json().catch(() => null);
+    this.latencies.push(performance.now() - started);
+    if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(json)}`);
+    return { json, headers: response.headers };
+  }
+  async login(handle: string) {
+    const { json, headers } = await this.call('POST', '/auth/login', { handle, password: PASSWORD });
+    this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
+    this.csrf = json.csrfToken;
+  }
+}
+
+async function seedStories(stack: BenchStack) {
+  const passwordHash = await hashPassword(PASSWORD);
+  const accounts = [];
+  for (let i = 0; i < STORIES; i++) {
+    accounts.push({ handle: `ad${i}-ovh`, email: `ad${i}@bench.test`, passwordHash });
+    accounts.push({ handle: `te${i}-ovh`, email: `te${i}@bench.test`, passwordHash });
+    accounts.push({ handle: `ne${i}-ovh`, email: `ne${i}@bench.test`, passwordHash });
+  }
+  accounts.push({ handle: 'bi0-ovh', email: 'bi0@bench.test', passwordHash });
+  await stack.db.account.createMany({ data: accounts });
+  const ids = new Map(
+    (await stack.db.account.findMany({ select: { id: true, handle: true } })).map((a) => [a.handle, a.id]),
+  );
+  await stack.db.service.createMany({
+    data: Array.from({ length: STORIES }, (_, i) => ({
+      name: `story-${i}.bench`,
+      type: 'domain',
+      adminId: ids.get(`ad${i}-ovh`)!,
+      techId: ids.get(`te${i}-ovh`)!,
+      billingId: ids.get('bi0-ovh')!,
+    })),
+  });
+}
+
+async function runStories(stack: BenchStack) {
+  const apiLatencies: number[] = [];
+  const applyLatencies: number[] = [];
+  // Logging in (scrypt, deliberately slow) is not part of a story: sessions are opened before the clock starts.
+  const sessions: { admin: HttpSession; newbie: HttpSession }[] = [];
+  log('logging the accounts in');
+  await pool(
+    Array.from({ length: STORIES }, (_, i) => i),
+    4,
+    async (i) => {
+      const admin = new HttpSession(stack.baseUrl, apiLatencies);
+      const newbie = new HttpSession(stack.baseUrl, apiLatencies);
+      await admin.login(`ad${i}-ovh`);
+      await newbie.login(`ne${i}-ovh`);
+      sessions[i] = { admin, newbie };
+    },
+  );
+  apiLatencies.length = 0;
+  log('running the stories');
+  const started = performance.now();
+  await pool(
+    Array.from({ length: STORIES }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      const { admin, newbie } = sessions[i];
+      const [id] = (
+        await admin.call('POST', `/1.0/domain/story-${i}.bench/changeContact`, { contactTech: `ne${i}-ovh` })
+      ).json;
+      const codeOf = (who: string) =>
+        stack.mailbox
+          .waitFor((m) => m.to[0] === `${who}${i}@bench.test` && m.text.includes(`/validate/${id}#`), 60_000)
+          .then(readCodeEmail);
+      const [adminCode, newbieCode] = await Promise.all([codeOf('ad'), codeOf('ne')]);
+      await admin.call('GET', `/1.0/me/task/contactChange/${id}`);
+      await admin.call('POST', `/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code });
+      await newbie.call('POST', `/1.0/me/task/contactChange/${id}/accept`, { token: newbieCode.code });
+      const lastAccept = performance.now();
+      const newId = (await stack.db.account.findUniqueOrThrow({ where: { handle: `ne${i}-ovh` } })).id;
+      for (;;) {
+        const service = await stack.db.service.findUniqueOrThrow({
+          where: { name: `story-${i}.bench` },
+          select: { techId: true },
+        });
+        if (service.techId === newId) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      applyLatencies.push(performance.now() - lastAccept);
+      await stack.mailbox.waitFor(
+        (m) => m.to[0] === `ne${i}@bench.test` && m.subject.includes('done'),
+        60_000,
+      );
+    },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, perSecond: STORIES / seconds, apiLatencies, applyLatencies };
+}
+
+async function runPing(stack: BenchStack, count: number) {
+  const started = performance.now();
+  await pool(
+    Array.from({ length: count }, (_, i) => i),
+    CONCURRENCY,
+    async (i) => {
+      await stack.client.workflow.execute('pingWorkflow', {
+        taskQueue: 'bench-ping',
+        workflowId: `ping-${i}-${Date.now()}`,
+      });
+    },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { seconds, perSecond: count / seconds };
+}
+
+async function seedListing(stack: BenchStack) {
+  const accountCount = 100_000;
+  log(`seeding ${accountCount} accounts and ${SERVICES} services (one account holds 50,000)`);
+  const started = performance.now();
+  await stack.db.$executeRawUnsafe(`
+    INSERT INTO account (handle, email)
+    SELECT 'lk' || g || '-ovh', 'lk' || g || '@bench.test' FROM generate_series(1, ${accountCount}) g`);
+  const [{ first }] = await stack.db.$queryRawUnsafe<{ first: number }[]>(
+    `SELECT min(id) AS first FROM account WHERE handle LIKE 'lk%'`,
+  );
+  const big = first; // lk1-ovh
+  const chunk = 250_000;
+  for (let from = 1; from <= SERVICES; from += chunk) {
+    const to = Math.min(SERVICES, from + chunk - 1);
+    await stack.db.$executeRawUnsafe(`
+      INSERT INTO service (type, name, admin_id, tech_id, billing_id)
+      SELECT (ARRAY['domain','dedicated','vps','hosting'])[1 + g % 4],
+             'svc-' || lpad(g::text, 7, '0') || '.bench',
+             CASE WHEN g <= 50000 AND g % 3 = 0 THEN ${big} ELSE ${first} + 1 + (g::bigint * 7919) % ${accountCount - 1} END,
+             CASE WHEN g <= 50000 AND g % 3 = 1 THEN ${big} ELSE ${first} + 1 + (g::bigint * 104729) % ${accountCount - 1} END,
+             CASE WHEN g <= 50000 AND g % 3 = 2 THEN ${big} ELSE ${first} + 1 + (g::bigint * 1299709) % ${accountCount - 1} END
+      FROM generate_series(${from}, ${to}) g`);
+    log(`  … ${to} services`);
+  }
+  await stack.db.$executeRawUnsafe('ANALYZE');
+  const passwordHash = await hashPassword(PASSWORD);
+  await stack.db.account.update({ where: { id: big }, data: { passwordHash } });
+  return { seconds: (performance.now() - started) / 1000, handle: 'lk1-ovh' };
+}
+
+async function measureListing(stack: BenchStack, handle: string) {
+  const latencies: Record<string, number[]> = {
+    'first page': [],
+    'page by cursor': [],
+    'type filter': [],
+    'role filter': [],
+    'name contains': [],
+  };
+  const session = new HttpSession(stack.baseUrl, []);
+  await session.login(handle);
+  const count = (
+    await stack.db.$queryRawUnsafe<{ n: bigint }[]>(
+      `SELECT count(*) AS n FROM service s JOIN account a ON a.id IN (s.admin_id, s.tech_id, s.billing_id) WHERE a.handle = '${handle}'`,
+    )
+  )[0].n;
+  const timed = async (kind: string, path: string) => {
+    const before = session.latencies.length;
+    await session.call('GET', path);
+    latencies[kind].push(session.latencies[before]);
+  };
+  for (let i = 0; i < 200; i++) {
+    const cursor = `svc-${String(1 + Math.floor(Math.random() * 50_000)).padStart(7, '0')}.bench`;
+    await timed('first page', '/1.0/me/contactManagement/services?limit=50');
+    await timed('page by cursor', `/1.0/me/contactManagement/services?limit=50&cursor=${cursor}`);
+    await timed('type filter', `/1.0/me/contactManagement/services?limit=50&type=vps&cursor=${cursor}`);
+    await timed('role filter', '/1.0/me/contactManagement/services?limit=50&role=contactBilling');
+    await timed(
+      'name contains',
+      `/1.0/me/contactManagement/services?limit=50&name=${Math.floor(Math.random() * 99)}7`,
+    );
+  }
+  return { count: Number(count), latencies };
+}
+
+async function main() {
+  log(
+    `bench: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
+  );
+  const stack = await startBenchStack(log, { pingWorker: true });
+  try {
+    await seedStories(stack);
+    const stories = await runStories(stack);
+    const memory = { app: process.memoryUsage().rss, temporal: rssOf(stack.temporalPid()) };
+    log('running the ping workflows (engine ceiling)');
+    const ping = await runPing(stack, STORIES * 2);
+    const listingSeed = await seedListing(stack);
+    const listing = await measureListing(stack, listingSeed.handle);
+
+    log('\n| stories (create, 2 accepts, apply, mail) | value |\n| --- | --- |');
+    log(`| stories | ${STORIES} at concurrency ${CONCURRENCY} |`);
+    log(
+      `| completed stories per second | ${stories.perSecond.toFixed(2)} (${stories.seconds.toFixed(1)} s) |`,
+    );
+    log(
+      `| last acceptance -> change applied, p50 / p99 | ${ms(percentile(stories.applyLatencies, 50))} / ${ms(percentile(stories.applyLatencies, 99))} |`,
+    );
+    log(
+      `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
+    );
+    log(
+      `| memory: worker + API process / Temporal dev server | ${mb(memory.app)} / ${mb(memory.temporal)} |`,
+    );
+    log(`| engine ceiling: one-activity workflows per second | ${ping.perSecond.toFixed(2)} |`);
+    log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
+    log(
+      `\n| listing: ${listing.count} services of one account among ${SERVICES} (seeded in ${listingSeed.seconds.toFixed(0)} s) | p50 | p99 |\n| --- | --- | --- |`,
+    );
+    for (const [kind, values] of Object.entries(listing.latencies)) {
+      log(
+        `| ${kind} (${values.length} calls) | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} |`,
+      );
+    }
+  } finally {
+    await stack.close();
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,184 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createServer as createNetServer, createConnection, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createSmtpMailer } from '../../activities/mailer';
+import { createApp } from '../../api/app';
+import { parseConfig, type Config } from '../../lib/config';
+import { createDb, type Db } from '../../lib/db';
+import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
+import { createLogger } from '../../lib/logger';
+import { startMailbox, type Mailbox } from '../../lib/mailbox';
+import { migrate } from '../../lib/migrate';
+import { temporalBinary } from '../../lib/temporal-binaries';
+import { createWorker } from '../../worker/worker';
+
+/** The embedded stack, in one process but the servers: what `npm run bench` and `npm run chaos` measure. */
+export interface BenchStack {
+  config: Config;
+  db: Db;
+  mailbox: Mailbox;
+  client: Client;
+  baseUrl: string;
+  temporalPid: () => number | undefined;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  startTemporal(): Promise<void>;
+  stopTemporal(): Promise<void>;
+  postgres: LocalPostgres;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const probe = createNetServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+async function waitForPort(port: number): Promise<void> {
+  for (let i = 0; i < 240; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ port, host: '127.0.0.1' });
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => (socket.destroy(), resolve(false)));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`port ${port} never opened`);
+}
+
+export function rssOf(pid: number | undefined): number {
+  if (!pid) return 0;
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+export async function startBenchStack(
+  log: (line: string) => void,
+  options: { pingWorker?: boolean } = {},
+): Promise<BenchStack> {
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+  const dataDir = mkdtempSync(join(tmpdir(), 'contacts-bench-'));
+  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user below it
+  const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
+  const databaseUrl = postgres.url('contacts');
+  await migrate(databaseUrl);
+  const mailbox = await startMailbox();
+  const cli = temporalBinary('cli', log)!;
+  let temporal: ChildProcess | undefined;
+  const startTemporal = async () => {
+    temporal = spawn(
+      cli,
+      [
+        'server',
+        'start-dev',
+        '--headless',
+        '--db-filename',
+        join(dataDir, 'temporal.db'),
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(temporalPort),
+        '--log-level',
+        'error',
+      ],
+      { stdio: 'ignore', env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' } },
+    );
+    await waitForPort(temporalPort);
+  };
+  const stopTemporal = async () => {
+    if (!temporal || temporal.exitCode !== null) return;
+    const exited = new Promise((resolve) => temporal!.once('exit', resolve));
+    temporal.kill('SIGTERM');
+    await exited;
+  };
+  await startTemporal();
+  const config = parseConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+    SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
+    PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
+    CODE_HASH_KEY: randomBytes(32).toString('hex'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    RESEND_MIN_INTERVAL: '1s',
+    LOG_LEVEL: 'silent',
+  });
+  const db = createDb(databaseUrl, 20);
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection });
+  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+  const app = createApp({
+    db,
+    temporal: client,
+    config,
+    logger: createLogger('silent'),
+    rateLimits: {
+      codeSubmission: { limit: 1e9, windowMs: 60_000 },
+      resend: { limit: 1e9, windowMs: 60_000 },
+    },
+  });
+  const server: Server = app.listen(apiPort, '127.0.0.1');
+
+  let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
+  const startWorker = async () => {
+    const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+    const worker = await createWorker({
+      connection: workerConnection,
+      namespace: 'default',
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+    });
+    workers.push({ worker, running: worker.run(), connection: workerConnection });
+    if (options.pingWorker) {
+      const ping = await Worker.create({
+        connection: workerConnection,
+        taskQueue: 'bench-ping',
+        workflowsPath: require.resolve('./ping.workflow'),
+        activities: { ping: async () => 'pong' },
+      });
+      workers.push({ worker: ping, running: ping.run(), connection: workerConnection });
+    }
+  };
+  const stopWorker = async () => {
+    for (const { worker } of workers) worker.shutdown();
+    await Promise.all(workers.map((w) => w.running));
+    await Promise.all([...new Set(workers.map((w) => w.connection))].map((c) => c.close()));
+    workers = [];
+  };
+  await startWorker();
+  return {
+    config,
+    db,
+    mailbox,
+    client,
+    baseUrl: `http://127.0.0.1:${apiPort}`,
+    temporalPid: () => temporal?.pid,
+    startWorker,
+    stopWorker,
+    startTemporal,
+    stopTemporal,
+    postgres,
+    dataDir,
+    async close() {
+      await stopWorker();
+      await new Promise((resolve) => server.close(resolve));
+      mailer.close();
+      await connection.close();
+      await db.$disconnect();
+      await stopTemporal();
+      await mailbox.close();
+      await postgres.stop();
+    },
+  };
+}
