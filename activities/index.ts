@@ -223,8 +223,16 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     recordTask,
     applyChange,
     issueCode,
+    async issueCodes({ taskId, handles, step }) {
+      const hashes: Record<string, string> = {};
+      for (const handle of handles) hashes[handle] = (await issueCode({ taskId, handle, step })).codeHash;
+      return hashes;
+    },
     async sendTaskEmail({ taskId, recipient, step, template }) {
       await sendOnce(taskId, step, recipient, template);
+    },
+    async sendTaskEmails({ taskId, recipients, step, template }) {
+      for (const recipient of recipients) await sendOnce(taskId, step, recipient, template);
     },
   };
 }

@@ -40,9 +40,18 @@ export interface ContactChangeActivities {
   openTask(args: OpenTaskArgs): Promise<OpenTaskResult>;
   /** Draws a fresh code, stores its keyed hash and mails it; returns the hash. Idempotent per step. */
   issueCode(args: { taskId: number; handle: string; step: string }): Promise<{ codeHash: string }>;
+  /** issueCode for several validators in one activity (each stays idempotent on its own). */
+  issueCodes(args: { taskId: number; handles: string[]; step: string }): Promise<Record<string, string>>;
   sendTaskEmail(args: {
     taskId: number;
     recipient: string;
+    step: string;
+    template: EmailTemplate;
+  }): Promise<void>;
+  /** One template to several recipients in one activity; each mail is still sent once per task and step. */
+  sendTaskEmails(args: {
+    taskId: number;
+    recipients: string[];
     step: string;
     template: EmailTemplate;
   }): Promise<void>;

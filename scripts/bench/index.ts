@@ -1,5 +1,6 @@
 import { hashPassword } from '../../api/auth/passwords';
 import { readCodeEmail } from '../../lib/mailbox';
+import { HttpSession, pool, PASSWORD } from './http';
 import { rssOf, startBenchStack, type BenchStack } from './stack';
 
 /**
@@ -11,7 +12,6 @@ import { rssOf, startBenchStack, type BenchStack } from './stack';
 const STORIES = Number(process.env.BENCH_STORIES ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
-const PASSWORD = 'bench-password';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const percentile = (values: number[], p: number) => {
@@ -21,52 +21,6 @@ const percentile = (values: number[], p: number) => {
 };
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-
-async function pool<T>(items: T[], concurrency: number, run: (item: T, index: number) => Promise<void>) {
-  let next = 0;
-  let done = 0;
-  const progress = setInterval(() => log(`  … ${done}/${items.length}`), 5000);
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await run(items[index], index);
-        done++;
-      }
-    }),
-  );
-  clearInterval(progress);
-}
-
-class HttpSession {
-  private cookie = '';
-  private csrf = '';
-  readonly latencies: number[];
-  constructor(
-    private readonly base: string,
-    latencies: number[],
-  ) {
-    this.latencies = latencies;
-  }
-  async call(method: string, path: string, body?: unknown) {
-    const started = performance.now();
-    const response = await fetch(this.base + path, {
-      method,
-      headers: { 'content-type': 'application/json', cookie: this.cookie, 'x-csrf-token': this.csrf },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    const json: any = await response.json().catch(() => null);
-    this.latencies.push(performance.now() - started);
-    if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(json)}`);
-    return { json, headers: response.headers };
-  }
-  async login(handle: string) {
-    const { json, headers } = await this.call('POST', '/auth/login', { handle, password: PASSWORD });
-    this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
-    this.csrf = json.csrfToken;
-  }
-}
 
 async function seedStories(stack: BenchStack) {
   const passwordHash = await hashPassword(PASSWORD);
@@ -99,6 +53,7 @@ async function runStories(stack: BenchStack) {
   const sessions: { admin: HttpSession; newbie: HttpSession }[] = [];
   log('logging the accounts in');
   await pool(
+    log,
     Array.from({ length: STORIES }, (_, i) => i),
     4,
     async (i) => {
@@ -113,6 +68,7 @@ async function runStories(stack: BenchStack) {
   log('running the stories');
   const started = performance.now();
   await pool(
+    log,
     Array.from({ length: STORIES }, (_, i) => i),
     CONCURRENCY,
     async (i) => {
@@ -152,6 +108,7 @@ async function runStories(stack: BenchStack) {
 async function runPing(stack: BenchStack, count: number) {
   const started = performance.now();
   await pool(
+    log,
     Array.from({ length: count }, (_, i) => i),
     CONCURRENCY,
     async (i) => {

@@ -31,6 +31,10 @@ export interface BenchStack {
   startTemporal(): Promise<void>;
   stopTemporal(): Promise<void>;
   postgres: LocalPostgres;
+  restartPostgres(downMs: number): Promise<void>;
+  restartApi(downMs: number): Promise<void>;
+  /** The environment a worker process needs to join this stack (for fault tests that SIGKILL it). */
+  workerEnv: NodeJS.ProcessEnv;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -70,8 +74,8 @@ export async function startBenchStack(
   const dataDir = mkdtempSync(join(tmpdir(), 'contacts-bench-'));
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user below it
   const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-  const postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
-  const databaseUrl = postgres.url('contacts');
+  const firstPostgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
+  const databaseUrl = firstPostgres.url('contacts');
   await migrate(databaseUrl);
   const mailbox = await startMailbox();
   const cli = temporalBinary('cli', log)!;
@@ -128,7 +132,8 @@ export async function startBenchStack(
       resend: { limit: 1e9, windowMs: 60_000 },
     },
   });
-  const server: Server = app.listen(apiPort, '127.0.0.1');
+  let server: Server = app.listen(apiPort, '127.0.0.1');
+  let postgres = firstPostgres;
 
   let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
   const startWorker = async () => {
@@ -168,7 +173,31 @@ export async function startBenchStack(
     stopWorker,
     startTemporal,
     stopTemporal,
-    postgres,
+    get postgres() {
+      return postgres;
+    },
+    async restartPostgres(downMs) {
+      await postgres.stop();
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
+    },
+    async restartApi(downMs) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await new Promise((resolve) => setTimeout(resolve, downMs));
+      server = app.listen(apiPort, '127.0.0.1');
+    },
+    workerEnv: {
+      ...process.env,
+      DATABASE_URL: config.DATABASE_URL,
+      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+      TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+      SMTP_URL: config.SMTP_URL,
+      PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
+      CODE_HASH_KEY: config.CODE_HASH_KEY,
+      SESSION_SECRET: config.SESSION_SECRET,
+      LOG_LEVEL: 'warn',
+    },
     dataDir,
     async close() {
       await stopWorker();

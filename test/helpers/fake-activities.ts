@@ -20,8 +20,19 @@ export function fakeActivities(options: { conflict?: boolean; apply?: ApplyResul
       calls.codes.push({ handle, step });
       return { codeHash: `hash:${handle}:${step}` };
     },
+    async issueCodes({ handles, step }) {
+      return Object.fromEntries(
+        handles.map((handle) => {
+          calls.codes.push({ handle, step });
+          return [handle, `hash:${handle}:${step}`];
+        }),
+      );
+    },
     async sendTaskEmail({ recipient, template, step }) {
       calls.emails.push({ recipient, template, step });
+    },
+    async sendTaskEmails({ recipients, template, step }) {
+      for (const recipient of recipients) calls.emails.push({ recipient, template, step });
     },
     async recordTask(args) {
       calls.records.push(args);

@@ -1,0 +1,52 @@
+export const PASSWORD = 'bench-password';
+
+export async function pool<T>(
+  log: (line: string) => void,
+  items: T[],
+  concurrency: number,
+  run: (item: T, index: number) => Promise<void>,
+) {
+  let next = 0;
+  let done = 0;
+  const progress = setInterval(() => log(`  … ${done}/${items.length}`), 5000);
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await run(items[index], index);
+        done++;
+      }
+    }),
+  );
+  clearInterval(progress);
+}
+
+export class HttpSession {
+  private cookie = '';
+  private csrf = '';
+  readonly latencies: number[];
+  constructor(
+    private readonly base: string,
+    latencies: number[],
+  ) {
+    this.latencies = latencies;
+  }
+  async call(method: string, path: string, body?: unknown) {
+    const started = performance.now();
+    const response = await fetch(this.base + path, {
+      method,
+      headers: { 'content-type': 'application/json', cookie: this.cookie, 'x-csrf-token': this.csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const json: any = await response.json().catch(() => null);
+    this.latencies.push(performance.now() - started);
+    if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(json)}`);
+    return { json, headers: response.headers };
+  }
+  async login(handle: string) {
+    const { json, headers } = await this.call('POST', '/auth/login', { handle, password: PASSWORD });
+    this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
+    this.csrf = json.csrfToken;
+  }
+}

@@ -1,0 +1,264 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { strict as assert } from 'node:assert';
+import { join } from 'node:path';
+import { hashPassword } from '../../api/auth/passwords';
+import { readCodeEmail } from '../../lib/mailbox';
+import { HttpSession, PASSWORD } from '../bench/http';
+import { startBenchStack, type BenchStack } from '../bench/stack';
+
+/**
+ * npm run chaos: faults on the embedded stack, each scenario asserting that nothing is lost or done twice.
+ * The worker runs as a child process here, so that it can be killed with SIGKILL.
+ */
+const log = (line: string) => process.stdout.write(`${line}\n`);
+const root = join(__dirname, '..', '..');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+let stack: BenchStack;
+let worker: ChildProcess | undefined;
+let story = 0;
+
+function startWorkerProcess() {
+  worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: root,
+    env: stack.workerEnv,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+async function killWorker() {
+  const dying = worker!;
+  const exited = new Promise((resolve) => dying.once('exit', resolve));
+  dying.kill('SIGKILL');
+  await exited;
+}
+
+async function newStory() {
+  const i = story++;
+  const passwordHash = await hashPassword(PASSWORD);
+  for (const role of ['ad', 'te', 'ne']) {
+    await stack.db.account.create({
+      data: { handle: `${role}${i}-ovh`, email: `${role}${i}@chaos.test`, passwordHash },
+    });
+  }
+  const id = async (handle: string) => (await stack.db.account.findUniqueOrThrow({ where: { handle } })).id;
+  await stack.db.service.create({
+    data: {
+      name: `chaos-${i}.test`,
+      type: 'domain',
+      adminId: await id(`ad${i}-ovh`),
+      techId: await id(`te${i}-ovh`),
+      billingId: await id(`te${i}-ovh`),
+    },
+  });
+  const admin = new HttpSession(stack.baseUrl, []);
+  const newbie = new HttpSession(stack.baseUrl, []);
+  await admin.login(`ad${i}-ovh`);
+  await newbie.login(`ne${i}-ovh`);
+  return { i, admin, newbie };
+}
+
+async function ask({ i, admin }: Awaited<ReturnType<typeof newStory>>) {
+  const [taskId] = (
+    await admin.call('POST', `/1.0/domain/chaos-${i}.test/changeContact`, { contactTech: `ne${i}-ovh` })
+  ).json;
+  return taskId as number;
+}
+
+const codeMail = (who: string, i: number, taskId: number) =>
+  stack.mailbox
+    .waitFor((m) => m.to[0] === `${who}${i}@chaos.test` && m.text.includes(`/validate/${taskId}#`), 120_000)
+    .then(readCodeEmail);
+
+async function accept(session: HttpSession, taskId: number, code: string) {
+  await session.call('POST', `/1.0/me/task/contactChange/${taskId}/accept`, { token: code });
+}
+
+/** The end every scenario must reach: done once, contacts changed once, one code and one "done" mail each. */
+async function assertDoneOnce(i: number, taskId: number) {
+  const until = Date.now() + 120_000;
+  for (;;) {
+    const task = await stack.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+    if (task.state === 'done') break;
+    assert.ok(Date.now() < until, `task ${taskId} is still ${task.state}`);
+    await sleep(100);
+  }
+  const service = await stack.db.service.findUniqueOrThrow({
+    where: { name: `chaos-${i}.test` },
+    include: { tech: true },
+  });
+  assert.equal(service.tech.handle, `ne${i}-ovh`);
+  const applied = await stack.db.auditEvent.count({ where: { taskId, action: 'applied' } });
+  assert.equal(applied, 1, 'the change is applied exactly once');
+  await stack.mailbox.waitFor((m) => m.to[0] === `ne${i}@chaos.test` && m.subject.includes('done'), 120_000);
+  await sleep(500);
+  const mails = stack.mailbox
+    .messages()
+    .filter(
+      (m) =>
+        m.text.includes(`#${taskId} `) ||
+        m.text.includes(`/validate/${taskId}#`) ||
+        m.text.includes(`#${taskId})`),
+    );
+  for (const who of ['ad', 'ne']) {
+    const codes = mails.filter(
+      (m) => m.to[0] === `${who}${i}@chaos.test` && m.text.includes(`/validate/${taskId}#`),
+    );
+    assert.equal(codes.length, 1, `${who}${i} got ${codes.length} code mails, not one`);
+    const done = mails.filter((m) => m.to[0] === `${who}${i}@chaos.test` && m.subject.includes('done'));
+    assert.equal(done.length, 1, `${who}${i} got ${done.length} "done" mails, not one`);
+  }
+}
+
+const scenarios: [string, () => Promise<void>][] = [
+  [
+    'worker SIGKILLed right after the task is created',
+    async () => {
+      const s = await newStory();
+      const taskId = await ask(s);
+      await killWorker();
+      await sleep(1000);
+      startWorkerProcess();
+      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      await accept(s.admin, taskId, a.code);
+      await accept(s.newbie, taskId, n.code);
+      await assertDoneOnce(s.i, taskId);
+    },
+  ],
+  [
+    'worker SIGKILLed after one acceptance',
+    async () => {
+      const s = await newStory();
+      const taskId = await ask(s);
+      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      await accept(s.admin, taskId, a.code);
+      await killWorker();
+      await sleep(1000);
+      startWorkerProcess();
+      await accept(s.newbie, taskId, n.code);
+      await assertDoneOnce(s.i, taskId);
+    },
+  ],
+  [
+    'worker SIGKILLed while the change is being applied',
+    async () => {
+      const s = await newStory();
+      const taskId = await ask(s);
+      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      await accept(s.admin, taskId, a.code);
+      await accept(s.newbie, taskId, n.code);
+      await killWorker();
+      await sleep(1000);
+      startWorkerProcess();
+      await assertDoneOnce(s.i, taskId);
+    },
+  ],
+  [
+    'Temporal dev server stopped and started again with a task waiting',
+    async () => {
+      const s = await newStory();
+      const taskId = await ask(s);
+      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      await accept(s.admin, taskId, a.code);
+      await stack.stopTemporal();
+      await sleep(2000);
+      await stack.startTemporal();
+      await acceptWithRetry(s.newbie, taskId, n.code);
+      await assertDoneOnce(s.i, taskId);
+    },
+  ],
+  [
+    'SMTP server down for 8 s while the codes are sent',
+    async () => {
+      const s = await newStory();
+      stack.mailbox.setDown(true);
+      const taskId = await ask(s);
+      await sleep(8000);
+      assert.equal(stack.mailbox.messages().filter((m) => m.text.includes(`/validate/${taskId}#`)).length, 0);
+      stack.mailbox.setDown(false);
+      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      await accept(s.admin, taskId, a.code);
+      await accept(s.newbie, taskId, n.code);
+      await assertDoneOnce(s.i, taskId);
+    },
+  ],
+  [
+    'PostgreSQL down for 3 s right after the last acceptance',
+    async () => {
+      const s = await newStory();
+      const taskId = await ask(s);
+      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      await accept(s.admin, taskId, a.code);
+      await accept(s.newbie, taskId, n.code);
+      await stack.restartPostgres(3000);
+      await assertDoneOnce(s.i, taskId);
+    },
+  ],
+  [
+    'API restarted during a burst of retried requests: no request lost, no duplicate',
+    async () => {
+      const stories = await Promise.all(Array.from({ length: 10 }, () => newStory()));
+      const burst = stories
+        .flatMap((s) => [s, s])
+        .map(async (s) => {
+          for (let attempt = 0; ; attempt++) {
+            try {
+              return (
+                await s.admin.call('POST', `/1.0/domain/chaos-${s.i}.test/changeContact`, {
+                  contactTech: `ne${s.i}-ovh`,
+                })
+              ).json;
+            } catch (error) {
+              assert.ok(attempt < 50, `request kept failing: ${(error as Error).message}`);
+              await sleep(200);
+            }
+          }
+        });
+      await sleep(50);
+      await stack.restartApi(1000);
+      const answers = await Promise.all(burst);
+      for (const s of stories) {
+        const tasks = await stack.db.contactChangeTask.count({ where: { serviceName: `chaos-${s.i}.test` } });
+        assert.equal(tasks, 1, `chaos-${s.i}.test has ${tasks} tasks`);
+      }
+      assert.equal(answers.length, 20);
+    },
+  ],
+];
+
+async function acceptWithRetry(session: HttpSession, taskId: number, code: string) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await accept(session, taskId, code);
+    } catch (error) {
+      if (attempt > 30) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+async function main() {
+  stack = await startBenchStack(log);
+  await stack.stopWorker();
+  startWorkerProcess();
+  let failed = 0;
+  try {
+    for (const [name, run] of scenarios) {
+      const started = Date.now();
+      try {
+        await run();
+        log(`PASS  ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      } catch (error) {
+        failed++;
+        log(`FAIL  ${name}: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    worker?.kill('SIGKILL');
+    await stack.close();
+  }
+  log(`${scenarios.length - failed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+void main();
