@@ -52,9 +52,12 @@ const mail = proxyActivities<ContactChangeActivities>({
 
 const PARALLEL_MAIL_PATCH = 'parallel-mail';
 const BATCHED_MAIL_PATCH = 'batched-mail';
+const AWAIT_CODE_IN_FLIGHT_PATCH = 'await-code-in-flight';
 
 interface ValidatorState extends ValidatorView {
   codeHash?: string;
+  /** Its code email may already be in the person's mailbox while the activity has not yet reported back. */
+  codeInFlight?: boolean;
 }
 
 function rejectDecision(reason: DecisionRejection): never {
@@ -83,7 +86,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     taskId,
     state,
     reason,
-    validators: validators.map(({ codeHash: _hidden, ...visible }) => visible),
+    validators: validators.map(({ codeHash: _hidden, codeInFlight: _internal, ...visible }) => visible),
     awaiting: validators.filter((v) => v.status === 'pending').map((v) => v.handle),
     expiresAt,
   });
@@ -121,6 +124,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   const decide = async (decision: 'accepted' | 'refused', input: DecisionInput): Promise<DecisionResult> => {
     const validator = findValidator(input.account)!;
+    if (validator.codeInFlight && patched(AWAIT_CODE_IN_FLIGHT_PATCH)) {
+      await condition(() => !validator.codeInFlight, '20 seconds');
+    }
     if (validator.codeHash !== input.codeHash) {
       validator.wrongCodes += 1;
       validator.locked = validator.wrongCodes >= MAX_WRONG_CODES;
@@ -229,11 +235,13 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   }
 
   async function sendCodes(targets: ValidatorState[], step: string) {
+    for (const validator of targets) validator.codeInFlight = true;
     const hashes = await mail.issueCodes({ taskId: taskId!, handles: targets.map((v) => v.handle), step });
     for (const validator of targets) codeIssued(validator, hashes[validator.handle]);
   }
 
   function codeIssued(validator: ValidatorState, codeHash: string) {
+    validator.codeInFlight = false;
     validator.codeHash = codeHash;
     validator.wrongCodes = 0;
     validator.locked = false;
@@ -241,6 +249,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   }
 
   async function sendCode(validator: ValidatorState, step: string) {
+    validator.codeInFlight = true;
     const { codeHash } = await mail.issueCode({ taskId: taskId!, handle: validator.handle, step });
     codeIssued(validator, codeHash);
   }

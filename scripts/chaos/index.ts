@@ -243,7 +243,8 @@ async function main() {
   startWorkerProcess();
   let failed = 0;
   try {
-    for (const [name, run] of scenarios) {
+    const only = process.env.CHAOS_ONLY;
+    for (const [name, run] of scenarios.filter(([name]) => !only || name.includes(only))) {
       const started = Date.now();
       try {
         await run();
@@ -251,6 +252,15 @@ async function main() {
       } catch (error) {
         failed++;
         log(`FAIL  ${name}: ${(error as Error).message}`);
+        if (process.env.CHAOS_DEBUG) {
+          for (const m of stack.mailbox.messages())
+            log(
+              `  mail ${m.id} ${m.to[0]} ${m.messageId} ${/validate\/\d+#code=\w+/.exec(m.text)?.[0] ?? m.subject}`,
+            );
+          log(
+            JSON.stringify(await stack.db.taskValidator.findMany({ orderBy: [{ taskId: 'asc' }] }), null, 0),
+          );
+        }
       }
     }
   } finally {

@@ -5,7 +5,9 @@ import type {
 } from '../../workflows/contact-change.activities';
 
 /** Fake activities that remember what the workflow asked for. Codes are predictable: hash(handle, step). */
-export function fakeActivities(options: { conflict?: boolean; apply?: ApplyResult } = {}) {
+export function fakeActivities(
+  options: { conflict?: boolean; apply?: ApplyResult; codesReleased?: Promise<void> } = {},
+) {
   const calls = {
     codes: [] as { handle: string; step: string }[],
     emails: [] as { recipient: string; template: string; step: string }[],
@@ -21,6 +23,7 @@ export function fakeActivities(options: { conflict?: boolean; apply?: ApplyResul
       return { codeHash: `hash:${handle}:${step}` };
     },
     async issueCodes({ handles, step }) {
+      await options.codesReleased;
       return Object.fromEntries(
         handles.map((handle) => {
           calls.codes.push({ handle, step });

@@ -257,6 +257,24 @@ describe('contact-change workflow', () => {
     expect(calls.codes).toHaveLength(0);
   });
 
+  test('a code typed while its email is out but the activity has not reported back yet still counts', async () => {
+    let release!: () => void;
+    const { activities } = fakeActivities({
+      codesReleased: new Promise<void>((resolve) => (release = resolve)),
+    });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, adminChangesTech, { awaitCodes: false });
+      const early = handle.executeUpdate(acceptUpdate, {
+        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      expect((await early).outcome).toBe('accepted');
+      await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
+      await handle.result();
+    });
+  });
+
   test('an admin taking the role itself is the only validator', async () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
