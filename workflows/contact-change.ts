@@ -46,7 +46,8 @@ const LOCAL_DB_WRITES_PATCH = 'local-db-writes';
 
 // A mail server outage delays mail and loses none: retry for as long as the task lives.
 const mail = proxyActivities<ContactChangeActivities>({
-  startToCloseTimeout: '1 minute',
+  // Short enough that a worker killed mid-send is noticed quickly; an SMTP exchange takes well under it.
+  startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 
