@@ -6,32 +6,17 @@ import {
   refuseUpdate,
   registeredUpdate,
   taskQuery,
-  type ContactChangeInput,
 } from '../workflows/contact-change.messages';
-import { fakeActivities } from '../test/helpers/fake-activities';
+import { adminChangesTech, fakeActivities } from '../test/helpers/fake-activities';
 import { timeSkippingEnvironment } from '../test/helpers/temporal';
 
 /**
  * Records the histories that test/workflows/replay.test.ts replays: run it (npm run record-histories) when a
  * workflow change is meant to be compatible, and keep the old files, so runs already waiting stay guarded.
  */
-const DAY = 86_400_000;
 /** Name of this recording (npm run record-histories -- <label>): files of earlier versions are kept, never overwritten. */
 const label = process.argv[2] ?? new Date().toISOString().slice(0, 10);
-const input: ContactChangeInput = {
-  serviceId: 1,
-  serviceType: 'domain',
-  serviceName: 'example.com',
-  askingAccount: 'ad11111-ovh',
-  fromAccount: 'te22222-ovh',
-  toAccount: 'ne33333-ovh',
-  contactTypes: ['contactTech'],
-  validators: ['ad11111-ovh', 'ne33333-ovh'],
-  informed: ['te22222-ovh'],
-  expiryMs: 7 * DAY,
-  reminderBeforeExpiryMs: 2 * DAY,
-  resendMinIntervalMs: 60_000,
-};
+const input = adminChangesTech;
 
 type Scenario = (handle: import('@temporalio/client').WorkflowHandle) => Promise<void>;
 

@@ -65,6 +65,14 @@ async function ask({ i, admin }: Awaited<ReturnType<typeof newStory>>) {
   return taskId as number;
 }
 
+/** A new story asked through the API, with the admin's (a) and the new contact's (n) codes read from the mail. */
+async function askAndReadCodes() {
+  const s = await newStory();
+  const taskId = await ask(s);
+  const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+  return { s, taskId, a, n };
+}
+
 const codeMail = (who: string, i: number, taskId: number) =>
   stack.mailbox
     .waitFor((m) => m.to[0] === `${who}${i}@chaos.test` && m.text.includes(`/validate/${taskId}#`), 120_000)
@@ -128,9 +136,7 @@ const scenarios: [string, () => Promise<void>][] = [
   [
     'worker SIGKILLed after one acceptance',
     async () => {
-      const s = await newStory();
-      const taskId = await ask(s);
-      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      const { s, taskId, a, n } = await askAndReadCodes();
       await accept(s.admin, taskId, a.code);
       await killWorker();
       await sleep(1000);
@@ -142,9 +148,7 @@ const scenarios: [string, () => Promise<void>][] = [
   [
     'worker SIGKILLed while the change is being applied',
     async () => {
-      const s = await newStory();
-      const taskId = await ask(s);
-      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      const { s, taskId, a, n } = await askAndReadCodes();
       await accept(s.admin, taskId, a.code);
       await accept(s.newbie, taskId, n.code);
       await killWorker();
@@ -156,9 +160,7 @@ const scenarios: [string, () => Promise<void>][] = [
   [
     'Temporal dev server stopped and started again with a task waiting',
     async () => {
-      const s = await newStory();
-      const taskId = await ask(s);
-      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      const { s, taskId, a, n } = await askAndReadCodes();
       await accept(s.admin, taskId, a.code);
       await stack.stopTemporal();
       await sleep(2000);
@@ -185,9 +187,7 @@ const scenarios: [string, () => Promise<void>][] = [
   [
     'PostgreSQL down for 3 s right after the last acceptance',
     async () => {
-      const s = await newStory();
-      const taskId = await ask(s);
-      const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
+      const { s, taskId, a, n } = await askAndReadCodes();
       await accept(s.admin, taskId, a.code);
       await accept(s.newbie, taskId, n.code);
       await stack.restartPostgres(3000);

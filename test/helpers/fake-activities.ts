@@ -3,6 +3,25 @@ import type {
   ContactChangeActivities,
   RecordTaskArgs,
 } from '../../workflows/contact-change.activities';
+import type { ContactChangeInput } from '../../workflows/contact-change.messages';
+
+const DAY = 86_400_000;
+
+/** The task most workflow tests and recorded histories use: an admin names a new tech contact. */
+export const adminChangesTech: ContactChangeInput = {
+  serviceId: 1,
+  serviceType: 'domain',
+  serviceName: 'example.com',
+  askingAccount: 'ad11111-ovh',
+  fromAccount: 'te22222-ovh',
+  toAccount: 'ne33333-ovh',
+  contactTypes: ['contactTech'],
+  validators: ['ad11111-ovh', 'ne33333-ovh'],
+  informed: ['te22222-ovh'],
+  expiryMs: 7 * DAY,
+  reminderBeforeExpiryMs: 2 * DAY,
+  resendMinIntervalMs: 60_000,
+};
 
 /** Fake activities that remember what the workflow asked for. Codes are predictable: hash(handle, step). */
 export function fakeActivities(

@@ -2,11 +2,10 @@ import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandle } fr
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ContactChangeActivities } from '../../workflows/contact-change.activities';
-import { fakeActivities } from '../helpers/fake-activities';
+import { adminChangesTech, fakeActivities } from '../helpers/fake-activities';
 import {
   acceptUpdate,
   cancelSignal,
-  ContactChangeInput,
   refuseUpdate,
   registeredUpdate,
   resendSignal,
@@ -14,7 +13,6 @@ import {
 } from '../../workflows/contact-change.messages';
 import { timeSkippingEnvironment } from '../helpers/temporal';
 
-const DAY = 86_400_000;
 let env: TestWorkflowEnvironment;
 let run = 0;
 
@@ -31,21 +29,6 @@ const started: WorkflowHandle[] = [];
 afterEach(async () => {
   for (const handle of started.splice(0)) await handle.terminate('test ended').catch(() => undefined);
 });
-
-const adminChangesTech: ContactChangeInput = {
-  serviceId: 1,
-  serviceType: 'domain',
-  serviceName: 'example.com',
-  askingAccount: 'ad11111-ovh',
-  fromAccount: 'te22222-ovh',
-  toAccount: 'ne33333-ovh',
-  contactTypes: ['contactTech'],
-  validators: ['ad11111-ovh', 'ne33333-ovh'],
-  informed: ['te22222-ovh'],
-  expiryMs: 7 * DAY,
-  reminderBeforeExpiryMs: 2 * DAY,
-  resendMinIntervalMs: 60_000,
-};
 
 async function withWorker<T>(activities: ContactChangeActivities, body: (taskQueue: string) => Promise<T>) {
   const taskQueue = `test-${++run}`;
