@@ -54,6 +54,7 @@ const mail = proxyActivities<ContactChangeActivities>({
 const PARALLEL_MAIL_PATCH = 'parallel-mail';
 const BATCHED_MAIL_PATCH = 'batched-mail';
 const AWAIT_CODE_IN_FLIGHT_PATCH = 'await-code-in-flight';
+const DONE_STATE_SEARCH_ATTRIBUTE_PATCH = 'done-state-search-attribute';
 
 interface ValidatorState extends ValidatorView {
   codeHash?: string;
@@ -304,6 +305,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
     if (result.applied) {
       state = 'done';
+      if (input.searchAttributes && patched(DONE_STATE_SEARCH_ATTRIBUTE_PATCH)) {
+        upsertSearchAttributes({ ContactTaskState: [state] });
+      }
       await Promise.all([
         notifyMany(input.validators, 'done', 'end'),
         notifyMany(input.informed, 'doneInformed', 'end'),
