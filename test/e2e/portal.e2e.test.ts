@@ -137,11 +137,11 @@ test("the guide's story: the admin asks for a new tech, the new contact validate
   expect(await contactsOf(stack.database.db, 'tienda-ejemplo.es')).toMatchObject({ tech: TECH }); // opening decided nothing
   await screenshot(newbie.page, '06-validation-page');
   await newbie.page.getByRole('button', { name: 'Accept' }).click();
-  await newbie.page.getByText('Accepted. The change is applied').waitFor();
+  await newbie.page.locator('main').getByText('Accepted. The change is applied').waitFor();
 
   const adminMail = await codeFor(ADMIN);
   await admin.page.getByRole('link', { name: 'Mis solicitudes' }).first().click();
-  await admin.page.getByText(`${NEWBIE}: aceptada`).waitFor();
+  await admin.page.locator('main').getByText(`${NEWBIE}: aceptada`).waitFor();
   await screenshot(admin.page, '07-my-requests-pending');
   await admin.page.getByLabel('Código de verificación (token)').fill('WRONG22222');
   await admin.page.getByRole('button', { name: 'Aceptar' }).click();
@@ -155,7 +155,7 @@ test("the guide's story: the admin asks for a new tech, the new contact validate
   await waitForContacts('tienda-ejemplo.es', { tech: NEWBIE });
 
   await newbie.page.goto(`${base}/requests`);
-  await newbie.page.getByText('done', { exact: true }).first().waitFor();
+  await newbie.page.locator('main').getByText('done', { exact: true }).first().waitFor();
   await screenshot(newbie.page, '09-request-done');
   await admin.context.close();
   await newbie.context.close();
@@ -176,7 +176,10 @@ test('the new contact sees "waiting for the other contact" once it has validated
   await loginAt(newbie.page, NEWBIE);
   await newbie.page.goto(mail.link);
   await newbie.page.getByRole('button', { name: 'Accept' }).click();
-  await newbie.page.getByText('You have validated: the request is waiting for the other contact.').waitFor();
+  await newbie.page
+    .locator('main')
+    .getByText('You have validated: the request is waiting for the other contact.')
+    .waitFor();
   await screenshot(newbie.page, '10-waiting-for-other');
 
   const adminMail = await codeFor(ADMIN, mark);
@@ -219,7 +222,10 @@ test('tech variant in French: the tech names its successor and sees only its own
     await tech.page.goto(mail.link);
     expect(await tech.page.getByLabel(label).inputValue()).toBe(mail.code);
     await tech.page.getByRole('button', { name: button }).click();
-    await tech.page.getByText(/Acceptée/).waitFor();
+    await tech.page
+      .locator('main')
+      .getByText(/Acceptée/)
+      .waitFor();
   }
   await tech.context.close();
 });
@@ -228,7 +234,7 @@ test('billing variant and a resend after the new contact corrects its email addr
   const billing = await newPerson({ viewport: { width: 390, height: 844 } });
   const newbie = await newPerson({ viewport: { width: 390, height: 844 } });
   await loginAt(billing.page, BILLING);
-  await billing.page.getByText('billing-variant.example').first().waitFor();
+  await billing.page.locator('main').getByText('billing-variant.example').first().waitFor();
   await screenshot(billing.page, '13-phone-contact-management');
   const mark = stack.mailbox.messages().length;
   await askChange(billing.page, 'billing-variant.example', /new billing contact/i, NEWBIE);
@@ -244,13 +250,16 @@ test('billing variant and a resend after the new contact corrects its email addr
   await newbie.page.goto(`${base}/profile`);
   await newbie.page.getByLabel('Email address').fill('nora.fixed@mail.test');
   await newbie.page.getByRole('button', { name: 'Save' }).click();
-  await newbie.page.getByText('Saved.').waitFor();
+  await newbie.page.locator('main').getByText('Saved.').waitFor();
   await screenshot(newbie.page, '14-profile');
   await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 1 s here
   const beforeResend = stack.mailbox.messages().length;
   await newbie.page.goto(`${base}/requests`);
   await newbie.page.getByRole('button', { name: 'Resend the request' }).first().click();
-  await newbie.page.getByText(/The email was sent again to/).waitFor();
+  await newbie.page
+    .locator('main')
+    .getByText(/The email was sent again to/)
+    .waitFor();
   await screenshot(newbie.page, '15-resent');
   const fresh = await stack.mailbox
     .waitFor((m) => m.id > beforeResend && m.to.includes('nora.fixed@mail.test'))
@@ -258,7 +267,10 @@ test('billing variant and a resend after the new contact corrects its email addr
   expect(fresh.code).not.toBe(first.code);
   await newbie.page.goto(fresh.link);
   await newbie.page.getByRole('button', { name: 'Accept' }).click();
-  await newbie.page.getByText(/waiting for the other contact/).waitFor();
+  await newbie.page
+    .locator('main')
+    .getByText(/waiting for the other contact/)
+    .waitFor();
 
   const billingMail = await codeFor(BILLING, mark);
   await billing.page.goto(billingMail.link);

@@ -29,19 +29,24 @@ test.each([
   expect(() => parseConfig({ ...good, ...override })).toThrow(new RegExp(`^invalid configuration: ${name}`));
 });
 
-test.each(['worker/main.ts', 'api/server.ts'])('%s refuses to start with a bad configuration, in one line', (entry) => {
-  let stderr = '';
-  let status = 0;
-  try {
-    execFileSync(process.execPath, ['--import', 'tsx', entry], {
-      cwd: join(__dirname, '..', '..'),
-      env: { PATH: process.env.PATH, ...good, TASK_EXPIRY: 'forever' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-  } catch (error) {
-    status = (error as { status: number }).status;
-    stderr = String((error as { stderr: Buffer }).stderr);
-  }
-  expect(status).toBe(1);
-  expect(stderr.trim().split('\n')).toEqual(['invalid configuration: TASK_EXPIRY "forever" is not a duration such as 30s, 15m, 12h or 7d']);
-});
+test.each(['worker/main.ts', 'api/server.ts'])(
+  '%s refuses to start with a bad configuration, in one line',
+  (entry) => {
+    let stderr = '';
+    let status = 0;
+    try {
+      execFileSync(process.execPath, ['--import', 'tsx', entry], {
+        cwd: join(__dirname, '..', '..'),
+        env: { PATH: process.env.PATH, ...good, TASK_EXPIRY: 'forever' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+    } catch (error) {
+      status = (error as { status: number }).status;
+      stderr = String((error as { stderr: Buffer }).stderr);
+    }
+    expect(status).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      'invalid configuration: TASK_EXPIRY "forever" is not a duration such as 30s, 15m, 12h or 7d',
+    ]);
+  },
+);

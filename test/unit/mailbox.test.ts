@@ -16,7 +16,9 @@ test('the local mailbox keeps what it receives over SMTP and shows it on its pag
     const page = await request(mailboxPage(mailbox)).get('/').expect(200);
     expect(page.text).toContain('Hello &lt;there&gt;');
     expect(page.text).toContain('<a href="http://localhost:3000/validate/1#code=ABC">');
-    expect((await request(mailboxPage(mailbox)).get('/api/messages').expect(200)).body[0]).toMatchObject({ to: ['b@test'] });
+    expect((await request(mailboxPage(mailbox)).get('/api/messages').expect(200)).body[0]).toMatchObject({
+      to: ['b@test'],
+    });
   } finally {
     transport.close();
     await mailbox.close();
