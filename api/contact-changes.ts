@@ -117,7 +117,9 @@ export function createContactChanges(deps: ContactChangeDeps) {
       status: (statusOf.get(v.handle) ?? v.status) as 'pending' | 'accepted' | 'refused',
       decidedAt: v.decidedAt?.toISOString(),
     }));
-    const state = (live?.state ?? task.state) as TaskState;
+    // The live view is ahead of the read model only while the task is open; an end (done, refused...) is shown
+    // once the database has it, so that its date and the service's new contacts are there too.
+    const state = (live && OPEN_STATES.includes(live.state) ? live.state : task.state) as TaskState;
     return {
       id: task.id,
       askingAccount: task.askingAccount,
@@ -127,7 +129,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
       serviceDomain: task.serviceName,
       serviceType: task.serviceType,
       state,
-      reason: live?.reason ?? task.reason ?? undefined,
+      reason: (state === live?.state ? live.reason : task.reason) ?? undefined,
       dateRequest: task.dateRequest.toISOString(),
       dateDone: task.dateDone?.toISOString(),
       validators,

@@ -190,11 +190,15 @@ async function main() {
   log(
     `bench: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
   );
-  const stack = await startBenchStack(log, { pingWorker: true });
+  const stack = await startBenchStack(log, { pingWorker: true, workerProcess: true });
   try {
     await seedStories(stack);
     const stories = await runStories(stack);
-    const memory = { app: process.memoryUsage().rss, temporal: rssOf(stack.temporalPid()) };
+    const memory = {
+      api: process.memoryUsage().rss,
+      worker: rssOf(stack.workerPid()),
+      temporal: rssOf(stack.temporalPid()),
+    };
     log('running the ping workflows (engine ceiling)');
     const ping = await runPing(stack, STORIES * 2);
     const listingSeed = await seedListing(stack);
@@ -212,7 +216,7 @@ async function main() {
       `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
     );
     log(
-      `| memory: worker + API process / Temporal dev server | ${mb(memory.app)} / ${mb(memory.temporal)} |`,
+      `| memory (RSS): API and bench process / worker process / Temporal dev server | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
     );
     log(`| engine ceiling: one-activity workflows per second | ${ping.perSecond.toFixed(2)} |`);
     log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);

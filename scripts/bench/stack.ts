@@ -33,8 +33,10 @@ export interface BenchStack {
   postgres: LocalPostgres;
   restartPostgres(downMs: number): Promise<void>;
   restartApi(downMs: number): Promise<void>;
-  /** The environment a worker process needs to join this stack (for fault tests that SIGKILL it). */
-  workerEnv: NodeJS.ProcessEnv;
+  workerPid(): number | undefined;
+  /** SIGKILL the worker process (workerProcess option), and start a new one. */
+  killWorker(): Promise<void>;
+  restartWorkerProcess(): Promise<void>;
   dataDir: string;
   close(): Promise<void>;
 }
@@ -68,7 +70,7 @@ export function rssOf(pid: number | undefined): number {
 
 export async function startBenchStack(
   log: (line: string) => void,
-  options: { pingWorker?: boolean } = {},
+  options: { pingWorker?: boolean; workerProcess?: boolean } = {},
 ): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = mkdtempSync(join(tmpdir(), 'contacts-bench-'));
@@ -135,16 +137,37 @@ export async function startBenchStack(
   let server: Server = app.listen(apiPort, '127.0.0.1');
   let postgres = firstPostgres;
 
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: config.DATABASE_URL,
+    TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+    SMTP_URL: config.SMTP_URL,
+    PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
+    CODE_HASH_KEY: config.CODE_HASH_KEY,
+    SESSION_SECRET: config.SESSION_SECRET,
+    LOG_LEVEL: 'warn',
+  };
   let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
+  let workerProcess: ChildProcess | undefined;
   const startWorker = async () => {
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    const worker = await createWorker({
-      connection: workerConnection,
-      namespace: 'default',
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
-    });
-    workers.push({ worker, running: worker.run(), connection: workerConnection });
+    if (options.workerProcess) {
+      // As in production: the worker in a process of its own (and one that fault tests can SIGKILL).
+      workerProcess = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+        cwd: join(__dirname, '..', '..'),
+        env: workerEnv,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+    } else {
+      const worker = await createWorker({
+        connection: workerConnection,
+        namespace: 'default',
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+      });
+      workers.push({ worker, running: worker.run(), connection: workerConnection });
+    }
     if (options.pingWorker) {
       const ping = await Worker.create({
         connection: workerConnection,
@@ -155,7 +178,15 @@ export async function startBenchStack(
       workers.push({ worker: ping, running: ping.run(), connection: workerConnection });
     }
   };
+  const stopWorkerProcess = async (signal: NodeJS.Signals) => {
+    const child = workerProcess;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  };
   const stopWorker = async () => {
+    await stopWorkerProcess('SIGTERM');
     for (const { worker } of workers) worker.shutdown();
     await Promise.all(workers.map((w) => w.running));
     await Promise.all([...new Set(workers.map((w) => w.connection))].map((c) => c.close()));
@@ -187,16 +218,14 @@ export async function startBenchStack(
       await new Promise((resolve) => setTimeout(resolve, downMs));
       server = app.listen(apiPort, '127.0.0.1');
     },
-    workerEnv: {
-      ...process.env,
-      DATABASE_URL: config.DATABASE_URL,
-      TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
-      TEMPORAL_SEARCH_ATTRIBUTES: 'off',
-      SMTP_URL: config.SMTP_URL,
-      PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
-      CODE_HASH_KEY: config.CODE_HASH_KEY,
-      SESSION_SECRET: config.SESSION_SECRET,
-      LOG_LEVEL: 'warn',
+    workerPid: () => workerProcess?.pid,
+    killWorker: () => stopWorkerProcess('SIGKILL'),
+    restartWorkerProcess: async () => {
+      workerProcess = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+        cwd: join(__dirname, '..', '..'),
+        env: workerEnv,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     },
     dataDir,
     async close() {

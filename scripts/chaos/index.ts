@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { strict as assert } from 'node:assert';
-import { join } from 'node:path';
 import { hashPassword } from '../../api/auth/passwords';
 import { readCodeEmail } from '../../lib/mailbox';
 import { HttpSession, PASSWORD } from '../bench/http';
@@ -11,27 +9,10 @@ import { startBenchStack, type BenchStack } from '../bench/stack';
  * The worker runs as a child process here, so that it can be killed with SIGKILL.
  */
 const log = (line: string) => process.stdout.write(`${line}\n`);
-const root = join(__dirname, '..', '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let stack: BenchStack;
-let worker: ChildProcess | undefined;
 let story = 0;
-
-function startWorkerProcess() {
-  worker = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: root,
-    env: stack.workerEnv,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
-
-async function killWorker() {
-  const dying = worker!;
-  const exited = new Promise((resolve) => dying.once('exit', resolve));
-  dying.kill('SIGKILL');
-  await exited;
-}
 
 async function newStory() {
   const i = story++;
@@ -124,9 +105,9 @@ const scenarios: [string, () => Promise<void>][] = [
     async () => {
       const s = await newStory();
       const taskId = await ask(s);
-      await killWorker();
+      await stack.killWorker();
       await sleep(1000);
-      startWorkerProcess();
+      await stack.restartWorkerProcess();
       const [a, n] = await Promise.all([codeMail('ad', s.i, taskId), codeMail('ne', s.i, taskId)]);
       await accept(s.admin, taskId, a.code);
       await accept(s.newbie, taskId, n.code);
@@ -138,9 +119,9 @@ const scenarios: [string, () => Promise<void>][] = [
     async () => {
       const { s, taskId, a, n } = await askAndReadCodes();
       await accept(s.admin, taskId, a.code);
-      await killWorker();
+      await stack.killWorker();
       await sleep(1000);
-      startWorkerProcess();
+      await stack.restartWorkerProcess();
       await accept(s.newbie, taskId, n.code);
       await assertDoneOnce(s.i, taskId);
     },
@@ -151,9 +132,9 @@ const scenarios: [string, () => Promise<void>][] = [
       const { s, taskId, a, n } = await askAndReadCodes();
       await accept(s.admin, taskId, a.code);
       await accept(s.newbie, taskId, n.code);
-      await killWorker();
+      await stack.killWorker();
       await sleep(1000);
-      startWorkerProcess();
+      await stack.restartWorkerProcess();
       await assertDoneOnce(s.i, taskId);
     },
   ],
@@ -238,9 +219,7 @@ async function acceptWithRetry(session: HttpSession, taskId: number, code: strin
 }
 
 async function main() {
-  stack = await startBenchStack(log);
-  await stack.stopWorker();
-  startWorkerProcess();
+  stack = await startBenchStack(log, { workerProcess: true });
   let failed = 0;
   try {
     const only = process.env.CHAOS_ONLY;
@@ -264,7 +243,6 @@ async function main() {
       }
     }
   } finally {
-    worker?.kill('SIGKILL');
     await stack.close();
   }
   log(`${scenarios.length - failed} passed, ${failed} failed`);
