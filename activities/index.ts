@@ -223,9 +223,12 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     recordTask,
     applyChange,
     issueCode,
-    async issueCodes({ taskId, handles, step }) {
+    async issueCodes({ taskId, handles, step, notices }) {
       const hashes: Record<string, string> = {};
       for (const handle of handles) hashes[handle] = (await issueCode({ taskId, handle, step })).codeHash;
+      for (const recipient of notices?.recipients ?? []) {
+        await sendOnce(taskId, `${step}/${notices!.template}`, recipient, notices!.template);
+      }
       return hashes;
     },
     async sendTaskEmail({ taskId, recipient, step, template }) {

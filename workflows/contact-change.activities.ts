@@ -41,7 +41,13 @@ export interface ContactChangeActivities {
   /** Draws a fresh code, stores its keyed hash and mails it; returns the hash. Idempotent per step. */
   issueCode(args: { taskId: number; handle: string; step: string }): Promise<{ codeHash: string }>;
   /** issueCode for several validators in one activity (each stays idempotent on its own). */
-  issueCodes(args: { taskId: number; handles: string[]; step: string }): Promise<Record<string, string>>;
+  issueCodes(args: {
+    taskId: number;
+    handles: string[];
+    step: string;
+    /** Notices sent in the same activity, after the codes (the informed contact at creation). */
+    notices?: { recipients: string[]; template: EmailTemplate };
+  }): Promise<Record<string, string>>;
   sendTaskEmail(args: {
     taskId: number;
     recipient: string;

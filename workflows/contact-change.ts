@@ -53,6 +53,7 @@ const mail = proxyActivities<ContactChangeActivities>({
 
 const PARALLEL_MAIL_PATCH = 'parallel-mail';
 const BATCHED_MAIL_PATCH = 'batched-mail';
+const OPENING_MAIL_IN_ONE_ACTIVITY_PATCH = 'opening-mail-in-one-activity';
 const AWAIT_CODE_IN_FLIGHT_PATCH = 'await-code-in-flight';
 const DONE_STATE_SEARCH_ATTRIBUTE_PATCH = 'done-state-search-attribute';
 
@@ -180,7 +181,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   await record(
     audit(input.askingAccount, 'created', { contactTypes: input.contactTypes }, input.requestedFromIp),
   );
-  if (patched(BATCHED_MAIL_PATCH)) {
+  if (patched(OPENING_MAIL_IN_ONE_ACTIVITY_PATCH)) {
+    await sendCodes(validators, 'created', { recipients: input.informed, template: 'informedCreated' });
+  } else if (patched(BATCHED_MAIL_PATCH)) {
     await Promise.all([
       sendCodes(validators, 'created'),
       notifyMany(input.informed, 'informedCreated', 'created'),
@@ -236,9 +239,14 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     });
   }
 
-  async function sendCodes(targets: ValidatorState[], step: string) {
+  async function sendCodes(
+    targets: ValidatorState[],
+    step: string,
+    notices?: { recipients: string[]; template: EmailTemplate },
+  ) {
     for (const validator of targets) validator.codeInFlight = true;
-    const hashes = await mail.issueCodes({ taskId: taskId!, handles: targets.map((v) => v.handle), step });
+    const handles = targets.map((v) => v.handle);
+    const hashes = await mail.issueCodes({ taskId: taskId!, handles, step, ...(notices ? { notices } : {}) });
     for (const validator of targets) codeIssued(validator, hashes[validator.handle]);
   }
 

@@ -28,6 +28,8 @@ export class HttpSession {
   constructor(
     private readonly base: string,
     latencies: number[],
+    /** When given, latencies are also kept per kind of call (method and route). */
+    private readonly byKind?: Map<string, number[]>,
   ) {
     this.latencies = latencies;
   }
@@ -40,7 +42,10 @@ export class HttpSession {
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const json: any = await response.json().catch(() => null);
-    this.latencies.push(performance.now() - started);
+    const elapsed = performance.now() - started;
+    this.latencies.push(elapsed);
+    const kind = `${method} ${path.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/\/[\w-]+\.bench\//, '/{service}/')}`;
+    this.byKind?.set(kind, [...(this.byKind.get(kind) ?? []), elapsed]);
     if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(json)}`);
     return { json, headers: response.headers };
   }

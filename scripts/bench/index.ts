@@ -48,6 +48,7 @@ async function seedStories(stack: BenchStack) {
 
 async function runStories(stack: BenchStack) {
   const apiLatencies: number[] = [];
+  const byKind = new Map<string, number[]>();
   const applyLatencies: number[] = [];
   // Logging in (scrypt, deliberately slow) is not part of a story: sessions are opened before the clock starts.
   const sessions: { admin: HttpSession; newbie: HttpSession }[] = [];
@@ -57,14 +58,15 @@ async function runStories(stack: BenchStack) {
     Array.from({ length: STORIES }, (_, i) => i),
     4,
     async (i) => {
-      const admin = new HttpSession(stack.baseUrl, apiLatencies);
-      const newbie = new HttpSession(stack.baseUrl, apiLatencies);
+      const admin = new HttpSession(stack.baseUrl, apiLatencies, byKind);
+      const newbie = new HttpSession(stack.baseUrl, apiLatencies, byKind);
       await admin.login(`ad${i}-ovh`);
       await newbie.login(`ne${i}-ovh`);
       sessions[i] = { admin, newbie };
     },
   );
   apiLatencies.length = 0;
+  byKind.clear();
   log('running the stories');
   const started = performance.now();
   await pool(
@@ -102,7 +104,7 @@ async function runStories(stack: BenchStack) {
     },
   );
   const seconds = (performance.now() - started) / 1000;
-  return { seconds, perSecond: STORIES / seconds, apiLatencies, applyLatencies };
+  return { seconds, perSecond: STORIES / seconds, apiLatencies, applyLatencies, byKind };
 }
 
 async function runPing(stack: BenchStack, count: number) {
@@ -218,6 +220,11 @@ async function main() {
     log(
       `| memory (RSS): API and bench process / worker process / Temporal dev server | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
     );
+    for (const [kind, values] of stories.byKind) {
+      log(
+        `| ${kind} (${values.length}), p50 / p99 | ${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} |`,
+      );
+    }
     log(`| engine ceiling: one-activity workflows per second | ${ping.perSecond.toFixed(2)} |`);
     log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
     log(

@@ -41,8 +41,11 @@ export function fakeActivities(
       calls.codes.push({ handle, step });
       return { codeHash: `hash:${handle}:${step}` };
     },
-    async issueCodes({ handles, step }) {
+    async issueCodes({ handles, step, notices }) {
       await options.codesReleased;
+      for (const recipient of notices?.recipients ?? []) {
+        calls.emails.push({ recipient, template: notices!.template, step: `${step}/${notices!.template}` });
+      }
       return Object.fromEntries(
         handles.map((handle) => {
           calls.codes.push({ handle, step });
