@@ -30,8 +30,9 @@ import {
   taskQuery,
 } from './contact-change.messages';
 
+// One transaction takes milliseconds; 10 s is ample, and short enough that a worker killed mid-apply is noticed soon.
 const database = proxyActivities<ContactChangeActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 
