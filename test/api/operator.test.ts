@@ -1,0 +1,61 @@
+import { createOperatorTools } from '../../api/operator';
+import { createAccounts, createService } from '../helpers/fixtures';
+import { login } from '../helpers/http';
+import { startStack, type Stack } from '../helpers/stack';
+
+let stack: Stack;
+
+beforeAll(async () => {
+  stack = await startStack({ env: { RESEND_MIN_INTERVAL: '1s' } });
+  await createAccounts(stack.database.db, [
+    { handle: 'ad1-ovh' },
+    { handle: 'te2-ovh' },
+    { handle: 'ne3-ovh' },
+  ]);
+  await createService(stack.database.db, {
+    name: 'ops.example',
+    admin: 'ad1-ovh',
+    tech: 'te2-ovh',
+    billing: 'te2-ovh',
+  });
+});
+afterAll(async () => {
+  await stack?.teardown();
+});
+
+test('an operator finds a task by service and handle, sees where it waits, resends and cancels it, all audited', async () => {
+  const tools = createOperatorTools(stack.database.db, stack.env.client);
+  const admin = await login(stack, 'ad1-ovh');
+  const [id] = (
+    await admin.post('/1.0/domain/ops.example/changeContact', { contactTech: 'ne3-ovh' }).expect(200)
+  ).body;
+  await stack.mailbox.waitFor(
+    (m) => m.to.includes('ne3-ovh@mail.test') && m.text.includes(`/validate/${id}#`),
+  );
+
+  expect((await tools.find({ service: 'ops.example' })).map((t) => t.id)).toEqual([id]);
+  expect((await tools.find({ handle: 'ne3-ovh' })).map((t) => t.id)).toEqual([id]);
+  expect((await tools.find({ handle: 'nobody-ovh' })).length).toBe(0);
+  expect((await tools.whereItWaits(id)).awaiting).toEqual(['ad1-ovh', 'ne3-ovh']);
+
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const mark = stack.mailbox.messages().length;
+  await tools.resend(id, 'ne3-ovh', 'alice');
+  await stack.mailbox.waitFor(
+    (m) => m.id > mark && m.to.includes('ne3-ovh@mail.test') && m.text.includes(`/validate/${id}#`),
+  );
+
+  const ended = await tools.cancel(id, 'alice');
+  expect(ended).toMatchObject({ state: 'aborted', reason: 'cancelledByOperator' });
+  const events = await stack.database.db.auditEvent.findMany({
+    where: { taskId: id },
+    orderBy: { id: 'asc' },
+  });
+  expect(events.map((e) => [e.actor, e.action])).toEqual(
+    expect.arrayContaining([
+      ['operator:alice', 'codeResent'],
+      ['operator:alice', 'cancelled'],
+    ]),
+  );
+  await expect(tools.cancel(id, 'alice')).rejects.toThrow(/no longer open/);
+});
