@@ -6,7 +6,7 @@ import { startStack, type Stack } from '../helpers/stack';
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ env: { RESEND_MIN_INTERVAL: '1s' } });
+  stack = await startStack();
   await createAccounts(stack.database.db, [
     { handle: 'ad1-ovh' },
     { handle: 'te2-ovh' },

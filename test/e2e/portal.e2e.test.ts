@@ -252,7 +252,7 @@ test('billing variant and a resend after the new contact corrects its email addr
   await newbie.page.getByRole('button', { name: 'Save' }).click();
   await newbie.page.locator('main').getByText('Saved.').waitFor();
   await screenshot(newbie.page, '14-profile');
-  await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 1 s here
+  await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 500 ms in tests
   const beforeResend = stack.mailbox.messages().length;
   await newbie.page.goto(`${base}/requests`);
   await newbie.page.getByRole('button', { name: 'Resend the request' }).first().click();
