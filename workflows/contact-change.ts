@@ -130,6 +130,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     const validator = findValidator(input.account)!;
     if (validator.codeInFlight && patched(AWAIT_CODE_IN_FLIGHT_PATCH)) {
       await condition(() => !validator.codeInFlight, '20 seconds');
+      // The task or this validator may have moved on while we waited: check again, as the validator did.
+      if (state !== 'validatingByCustomers') rejectDecision('notAwaitingDecisions');
+      if (validator.status !== 'pending') rejectDecision('alreadyDecided');
     }
     if (validator.codeHash !== input.codeHash) {
       validator.wrongCodes += 1;
