@@ -1,13 +1,8 @@
 import express from 'express';
+import { escapeHtml } from './html';
 import type { Mailbox } from './mailbox';
 
-const escape = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
-
-const linkify = (text: string) => escape(text).replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>');
+const linkify = (text: string) => escapeHtml(text).replace(/(https?:\/\/[^\s<]+)/g, '<a href="$1">$1</a>');
 
 /** The local mailbox's web page: newest mail first, each readable in full, links clickable. */
 export function mailboxPage(mailbox: Mailbox) {
@@ -21,7 +16,7 @@ export function mailboxPage(mailbox: Mailbox) {
       .reverse()
       .map(
         (m) =>
-          `<article><header><strong>${escape(m.subject)}</strong><br><small>To ${escape(m.to.join(', '))} · ${escape(
+          `<article><header><strong>${escapeHtml(m.subject)}</strong><br><small>To ${escapeHtml(m.to.join(', '))} · ${escapeHtml(
             m.date,
           )}</small></header><pre>${linkify(m.text)}</pre></article>`,
       )

@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createDb } from '../lib/db';
 import { startLocalPostgres } from '../lib/local-postgres';
 import { startMailbox } from '../lib/mailbox';
 import { mailboxPage } from '../lib/mailbox-page';
 import { migrate } from '../lib/migrate';
+import { waitForPort } from '../lib/net';
 import { temporalBinary } from '../lib/temporal-binaries';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../prisma/seed-data';
 
@@ -46,25 +46,6 @@ function secrets(): { CODE_HASH_KEY: string; SESSION_SECRET: string } {
     writeFileSync(file, JSON.stringify(fresh), { mode: 0o600 });
   }
   return JSON.parse(readFileSync(file, 'utf8'));
-}
-
-function waitForPort(port: number, what: string, timeoutMs = 60_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolvePort, reject) => {
-    const attempt = () => {
-      const socket = createConnection({ port, host: '127.0.0.1' });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolvePort();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (Date.now() > until) reject(new Error(`${what} did not open port ${port}`));
-        else setTimeout(attempt, 250);
-      });
-    };
-    attempt();
-  });
 }
 
 function run(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {

@@ -1,16 +1,11 @@
 import { join } from 'node:path';
 import express, { Router, type Request } from 'express';
 import type { Db } from '../../lib/db';
+import { escapeHtml } from '../../lib/html';
 import { readSession, sessionToken, type SessionSettings } from '../auth/session';
 import { pickLanguage, TEXTS, type PortalLanguage } from './i18n';
 
 type Page = 'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential';
-
-const escapeHtml = (text: string) =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 
 /** JSON inside a <script type="application/json"> block: "<" escaped so no text can close the block. */
 const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');

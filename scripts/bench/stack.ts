@@ -2,7 +2,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createServer as createNetServer, createConnection, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -15,6 +14,7 @@ import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres
 import { createLogger } from '../../lib/logger';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { migrate } from '../../lib/migrate';
+import { freePort, waitForPort } from '../../lib/net';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { createWorker } from '../../worker/worker';
 
@@ -39,27 +39,6 @@ export interface BenchStack {
   restartWorkerProcess(): Promise<void>;
   dataDir: string;
   close(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = createConnection({ port, host: '127.0.0.1' });
-      socket.once('connect', () => (socket.destroy(), resolve(true)));
-      socket.once('error', () => (socket.destroy(), resolve(false)));
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`port ${port} never opened`);
 }
 
 export function rssOf(pid: number | undefined): number {
@@ -100,7 +79,7 @@ export async function startBenchStack(
       ],
       { stdio: 'ignore', env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' } },
     );
-    await waitForPort(temporalPort);
+    await waitForPort(temporalPort, 'Temporal dev server');
   };
   const stopTemporal = async () => {
     if (!temporal || temporal.exitCode !== null) return;

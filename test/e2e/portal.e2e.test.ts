@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
-import { createServer, type AddressInfo } from 'node:net';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { readCodeEmail } from '../../lib/mailbox';
+import { freePort } from '../../lib/net';
 import { launchChromium, screenshot } from '../helpers/browser';
 import { contactsOf, createAccounts, createService, PASSWORD } from '../helpers/fixtures';
 import { startStack, type Stack } from '../helpers/stack';
@@ -15,14 +15,6 @@ let stack: Stack;
 let server: Server;
 let browser: Browser;
 let base: string;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();
