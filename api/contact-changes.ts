@@ -34,7 +34,7 @@ import {
 } from '../workflows/contact-change.messages';
 import type { contactChange } from '../workflows/contact-change';
 import type { AuthAccount } from './auth/authenticate';
-import { ApiError, notFound } from './errors';
+import { ApiError, notFound, serviceNotFound } from './errors';
 import type { z } from 'zod';
 import type { changeContactBody, taskResponse } from './schemas';
 
@@ -183,7 +183,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
       include: { admin: true, tech: true, billing: true },
     });
     if (!service || service.type !== serviceType) {
-      throw notFound('This service does not exist or you are not one of its contacts');
+      throw serviceNotFound();
     }
     const contacts: ServiceContacts = {
       contactAdmin: service.admin.handle,
@@ -216,7 +216,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
       });
     } catch (error) {
       // Someone who is not a contact learns no more than about a service that does not exist.
-      if (error instanceof RuleRefusal && error.reason === 'notAContact') throw notFound(error.message);
+      if (error instanceof RuleRefusal && error.reason === 'notAContact') throw serviceNotFound();
       if (error instanceof RuleRefusal)
         throw new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
       throw error;

@@ -31,6 +31,10 @@ export class ApiError extends Error {
 
 export const notFound = (what = 'This resource does not exist') => new ApiError(404, 'notFound', what);
 
+/** The same answer for a service that does not exist and one the account has no role on: nothing leaks. */
+export const serviceNotFound = () =>
+  notFound('This service does not exist or you are not one of its contacts');
+
 export function errorBody(status: number, reason: string, message: string, requestId?: string) {
   return { class: CLASS_BY_STATUS[status] ?? 'Client::Error', message, reason, requestId };
 }

@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Db } from '../../lib/db';
 import { rolesOf } from '../../lib/contact-rules';
 import type { createContactChanges } from '../contact-changes';
-import { notFound } from '../errors';
+import { serviceNotFound } from '../errors';
 import { changeContactBody, serviceListQuery, serviceParams } from '../schemas';
 import { servicesOfAccount } from '../services-query';
 
@@ -40,8 +40,7 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
       billing: service.billing.handle,
     };
     const mine = row && row.type === serviceType ? present(row, req.account!.handle) : undefined;
-    if (!mine || mine.myRoles.length === 0)
-      throw notFound('This service does not exist or you are not one of its contacts');
+    if (!mine || mine.myRoles.length === 0) throw serviceNotFound();
     res.json({ ...mine, domain: mine.serviceName });
   });
 
