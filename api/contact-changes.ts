@@ -268,6 +268,16 @@ export function createContactChanges(deps: ContactChangeDeps) {
     return ids;
   }
 
+  /** The task's row once the workflow has recorded its end (polled; the read model is written by activities). */
+  async function untilEnded(id: number, timeoutMs = 10_000): Promise<TaskRow> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const task = (await loadTask(db, id))!;
+      if (!OPEN_STATES.includes(task.state as TaskState) || Date.now() > until) return task;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   function openTaskOrThrow(task: TaskRow) {
     if (!OPEN_STATES.includes(task.state as TaskState)) {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it no longer takes this action`);
@@ -353,8 +363,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it can no longer be cancelled`);
     }
     await handleOf(task).signal(cancelSignal, { by: account.handle, sourceIp });
-    const result = await handleOf(task).result();
-    return present((await loadTask(db, id))!, result);
+    // Not the workflow's result: that waits for the "cancelled" mails, which an SMTP outage can delay for long.
+    return present(await untilEnded(id));
   }
 
   return { getTask, listTaskIds, requestChange, decide, resend, cancel };

@@ -28,6 +28,7 @@ beforeAll(async () => {
     'cancel.example',
     'rules.example',
     'retry.example',
+    'outage.example',
   ]) {
     await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   }
@@ -175,6 +176,25 @@ test('the asker cancels a pending task; nobody else can', async () => {
   const cancelled = await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
   expect(cancelled.body).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(409);
+});
+
+test('cancelling answers at once even while the mail server is down (the mails follow later)', async () => {
+  const admin = await login(stack, ADMIN);
+  const id = await askTechChange(admin, 'outage.example');
+  await codeMailFor(NEWBIE, id);
+  // The creation mails are all out (the old tech's notice, in French, is the last): only the end mails will wait.
+  await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`) && m.text.includes(`n° ${id})`));
+  stack.mailbox.setDown(true);
+  try {
+    const cancelled = await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).timeout(8000).expect(200);
+    expect(cancelled.body).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
+  } finally {
+    stack.mailbox.setDown(false);
+  }
+  await stack.mailbox.waitFor(
+    (m) => m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('cancelled'),
+    30_000,
+  );
 });
 
 test('every rule refusal answers a clear error and creates nothing', async () => {
