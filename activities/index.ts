@@ -163,9 +163,12 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     return undefined;
   }
 
+  /** The idempotency key of one mail: sent at most once per task, step and recipient. */
+  const sentEmailKey = (taskId: number, step: string, recipient: string) => `${taskId}:${step}:${recipient}`;
+
   async function sendOnce(taskId: number, step: string, recipient: string, kind: EmailKind, code?: string) {
-    const key = `${taskId}:${step}:${recipient}`;
-    if (await db.sentEmail.findUnique({ where: { key } })) return false;
+    const key = sentEmailKey(taskId, step, recipient);
+    if (await db.sentEmail.findUnique({ where: { key } })) return;
     const [task, account] = await Promise.all([
       db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } }),
       db.account.findUnique({ where: { handle: recipient } }),
@@ -197,11 +200,10 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       data: [{ key, taskId, recipient, step, messageId }],
       skipDuplicates: true,
     });
-    return true;
   }
 
   async function issueCode({ taskId, handle, step }: { taskId: number; handle: string; step: string }) {
-    const key = `${taskId}:${step}:${handle}`;
+    const key = sentEmailKey(taskId, step, handle);
     const validator = await db.taskValidator.findUniqueOrThrow({
       where: { taskId_handle: { taskId, handle } },
     });
