@@ -239,5 +239,11 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     async sendTaskEmails({ taskId, recipients, step, template }) {
       for (const recipient of recipients) await sendOnce(taskId, step, recipient, template);
     },
+    async sendTaskEmailBatches({ taskId, step, batches }) {
+      for (const { template, recipients } of batches) {
+        for (const recipient of recipients)
+          await sendOnce(taskId, `${step}/${template}`, recipient, template);
+      }
+    },
   };
 }

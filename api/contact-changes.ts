@@ -2,6 +2,7 @@ import {
   Client,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
+  WithStartWorkflowOperation,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   ApplicationFailure,
@@ -239,7 +240,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
         requestedFromIp: sourceIp,
         searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
       };
-      const handle = await temporal.workflow.start<typeof contactChange>('contactChange', {
+      // Update-with-start: the workflow's first task already answers the registration (one round trip less).
+      const startWorkflowOperation = new WithStartWorkflowOperation<typeof contactChange>('contactChange', {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowId: contactChangeWorkflowId(input),
         args: [input],
@@ -255,7 +257,9 @@ export function createContactChanges(deps: ContactChangeDeps) {
             }
           : {}),
       });
-      const registered = await handle.executeUpdate(registeredUpdate);
+      const registered = await temporal.workflow.executeUpdateWithStart(registeredUpdate, {
+        startWorkflowOperation,
+      });
       if (registered.reason === 'taskAlreadyOpen') {
         throw new ApiError(
           409,

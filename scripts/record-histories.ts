@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import {
   acceptUpdate,
@@ -48,12 +49,15 @@ async function main() {
         activities,
       });
       await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start('contactChange', {
+        // As the API starts it: update-with-start, the registration answered in the first workflow task.
+        const startWorkflowOperation = new WithStartWorkflowOperation('contactChange', {
           taskQueue: `record-${name}`,
           workflowId: `record-${name}`,
           args: [input],
+          workflowIdConflictPolicy: 'USE_EXISTING',
         });
-        await handle.executeUpdate(registeredUpdate);
+        await env.client.workflow.executeUpdateWithStart(registeredUpdate, { startWorkflowOperation });
+        const handle = await startWorkflowOperation.workflowHandle();
         while (!(await handle.query(taskQuery)).validators.every((v) => v.lastCodeSentAt)) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }

@@ -61,6 +61,12 @@ export interface ContactChangeActivities {
     step: string;
     template: EmailTemplate;
   }): Promise<void>;
+  /** Several templates, each to its recipients, in one activity (the end of a task); each mail sent once. */
+  sendTaskEmailBatches(args: {
+    taskId: number;
+    step: string;
+    batches: { template: EmailTemplate; recipients: string[] }[];
+  }): Promise<void>;
   recordTask(args: RecordTaskArgs): Promise<void>;
   /** Re-checks the preconditions and changes the contacts in one transaction. */
   applyChange(args: { taskId: number; event: AuditEntry }): Promise<ApplyResult>;

@@ -57,6 +57,9 @@ const BATCHED_MAIL_PATCH = 'batched-mail';
 const OPENING_MAIL_IN_ONE_ACTIVITY_PATCH = 'opening-mail-in-one-activity';
 const AWAIT_CODE_IN_FLIGHT_PATCH = 'await-code-in-flight';
 const DONE_STATE_SEARCH_ATTRIBUTE_PATCH = 'done-state-search-attribute';
+// The apply transaction runs inside the last acceptance's workflow task and the end mails go out in one
+// activity: two workflow tasks and two activity tasks fewer per story (README, Performance).
+const LOCAL_APPLY_AND_ONE_END_MAIL_PATCH = 'local-apply-and-one-end-mail';
 
 interface ValidatorState extends ValidatorView {
   codeHash?: string;
@@ -314,11 +317,27 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   async function applyChange() {
     state = 'doing';
-    const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
+    const locally = patched(LOCAL_APPLY_AND_ONE_END_MAIL_PATCH);
+    // The last acceptance's handler is still recording it; a local apply running beside that local write would
+    // let the two complete in either order, and a replay could then not tell them apart.
+    if (locally) await condition(allHandlersFinished);
+    const applier = locally ? localDatabase : database;
+    const result = await applier.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
     if (result.applied) {
       state = 'done';
       if (input.searchAttributes && patched(DONE_STATE_SEARCH_ATTRIBUTE_PATCH)) {
         upsertSearchAttributes({ ContactTaskState: [state] });
+      }
+      if (locally) {
+        await mail.sendTaskEmailBatches({
+          taskId: taskId!,
+          step: 'end',
+          batches: [
+            { template: 'done', recipients: input.validators },
+            { template: 'doneInformed', recipients: input.informed },
+          ],
+        });
+        return;
       }
       await Promise.all([
         notifyMany(input.validators, 'done', 'end'),

@@ -139,6 +139,31 @@ test("emails are written in the recipient's language and sent once per task and 
   await endTask(taskId);
 });
 
+test('the end mails go out in one activity, each template to its recipients, once even when retried', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const end = {
+    taskId,
+    step: 'end',
+    batches: [
+      { template: 'done' as const, recipients: ['ad1-ovh', 'ne4-ovh'] },
+      { template: 'doneInformed' as const, recipients: ['te2-ovh'] },
+    ],
+  };
+  await activities.sendTaskEmailBatches(end);
+  await activities.sendTaskEmailBatches(end);
+  const sent = await database.db.sentEmail.findMany({
+    where: { taskId },
+    orderBy: [{ step: 'asc' }, { recipient: 'asc' }],
+  });
+  expect(sent.map((mail) => `${mail.step} ${mail.recipient}`)).toEqual([
+    'end/done ad1-ovh',
+    'end/done ne4-ovh',
+    'end/doneInformed te2-ovh',
+  ]);
+  await mailbox.waitFor((m) => m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`));
+  await endTask(taskId);
+});
+
 test('a mail server that is down makes the activity fail (to be retried) and loses nothing once it is back', async () => {
   const { taskId } = await activities.openTask(openArgs());
   mailbox.setDown(true);

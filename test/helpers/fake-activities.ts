@@ -59,6 +59,12 @@ export function fakeActivities(
     async sendTaskEmails({ recipients, template, step }) {
       for (const recipient of recipients) calls.emails.push({ recipient, template, step });
     },
+    async sendTaskEmailBatches({ batches, step }) {
+      for (const { template, recipients } of batches) {
+        for (const recipient of recipients)
+          calls.emails.push({ recipient, template, step: `${step}/${template}` });
+      }
+    },
     async recordTask(args) {
       calls.records.push(args);
     },
