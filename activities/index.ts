@@ -88,33 +88,36 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     }
   }
 
-  async function recordTask(args: RecordTaskArgs): Promise<void> {
-    const ended = !OPEN_STATES.includes(args.state);
-    await db.$transaction(async (tx) => {
-      const task = await tx.contactChangeTask.findUniqueOrThrow({ where: { id: args.taskId } });
-      await tx.contactChangeTask.update({
-        where: { id: args.taskId },
-        data: {
-          state: args.state,
-          reason: args.reason ?? null,
-          dateDone: ended ? (task.dateDone ?? new Date()) : null,
-        },
-      });
-      for (const validator of args.validators) {
-        await tx.taskValidator.updateMany({
-          where: { taskId: args.taskId, handle: validator.handle },
-          data: { status: validator.status, failedAttempts: validator.wrongCodes },
-        });
-        if (validator.status !== 'pending') {
-          await tx.taskValidator.updateMany({
-            where: { taskId: args.taskId, handle: validator.handle, decidedAt: null },
-            data: { decidedAt: new Date(), codeHash: null },
-          });
-        }
-      }
-      if (ended) await tx.openRoleLock.deleteMany({ where: { taskId: args.taskId } });
-      await appendAudit(tx, args.taskId, args.event);
-    });
+  /**
+   * One statement, atomic on its own: the task, its validators, the role lock and the audit event. It runs
+   * at every step of every task, so it is one round trip instead of a transaction of eight (README, Performance).
+   */
+  async function recordTask({ taskId, state, reason, validators, event }: RecordTaskArgs): Promise<void> {
+    const ended = !OPEN_STATES.includes(state);
+    const decisions = JSON.stringify(
+      validators.map(({ handle, status, wrongCodes }) => ({ handle, status, wrong_codes: wrongCodes })),
+    );
+    await db.$executeRaw`
+      WITH task AS (
+        UPDATE contact_change_task
+           SET state = ${state}, reason = ${reason ?? null},
+               date_done = CASE WHEN ${ended}::boolean THEN COALESCE(date_done, now() AT TIME ZONE 'UTC') END
+         WHERE id = ${taskId}
+      ), decided AS (
+        UPDATE task_validator AS v
+           SET status = x.status, failed_attempts = x.wrong_codes,
+               decided_at = CASE WHEN x.status <> 'pending' THEN COALESCE(v.decided_at, now() AT TIME ZONE 'UTC')
+                                 ELSE v.decided_at END,
+               code_hash = CASE WHEN x.status <> 'pending' THEN NULL ELSE v.code_hash END
+          FROM jsonb_to_recordset(${decisions}::jsonb) AS x(handle text, status text, wrong_codes int)
+         WHERE v.task_id = ${taskId} AND v.handle = x.handle
+      ), released AS (
+        DELETE FROM open_role_lock WHERE ${ended}::boolean AND task_id = ${taskId}
+      )
+      INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
+      VALUES (${taskId}, ${event.dedupeKey}, ${event.actor}, ${event.action},
+              ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.sourceIp ?? null})
+      ON CONFLICT DO NOTHING`;
   }
 
   async function applyChange({ taskId, event }: { taskId: number; event: AuditEntry }): Promise<ApplyResult> {

@@ -26,6 +26,8 @@ function asPostgres(command: string, args: string[]): [string, string[]] {
 
 export interface LocalPostgres {
   url(database: string): string;
+  /** The postmaster's process id (benchmarks read its CPU time). */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -71,16 +73,18 @@ export async function startLocalPostgres(
   const url = (database: string) => `postgresql://contacts@127.0.0.1:${port}/${database}`;
   await waitUntilReady(url('postgres'), child, () => stderr);
   await ensureDatabase(url('postgres'), 'contacts');
+  const pidFile = join(pgdata, 'postmaster.pid');
+  const pid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : child.pid);
   return {
     url,
+    pid,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         // "Fast" shutdown, clean and keeping the data; signal the postmaster itself, as runuser may not relay it.
-        const pidFile = join(pgdata, 'postmaster.pid');
-        const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : child.pid;
-        if (pid) process.kill(pid, 'SIGINT');
+        const postmaster = pid();
+        if (postmaster) process.kill(postmaster, 'SIGINT');
       }),
   };
 }

@@ -31,7 +31,8 @@ export async function startMailbox(
     options.storeFile && existsSync(options.storeFile)
       ? JSON.parse(readFileSync(options.storeFile, 'utf8'))
       : [];
-  const waiters = new Set<() => void>();
+  // Each waiter looks at each new mail once (not the whole mailbox at every mail: a bench stores thousands).
+  const waiters = new Set<(mail: StoredMail) => void>();
   let down = false;
   const server = new SMTPServer({
     authOptional: true,
@@ -43,7 +44,7 @@ export async function startMailbox(
     onData(stream, session, callback) {
       simpleParser(stream)
         .then((parsed) => {
-          stored.push({
+          const mail: StoredMail = {
             id: stored.length + 1,
             messageId: parsed.messageId ?? '',
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
@@ -51,9 +52,10 @@ export async function startMailbox(
             subject: parsed.subject ?? '',
             text: parsed.text ?? '',
             date: new Date().toISOString(),
-          });
+          };
+          stored.push(mail);
           if (options.storeFile) writeFileSync(options.storeFile, JSON.stringify(stored));
-          for (const wake of waiters) wake();
+          for (const offer of waiters) offer(mail);
           callback();
         })
         .catch((error: Error) => callback(error));
@@ -70,11 +72,12 @@ export async function startMailbox(
     messages: () => [...stored],
     waitFor(match, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = stored.find(match);
-          if (!found) return;
+        const found = stored.find(match);
+        if (found) return resolve(found);
+        const offer = (mail: StoredMail) => {
+          if (!match(mail)) return;
           cleanup();
-          resolve(found);
+          resolve(mail);
         };
         const timer = setTimeout(() => {
           cleanup();
@@ -82,10 +85,9 @@ export async function startMailbox(
         }, timeoutMs);
         const cleanup = () => {
           clearTimeout(timer);
-          waiters.delete(check);
+          waiters.delete(offer);
         };
-        waiters.add(check);
-        check();
+        waiters.add(offer);
       });
     },
     setDown(value) {

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,36 @@ export function rssOf(pid: number | undefined): number {
   if (!pid) return 0;
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) * 1024 : 0;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+// BENCH_CPU_PROFILE=<dir>: the worker process writes a V8 CPU profile there when it stops.
+const profileArgs = process.env.BENCH_CPU_PROFILE
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
+  : [];
+
+/** CPU seconds a process used, with its reaped children, plus its live children when asked (PostgreSQL backends). */
+export function cpuSecondsOf(pid: number | undefined, withLiveChildren = false): number {
+  if (!pid) return 0;
+  const fieldsOf = (id: number | string) => {
+    try {
+      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    } catch {
+      return undefined; // the process ended meanwhile
+    }
+  };
+  const own = fieldsOf(pid);
+  if (!own) return 0;
+  // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
+  let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(own[i]), 0);
+  if (withLiveChildren) {
+    for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      const fields = fieldsOf(entry);
+      if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  }
+  return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 export async function startBenchStack(
@@ -133,7 +163,7 @@ export async function startBenchStack(
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     if (options.workerProcess) {
       // As in production: the worker in a process of its own (and one that fault tests can SIGKILL).
-      workerProcess = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      workerProcess = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'worker/main.ts'], {
         cwd: join(__dirname, '..', '..'),
         env: workerEnv,
         stdio: ['ignore', 'ignore', 'inherit'],
@@ -200,7 +230,7 @@ export async function startBenchStack(
     workerPid: () => workerProcess?.pid,
     killWorker: () => stopWorkerProcess('SIGKILL'),
     restartWorkerProcess: async () => {
-      workerProcess = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+      workerProcess = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'worker/main.ts'], {
         cwd: join(__dirname, '..', '..'),
         env: workerEnv,
         stdio: ['ignore', 'ignore', 'inherit'],

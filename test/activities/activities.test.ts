@@ -85,6 +85,49 @@ test('openTask registers the task once, and a second open task for the same role
   expect(await database.db.openRoleLock.count()).toBe(0);
 });
 
+test('recordTask writes the decisions, the end and the audit event once, however often it is retried', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  await activities.issueCode({ taskId, handle: 'ad1-ovh', step: 'created' });
+  const validators = [
+    { handle: 'ad1-ovh', status: 'accepted' as const, wrongCodes: 1, locked: false },
+    { handle: 'ne4-ovh', status: 'pending' as const, wrongCodes: 2, locked: false },
+  ];
+  const decided = {
+    taskId,
+    state: 'validatingByCustomers' as const,
+    validators,
+    event: audit(`d-${taskId}`),
+  };
+  await activities.recordTask(decided);
+  const [admin] = await database.db.taskValidator.findMany({ where: { taskId, handle: 'ad1-ovh' } });
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  await activities.recordTask(decided);
+  const rows = await database.db.taskValidator.findMany({ where: { taskId }, orderBy: { handle: 'asc' } });
+  expect(rows.map((v) => [v.handle, v.status, v.failedAttempts, v.codeHash, v.decidedAt !== null])).toEqual([
+    ['ad1-ovh', 'accepted', 1, null, true],
+    ['ne4-ovh', 'pending', 2, null, false],
+  ]);
+  expect(rows[0].decidedAt).toEqual(admin.decidedAt); // decided once: a retry keeps the first time
+  expect(Math.abs(admin.decidedAt!.getTime() - Date.now())).toBeLessThan(5_000);
+  expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(1);
+
+  const end = {
+    taskId,
+    state: 'refused' as const,
+    reason: 'refusedByContact',
+    validators,
+    event: audit(`e-${taskId}`),
+  };
+  await activities.recordTask(end);
+  await activities.recordTask(end);
+  const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+  expect(task).toMatchObject({ state: 'refused', reason: 'refusedByContact' });
+  expect(Math.abs(task.dateDone!.getTime() - Date.now())).toBeLessThan(5_000);
+  expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(0);
+  const events = await database.db.auditEvent.findMany({ where: { taskId }, orderBy: { id: 'asc' } });
+  expect(events.map((e) => e.dedupeKey)).toEqual([`d-${taskId}`, `e-${taskId}`]);
+});
+
 test('issueCode mails a personal code whose keyed hash alone is stored; the same step twice sends one mail', async () => {
   const { taskId } = await activities.openTask(openArgs());
   const { codeHash } = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
