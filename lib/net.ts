@@ -28,3 +28,20 @@ export function waitForPort(port: number, what: string, timeoutMs = 60_000): Pro
     attempt();
   });
 }
+
+/** A free loopback port in [from, to): for servers that store a port in a narrower type (Temporal: smallint). */
+export async function freePortBetween(from: number, to: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    const probe = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (bound) {
+      await new Promise((resolve) => probe.close(resolve));
+      return port;
+    }
+  }
+  throw new Error(`no free port between ${from} and ${to}`);
+}

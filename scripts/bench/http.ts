@@ -49,8 +49,8 @@ export class HttpSession {
     if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(json)}`);
     return { json, headers: response.headers };
   }
-  async login(handle: string) {
-    const { json, headers } = await this.call('POST', '/auth/login', { handle, password: PASSWORD });
+  async login(handle: string, password = PASSWORD) {
+    const { json, headers } = await this.call('POST', '/auth/login', { handle, password });
     this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
     this.csrf = json.csrfToken;
   }

@@ -1,0 +1,302 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { LocalPostgres } from './local-postgres';
+import { freePortBetween, waitForPort } from './net';
+import { temporalBinary } from './temporal-binaries';
+
+/**
+ * The Temporal server on PostgreSQL, as the distributed deployment runs it (docker-compose.yml), without Docker:
+ * the server, its schema tool and the Web UI are built from the Go module proxy (pinned versions, checked
+ * against the Go checksum database by `go install`) into ~/.cache/contacts, once per machine.
+ */
+export const TEMPORAL_SERVER_MODULE = 'go.temporal.io/server';
+export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+export const TEMPORAL_UI_MODULE = 'github.com/temporalio/ui-server/v2';
+// The newest Web UI server that builds with this machine's Go (1.26.8); later ones ask for Go 1.26.10.
+export const TEMPORAL_UI_VERSION = 'v2.50.1';
+
+const cacheDir = join(homedir(), '.cache', 'contacts');
+// The server records its membership ports in a smallint column: ports below 32768 only.
+const freePort = () => freePortBetween(20_000, 32_000);
+
+function goInstall(bin: string, packages: string[], log: (line: string) => void) {
+  log(`building ${packages.join(' ')} with go install (once per machine, a few minutes)`);
+  mkdirSync(bin, { recursive: true });
+  try {
+    execFileSync('go', ['install', ...packages], {
+      env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (error) {
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' | ');
+    throw new Error(`go install ${packages.join(' ')} failed: ${stderr || (error as Error).message}`);
+  }
+}
+
+export interface TemporalClusterBinaries {
+  server: string;
+  sqlTool: string;
+  ui: string;
+  /** schema/postgresql/v12 of the server's module: the versioned SQL the schema tool applies. */
+  schemaDir: string;
+}
+
+export function temporalClusterBinaries(log: (line: string) => void): TemporalClusterBinaries {
+  const serverBin = join(cacheDir, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+  const uiBin = join(cacheDir, `temporal-ui-${TEMPORAL_UI_VERSION}`);
+  if (!existsSync(join(serverBin, 'server')) || !existsSync(join(serverBin, 'sql'))) {
+    const at = `@${TEMPORAL_SERVER_VERSION}`;
+    goInstall(
+      serverBin,
+      [`${TEMPORAL_SERVER_MODULE}/cmd/server${at}`, `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql${at}`],
+      log,
+    );
+  }
+  if (!existsSync(join(uiBin, 'server'))) {
+    goInstall(uiBin, [`${TEMPORAL_UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`], log);
+  }
+  const module = JSON.parse(
+    execFileSync('go', ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], {
+      encoding: 'utf8',
+    }),
+  ) as { Dir: string };
+  return {
+    server: join(serverBin, 'server'),
+    sqlTool: join(serverBin, 'sql'),
+    ui: join(uiBin, 'server'),
+    schemaDir: join(module.Dir, 'schema', 'postgresql', 'v12'),
+  };
+}
+
+export interface TemporalCluster {
+  address: string;
+  uiUrl: string;
+  serverPid(): number | undefined;
+  stop(): Promise<void>;
+}
+
+const SEARCH_ATTRIBUTES = [
+  ['ContactServiceName', 'Keyword'],
+  ['ContactHandles', 'KeywordList'],
+  ['ContactTaskState', 'Keyword'],
+];
+
+/** Creates the two Temporal databases on `postgres`, applies the schema and starts the server and the Web UI. */
+export async function startTemporalCluster(options: {
+  dataDir: string;
+  postgres: LocalPostgres;
+  postgresPort: number;
+  log: (line: string) => void;
+}): Promise<TemporalCluster> {
+  const { dataDir, postgres, postgresPort, log } = options;
+  const binaries = temporalClusterBinaries(log);
+  const user = new URL(postgres.url('postgres')).username;
+  const sql = (database: string, ...args: string[]) =>
+    execFileSync(
+      binaries.sqlTool,
+      ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(postgresPort), '-u', user].concat([
+        '--db',
+        database,
+        ...args,
+      ]),
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  for (const [database, schema] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ]) {
+    log(`applying the Temporal ${schema} schema to ${database}`);
+    sql(database, 'create-database');
+    sql(database, 'setup-schema', '-v', '0.0');
+    sql(database, 'update-schema', '-d', join(binaries.schemaDir, schema, 'versioned'));
+  }
+
+  const ports = {
+    frontend: await freePort(),
+    frontendHttp: await freePort(),
+    ui: await freePort(),
+    pprof: await freePort(),
+    metrics: await freePort(),
+  };
+  const service = async (name: string, grpcPort?: number) =>
+    `  ${name}:\n    rpc:\n      grpcPort: ${grpcPort ?? (await freePort())}\n      membershipPort: ${await freePort()}\n      bindOnLocalHost: true\n` +
+    (name === 'frontend' ? `      httpPort: ${ports.frontendHttp}\n` : '');
+  const datastore = (name: string, database: string, maxConns: number) => `    ${name}:
+      sql:
+        pluginName: postgres12
+        databaseName: ${database}
+        connectAddr: "127.0.0.1:${postgresPort}"
+        connectProtocol: tcp
+        user: ${user}
+        password: ""
+        maxConns: ${maxConns}
+        maxIdleConns: ${maxConns}
+        maxConnLifetime: 1h
+`;
+  const configDir = join(dataDir, 'temporal-config');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(
+    join(configDir, 'development.yaml'),
+    `log:
+  stdout: true
+  level: error
+persistence:
+  defaultStore: default
+  visibilityStore: visibility
+  numHistoryShards: 4
+  datastores:
+${datastore('default', 'temporal', 20)}${datastore('visibility', 'temporal_visibility', 5)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "127.0.0.1"
+  pprof:
+    port: ${ports.pprof}
+  metrics:
+    prometheus:
+      framework: tally
+      timerType: histogram
+      listenAddress: "127.0.0.1:${ports.metrics}"
+services:
+${await service('frontend', ports.frontend)}${await service('matching')}${await service('history')}${await service('worker')}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: active
+  currentClusterName: active
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: frontend
+      rpcAddress: "127.0.0.1:${ports.frontend}"
+      httpAddress: "127.0.0.1:${ports.frontendHttp}"
+dcRedirectionPolicy:
+  policy: noop
+`,
+  );
+  const uiConfigDir = join(dataDir, 'temporal-ui-config');
+  mkdirSync(uiConfigDir, { recursive: true });
+  writeFileSync(
+    join(uiConfigDir, 'development.yaml'),
+    `temporalGrpcAddress: "127.0.0.1:${ports.frontend}"
+port: ${ports.ui}
+enableUi: true
+defaultNamespace: default
+publicPath:
+cors:
+  cookieInsecure: true
+  allowOrigins: []
+disableNewsFetch: true
+auth:
+  enabled: false
+`,
+  );
+
+  const children: ChildProcess[] = [];
+  const started = (child: ChildProcess, name: string) => {
+    let stderr = '';
+    const keepTail = (chunk: Buffer) => (stderr = (stderr + String(chunk)).slice(-2000));
+    child.stdout?.on('data', keepTail);
+    child.stderr?.on('data', keepTail);
+    child.once('exit', (code, signal) => {
+      if (!stopping)
+        log(`${name} exited (${signal ?? code}): ${stderr.trim().split('\n').slice(-4).join(' | ')}`);
+    });
+    children.push(child);
+    return child;
+  };
+  let stopping = false;
+  const address = `127.0.0.1:${ports.frontend}`;
+  const server = started(
+    spawn(
+      binaries.server,
+      ['--root', dataDir, '--config', 'temporal-config', '--env', 'development', '--allow-no-auth', 'start'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
+    'Temporal server',
+  );
+  await waitForPort(ports.frontend, 'Temporal server', 60_000);
+  await registerNamespace(address, log);
+  started(
+    spawn(
+      binaries.ui,
+      ['--root', dataDir, '--config', 'temporal-ui-config', '--env', 'development', 'start'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
+    'Temporal Web UI',
+  );
+  await waitForPort(ports.ui, 'Temporal Web UI', 30_000);
+  return {
+    address,
+    uiUrl: `http://127.0.0.1:${ports.ui}`,
+    serverPid: () => server.pid,
+    async stop() {
+      stopping = true;
+      await Promise.all(
+        children
+          .filter((child) => child.exitCode === null && child.signalCode === null)
+          .map((child) => {
+            const exited = new Promise((resolve) => child.once('exit', resolve));
+            child.kill('SIGTERM');
+            return exited;
+          }),
+      );
+    },
+  };
+}
+
+/** The namespace and the search attributes, with the Temporal CLI; retried while the server finishes starting. */
+async function registerNamespace(address: string, log: (line: string) => void) {
+  const cli = temporalBinary('cli', log)!;
+  const run = (...args: string[]) =>
+    execFileSync(cli, [...args, '--address', address], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+    });
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      run('operator', 'namespace', 'create', '--namespace', 'default', '--retention', '72h');
+      break;
+    } catch (error) {
+      const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
+      if (/already (exists|registered)/i.test(stderr)) break;
+      if (Date.now() > until) throw new Error(`cannot create the namespace: ${stderr.trim()}`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  for (const [name, type] of SEARCH_ATTRIBUTES) {
+    for (;;) {
+      try {
+        run(
+          'operator',
+          'search-attribute',
+          'create',
+          '--namespace',
+          'default',
+          '--name',
+          name,
+          '--type',
+          type,
+        );
+        break;
+      } catch (error) {
+        const stderr = String((error as { stderr?: Buffer }).stderr ?? '');
+        if (/already exists/i.test(stderr)) break;
+        if (Date.now() > until) throw new Error(`cannot create search attribute ${name}: ${stderr.trim()}`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+}
