@@ -13,6 +13,9 @@ import { cpuSecondsOf, rssOf, startBenchStack, type BenchStack } from './stack';
 const STORIES = Number(process.env.BENCH_STORIES ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
+/** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
+const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
+const TEMPORAL_KIND = ON_POSTGRES ? 'Temporal server on PostgreSQL' : 'Temporal dev server (SQLite)';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const percentile = (values: number[], p: number) => {
@@ -123,21 +126,22 @@ async function runPing(stack: BenchStack, count: number) {
 }
 
 /** CPU seconds so far of each part of the stack. */
-function cpuSnapshot(stack: BenchStack) {
+function cpuSnapshot(stack: BenchStack): Record<string, number> {
   const { user, system } = process.cpuUsage();
   return {
     'API, mailbox and load generator': (user + system) / 1e6,
     worker: cpuSecondsOf(stack.workerPid()),
-    'Temporal dev server': cpuSecondsOf(stack.temporalPid()),
+    [TEMPORAL_KIND]: cpuSecondsOf(stack.temporalPid()),
+    ...(ON_POSTGRES ? { "Temporal's PostgreSQL": cpuSecondsOf(stack.temporalPostgresPid(), true) } : {}),
     PostgreSQL: cpuSecondsOf(stack.postgres.pid(), true),
   };
 }
-type CpuSnapshot = ReturnType<typeof cpuSnapshot>;
+type CpuSnapshot = Record<string, number>;
 
 function cpuUsed(before: CpuSnapshot, after: CpuSnapshot, seconds: number) {
   return Object.keys(before)
     .map((part) => {
-      const used = after[part as keyof CpuSnapshot] - before[part as keyof CpuSnapshot];
+      const used = after[part] - before[part];
       return `${part} ${used.toFixed(1)} s (${((100 * used) / seconds).toFixed(0)} %)`;
     })
     .join(', ');
@@ -221,9 +225,13 @@ async function measureListing(stack: BenchStack, handle: string) {
 
 async function main() {
   log(
-    `bench: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
+    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
   );
-  const stack = await startBenchStack(log, { pingWorker: true, workerProcess: true });
+  const stack = await startBenchStack(log, {
+    pingWorker: true,
+    workerProcess: true,
+    temporalOnPostgres: ON_POSTGRES,
+  });
   try {
     await seedStories(stack);
     const stories = await runStories(stack);
@@ -256,7 +264,7 @@ async function main() {
       `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
     );
     log(
-      `| memory (RSS): API and bench process / worker process / Temporal dev server | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
+      `| memory (RSS): API and bench process / worker process / ${TEMPORAL_KIND} | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
     );
     for (const [kind, values] of stories.byKind) {
       log(

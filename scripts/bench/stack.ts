@@ -16,6 +16,7 @@ import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { migrate } from '../../lib/migrate';
 import { freePort, waitForPort } from '../../lib/net';
 import { temporalBinary } from '../../lib/temporal-binaries';
+import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
 import { createWorker } from '../../worker/worker';
 
 /** The embedded stack, in one process but the servers: what `npm run bench` and `npm run chaos` measure. */
@@ -26,6 +27,8 @@ export interface BenchStack {
   client: Client;
   baseUrl: string;
   temporalPid: () => number | undefined;
+  /** The postmaster of Temporal's own PostgreSQL (temporalOnPostgres option). */
+  temporalPostgresPid: () => number | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   startTemporal(): Promise<void>;
@@ -79,7 +82,7 @@ export function cpuSecondsOf(pid: number | undefined, withLiveChildren = false):
 
 export async function startBenchStack(
   log: (line: string) => void,
-  options: { pingWorker?: boolean; workerProcess?: boolean } = {},
+  options: { pingWorker?: boolean; workerProcess?: boolean; temporalOnPostgres?: boolean } = {},
 ): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = mkdtempSync(join(tmpdir(), 'contacts-bench-'));
@@ -91,7 +94,22 @@ export async function startBenchStack(
   const mailbox = await startMailbox();
   const cli = temporalBinary('cli', log)!;
   let temporal: ChildProcess | undefined;
+  let cluster: TemporalCluster | undefined;
+  let temporalDb: LocalPostgres | undefined;
   const startTemporal = async () => {
+    if (options.temporalOnPostgres) {
+      // The production server: Temporal on its own PostgreSQL cluster (lib/temporal-cluster.ts).
+      const temporalDbPort = await freePort();
+      const db = await startLocalPostgres(join(dataDir, 'temporal-db'), temporalDbPort, log);
+      temporalDb = db;
+      cluster = await startTemporalCluster({ dataDir, postgres: db, postgresPort: temporalDbPort, log });
+      const stopCluster = cluster.stop;
+      cluster.stop = async () => {
+        await stopCluster();
+        await db.stop();
+      };
+      return;
+    }
     temporal = spawn(
       cli,
       [
@@ -112,6 +130,7 @@ export async function startBenchStack(
     await waitForPort(temporalPort, 'Temporal dev server');
   };
   const stopTemporal = async () => {
+    if (cluster) return cluster.stop();
     if (!temporal || temporal.exitCode !== null) return;
     const exited = new Promise((resolve) => temporal!.once('exit', resolve));
     temporal.kill('SIGTERM');
@@ -120,7 +139,7 @@ export async function startBenchStack(
   await startTemporal();
   const config = parseConfig({
     DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_ADDRESS: cluster?.address ?? `127.0.0.1:${temporalPort}`,
     TEMPORAL_SEARCH_ATTRIBUTES: 'off',
     SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
     PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
@@ -208,7 +227,8 @@ export async function startBenchStack(
     mailbox,
     client,
     baseUrl: `http://127.0.0.1:${apiPort}`,
-    temporalPid: () => temporal?.pid,
+    temporalPid: () => cluster?.serverPid() ?? temporal?.pid,
+    temporalPostgresPid: () => temporalDb?.pid(),
     startWorker,
     stopWorker,
     startTemporal,
