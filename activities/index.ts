@@ -22,6 +22,15 @@ export interface ActivityDeps {
 }
 
 type Tx = Prisma.TransactionClient;
+type IssueCodesArgs = Parameters<ContactChangeActivities['issueCodes']>[0];
+
+interface OutgoingTaskMail {
+  step: string;
+  recipient: string;
+  kind: EmailKind;
+  /** Only in the mail itself: never stored, never logged. */
+  code?: string;
+}
 
 const ROLE_COLUMN: Record<ContactType, 'adminId' | 'techId' | 'billingId'> = {
   contactAdmin: 'adminId',
@@ -72,10 +81,12 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     };
     try {
       const taskId = await db.$transaction(async (tx) => {
-        const task = await tx.contactChangeTask.create({ data: { ...row, state: 'todo' } });
+        const state = args.created ? 'validatingByCustomers' : 'todo';
+        const task = await tx.contactChangeTask.create({ data: { ...row, state } });
         await tx.openRoleLock.createMany({
           data: args.contactTypes.map((role) => ({ serviceId: args.serviceId, role, taskId: task.id })),
         });
+        if (args.created) await appendAudit(tx, task.id, args.created);
         return task.id;
       });
       return { taskId, conflict: false };
@@ -124,11 +135,10 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     return db.$transaction(async (tx) => {
       const task = await tx.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
       if (task.state === 'done') return { applied: true };
-      const refusal = await checkPreconditions(tx, task);
-      if (refusal) return { applied: false, reason: refusal };
-      const to = await tx.account.findUniqueOrThrow({ where: { handle: task.toAccount } });
+      const checked = await checkPreconditions(tx, task);
+      if ('refusal' in checked) return { applied: false, reason: checked.refusal };
       const change = Object.fromEntries(
-        task.contactTypes.map((type) => [ROLE_COLUMN[type as ContactType], to.id]),
+        task.contactTypes.map((type) => [ROLE_COLUMN[type as ContactType], checked.toId]),
       );
       await tx.service.update({ where: { id: task.serviceId }, data: change });
       await tx.contactChangeTask.update({
@@ -145,108 +155,145 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   async function checkPreconditions(
     tx: Tx,
     task: { serviceId: number; fromAccount: string; toAccount: string; contactTypes: string[] },
-  ): Promise<string | undefined> {
+  ): Promise<{ refusal: string } | { toId: number }> {
     const [service] = await tx.$queryRaw<{ admin_id: number; tech_id: number; billing_id: number }[]>`
       SELECT admin_id, tech_id, billing_id FROM service WHERE id = ${task.serviceId} FOR UPDATE`;
-    const [from, to] = await Promise.all([
-      tx.account.findUnique({ where: { handle: task.fromAccount } }),
-      tx.account.findUnique({ where: { handle: task.toAccount } }),
-    ]);
-    if (!service || !from) return 'roleNoLongerHeld';
-    if (!to) return 'unknownAccount';
+    const accounts = await tx.account.findMany({
+      where: { handle: { in: [task.fromAccount, task.toAccount] } },
+    });
+    const from = accounts.find((a) => a.handle === task.fromAccount);
+    const to = accounts.find((a) => a.handle === task.toAccount);
+    if (!service || !from) return { refusal: 'roleNoLongerHeld' };
+    if (!to) return { refusal: 'unknownAccount' };
     const held = {
       contactAdmin: service.admin_id,
       contactTech: service.tech_id,
       contactBilling: service.billing_id,
     };
-    if (task.contactTypes.some((type) => held[type as ContactType] !== from.id)) return 'roleNoLongerHeld';
+    if (task.contactTypes.some((type) => held[type as ContactType] !== from.id))
+      return { refusal: 'roleNoLongerHeld' };
     const billing = task.contactTypes.includes('contactBilling');
     if (billing && (from.billingStanding !== 'good' || to.billingStanding !== 'good'))
-      return 'billingInArrears';
-    return undefined;
+      return { refusal: 'billingInArrears' };
+    return { toId: to.id };
   }
 
   /** The idempotency key of one mail: sent at most once per task, step and recipient. */
   const sentEmailKey = (taskId: number, step: string, recipient: string) => `${taskId}:${step}:${recipient}`;
 
-  async function sendOnce(taskId: number, step: string, recipient: string, kind: EmailKind, code?: string) {
-    const key = sentEmailKey(taskId, step, recipient);
-    if (await db.sentEmail.findUnique({ where: { key } })) return;
-    const [task, account] = await Promise.all([
+  /**
+   * Sends each mail not sent yet (at most once per task, step and recipient), with one lookup of the task, the
+   * recipients and what already went out for the whole batch: each database round trip counts (README, Performance).
+   */
+  async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
+    const keyOf = (mail: OutgoingTaskMail) => sentEmailKey(taskId, mail.step, mail.recipient);
+    const [alreadySent, task, accounts] = await Promise.all([
+      db.sentEmail.findMany({ where: { key: { in: mails.map(keyOf) } }, select: { key: true } }),
       db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } }),
-      db.account.findUnique({ where: { handle: recipient } }),
+      db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
     ]);
-    if (!account)
-      throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
-    const language = account.language as Language;
+    const sentKeys = new Set(alreadySent.map(({ key }) => key));
     const base = deps.publicBaseUrl.replace(/\/$/, '');
-    const email = renderEmail(language, kind, {
-      taskId,
-      serviceName: task.serviceName,
-      serviceType: task.serviceType,
-      roles: roleNames(language, task.contactTypes),
-      fromAccount: task.fromAccount,
-      toAccount: task.toAccount,
-      askingAccount: task.askingAccount,
-      recipient,
-      reason: task.reason ?? undefined,
-      expiresAt:
-        task.expiresAt.toLocaleString(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }) +
-        ' UTC',
-      code,
-      validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
-      requestsLink: `${base}/requests`,
-    });
-    const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
-    await mailer.send({ to: account.email, subject: email.subject, text: email.text, messageId });
-    await db.sentEmail.createMany({
-      data: [{ key, taskId, recipient, step, messageId }],
-      skipDuplicates: true,
-    });
+    for (const mail of mails) {
+      const key = keyOf(mail);
+      if (sentKeys.has(key)) continue;
+      const { step, recipient, kind, code } = mail;
+      const account = accounts.find((a) => a.handle === recipient);
+      if (!account)
+        throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
+      const language = account.language as Language;
+      const email = renderEmail(language, kind, {
+        taskId,
+        serviceName: task.serviceName,
+        serviceType: task.serviceType,
+        roles: roleNames(language, task.contactTypes),
+        fromAccount: task.fromAccount,
+        toAccount: task.toAccount,
+        askingAccount: task.askingAccount,
+        recipient,
+        reason: task.reason ?? undefined,
+        expiresAt:
+          task.expiresAt.toLocaleString(language, {
+            dateStyle: 'long',
+            timeStyle: 'short',
+            timeZone: 'UTC',
+          }) + ' UTC',
+        code,
+        validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
+        requestsLink: `${base}/requests`,
+      });
+      const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
+      await mailer.send({ to: account.email, subject: email.subject, text: email.text, messageId });
+      await db.sentEmail.createMany({
+        data: [{ key, taskId, recipient, step, messageId }],
+        skipDuplicates: true,
+      });
+    }
   }
 
-  async function issueCode({ taskId, handle, step }: { taskId: number; handle: string; step: string }) {
-    const key = sentEmailKey(taskId, step, handle);
-    const validator = await db.taskValidator.findUniqueOrThrow({
-      where: { taskId_handle: { taskId, handle } },
-    });
-    if (validator.codeHash && (await db.sentEmail.findUnique({ where: { key } }))) {
-      return { codeHash: validator.codeHash };
+  /** Draws a code for each validator whose code of this step is not out yet, stores its keyed hash, mails it. */
+  async function issueCodes({ taskId, handles, step, notices }: IssueCodesArgs) {
+    const [validators, alreadySent] = await Promise.all([
+      db.taskValidator.findMany({ where: { taskId, handle: { in: handles } } }),
+      db.sentEmail.findMany({
+        where: { key: { in: handles.map((handle) => sentEmailKey(taskId, step, handle)) } },
+        select: { key: true },
+      }),
+    ]);
+    const sentKeys = new Set(alreadySent.map(({ key }) => key));
+    const hashes: Record<string, string> = {};
+    const mails: OutgoingTaskMail[] = [];
+    for (const handle of handles) {
+      const stored = validators.find((v) => v.handle === handle)?.codeHash;
+      if (stored && sentKeys.has(sentEmailKey(taskId, step, handle))) {
+        hashes[handle] = stored;
+        continue;
+      }
+      const code = generateCode();
+      hashes[handle] = hashCode(deps.codeHashKey, taskId, handle, code);
+      await db.taskValidator.update({
+        where: { taskId_handle: { taskId, handle } },
+        data: {
+          codeHash: hashes[handle],
+          codeIssuedAt: new Date(),
+          codesIssued: { increment: 1 },
+          failedAttempts: 0,
+        },
+      });
+      mails.push({ step, recipient: handle, kind: 'code', code });
     }
-    const code = generateCode();
-    const codeHash = hashCode(deps.codeHashKey, taskId, handle, code);
-    await db.taskValidator.update({
-      where: { taskId_handle: { taskId, handle } },
-      data: { codeHash, codeIssuedAt: new Date(), codesIssued: { increment: 1 }, failedAttempts: 0 },
-    });
-    await sendOnce(taskId, step, handle, 'code', code);
-    return { codeHash };
+    for (const recipient of notices?.recipients ?? []) {
+      mails.push({ step: `${step}/${notices!.template}`, recipient, kind: notices!.template });
+    }
+    await sendMany(taskId, mails);
+    return hashes;
   }
 
   return {
     openTask,
     recordTask,
     applyChange,
-    issueCode,
-    async issueCodes({ taskId, handles, step, notices }) {
-      const hashes: Record<string, string> = {};
-      for (const handle of handles) hashes[handle] = (await issueCode({ taskId, handle, step })).codeHash;
-      for (const recipient of notices?.recipients ?? []) {
-        await sendOnce(taskId, `${step}/${notices!.template}`, recipient, notices!.template);
-      }
-      return hashes;
+    async issueCode({ taskId, handle, step }) {
+      const hashes = await issueCodes({ taskId, handles: [handle], step });
+      return { codeHash: hashes[handle] };
     },
+    issueCodes,
     async sendTaskEmail({ taskId, recipient, step, template }) {
-      await sendOnce(taskId, step, recipient, template);
+      await sendMany(taskId, [{ step, recipient, kind: template }]);
     },
     async sendTaskEmails({ taskId, recipients, step, template }) {
-      for (const recipient of recipients) await sendOnce(taskId, step, recipient, template);
+      await sendMany(
+        taskId,
+        recipients.map((recipient) => ({ step, recipient, kind: template })),
+      );
     },
     async sendTaskEmailBatches({ taskId, step, batches }) {
-      for (const { template, recipients } of batches) {
-        for (const recipient of recipients)
-          await sendOnce(taskId, `${step}/${template}`, recipient, template);
-      }
+      await sendMany(
+        taskId,
+        batches.flatMap(({ template, recipients }) =>
+          recipients.map((recipient) => ({ step: `${step}/${template}`, recipient, kind: template })),
+        ),
+      );
     },
   };
 }

@@ -24,6 +24,8 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
+const unavailable = () => Object.assign(new Error('mail server unavailable'), { responseCode: 421 });
+
 export async function startMailbox(
   options: { port?: number; host?: string; storeFile?: string } = {},
 ): Promise<Mailbox> {
@@ -39,7 +41,11 @@ export async function startMailbox(
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onConnect(_session, callback) {
-      callback(down ? Object.assign(new Error('mail server unavailable'), { responseCode: 421 }) : undefined);
+      callback(down ? unavailable() : undefined);
+    },
+    // Senders keep sessions open (pooled): a mail server that is down refuses mail on those too.
+    onMailFrom(_address, _session, callback) {
+      callback(down ? unavailable() : undefined);
     },
     onData(stream, session, callback) {
       simpleParser(stream)

@@ -18,6 +18,8 @@ export interface OpenTaskArgs extends ContactChangeInput {
   workflowId: string;
   runId: string;
   expiresAt: string;
+  /** When given, the task is written as awaiting decisions with this audit event (unless another task conflicts). */
+  created?: AuditEntry;
 }
 
 export interface OpenTaskResult {

@@ -85,6 +85,21 @@ test('openTask registers the task once, and a second open task for the same role
   expect(await database.db.openRoleLock.count()).toBe(0);
 });
 
+test('openTask given the creation event writes the task as awaiting decisions with that event, once', async () => {
+  const created = { dedupeKey: `created-${run + 1}`, actor: 'ad1-ovh', action: 'created' };
+  const args = openArgs({ created });
+  const first = await activities.openTask(args);
+  expect(await activities.openTask(args)).toEqual(first);
+  const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: first.taskId } });
+  expect(task.state).toBe('validatingByCustomers');
+  const events = await database.db.auditEvent.findMany({ where: { taskId: first.taskId } });
+  expect(events.map((e) => [e.action, e.actor])).toEqual([['created', 'ad1-ovh']]);
+  const refused = await activities.openTask(openArgs({ created: { ...created, dedupeKey: 'other' } }));
+  expect(refused.conflict).toBe(true);
+  expect(await database.db.auditEvent.count({ where: { taskId: refused.taskId } })).toBe(0);
+  await endTask(first.taskId);
+});
+
 test('recordTask writes the decisions, the end and the audit event once, however often it is retried', async () => {
   const { taskId } = await activities.openTask(openArgs());
   await activities.issueCode({ taskId, handle: 'ad1-ovh', step: 'created' });

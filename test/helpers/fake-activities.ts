@@ -34,8 +34,23 @@ export function fakeActivities(
     applied: 0,
   };
   const activities: ContactChangeActivities = {
-    async openTask() {
-      return { taskId: 42, conflict: options.conflict ?? false };
+    async openTask({ created, validators }) {
+      const conflict = options.conflict ?? false;
+      if (created && !conflict) {
+        const pending = validators.map((handle) => ({
+          handle,
+          status: 'pending' as const,
+          wrongCodes: 0,
+          locked: false,
+        }));
+        calls.records.push({
+          taskId: 42,
+          state: 'validatingByCustomers',
+          validators: pending,
+          event: created,
+        });
+      }
+      return { taskId: 42, conflict };
     },
     async issueCode({ handle, step }) {
       calls.codes.push({ handle, step });
