@@ -53,6 +53,17 @@ async function appendAudit(tx: Tx, taskId: number, event: AuditEntry) {
   await tx.auditEvent.createMany({ data: [auditRow(taskId, event)], skipDuplicates: true });
 }
 
+const expiryFormats = new Map<Language, Intl.DateTimeFormat>();
+/** Building an Intl formatter costs far more than using one: one per language, kept. */
+function expiryFormat(language: Language): Intl.DateTimeFormat {
+  let format = expiryFormats.get(language);
+  if (!format) {
+    format = new Intl.DateTimeFormat(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
+    expiryFormats.set(language, format);
+  }
+  return format;
+}
+
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
@@ -212,12 +223,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         askingAccount: task.askingAccount,
         recipient,
         reason: task.reason ?? undefined,
-        expiresAt:
-          task.expiresAt.toLocaleString(language, {
-            dateStyle: 'long',
-            timeStyle: 'short',
-            timeZone: 'UTC',
-          }) + ' UTC',
+        expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
         code,
         validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
         requestsLink: `${base}/requests`,
