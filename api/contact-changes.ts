@@ -2,7 +2,6 @@ import {
   Client,
   WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
-  WithStartWorkflowOperation,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   ApplicationFailure,
@@ -24,7 +23,6 @@ import {
   DECISION_REJECTIONS,
   OPEN_STATES,
   refuseUpdate,
-  registeredUpdate,
   resendSignal,
   taskQuery,
   type ContactChangeInput,
@@ -65,6 +63,9 @@ const REJECTION_STATUS: Record<DecisionRejection, number> = {
 };
 
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
+
+// A worker takes the new workflow's first task within milliseconds; this long means no worker is running.
+const REGISTRATION_TIMEOUT_MS = 30_000;
 
 async function loadTask(db: Db, id: number) {
   return db.contactChangeTask.findUnique({
@@ -240,8 +241,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
         requestedFromIp: sourceIp,
         searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
       };
-      // Update-with-start: the workflow's first task already answers the registration (one round trip less).
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof contactChange>('contactChange', {
+      const handle = await temporal.workflow.start<typeof contactChange>('contactChange', {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         workflowId: contactChangeWorkflowId(input),
         args: [input],
@@ -257,9 +257,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
             }
           : {}),
       });
-      const registered = await temporal.workflow.executeUpdateWithStart(registeredUpdate, {
-        startWorkflowOperation,
-      });
+      const registered = await untilRegistered(handle.workflowId, handle.firstExecutionRunId);
       if (registered.reason === 'taskAlreadyOpen') {
         throw new ApiError(
           409,
@@ -267,9 +265,32 @@ export function createContactChanges(deps: ContactChangeDeps) {
           'Another task was opened for this role at the same moment',
         );
       }
-      ids.push(registered.taskId!);
+      ids.push(registered.id);
     }
     return ids;
+  }
+
+  /**
+   * The task's row, written by the workflow's first local activity: the answer comes from the read model, not
+   * from the workflow's first task, which goes on to send the opening mails (and may retry them for a while).
+   */
+  async function untilRegistered(workflowId: string, runId: string, timeoutMs = REGISTRATION_TIMEOUT_MS) {
+    const until = Date.now() + timeoutMs;
+    for (let pauseMs = 5; ; pauseMs = Math.min(pauseMs * 2, 100)) {
+      const row = await db.contactChangeTask.findFirst({
+        where: { workflowId, runId },
+        select: { id: true, reason: true },
+      });
+      if (row) return row;
+      if (Date.now() > until) {
+        throw new ApiError(
+          503,
+          'taskNotRegisteredYet',
+          'The request is taken but not registered yet: send it again in a moment, it will not be taken twice',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
   }
 
   /** The task's row once the workflow has recorded its end (polled; the read model is written by activities). */

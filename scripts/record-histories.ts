@@ -1,13 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { WithStartWorkflowOperation } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import {
-  acceptUpdate,
-  refuseUpdate,
-  registeredUpdate,
-  taskQuery,
-} from '../workflows/contact-change.messages';
+import { acceptUpdate, refuseUpdate, taskQuery } from '../workflows/contact-change.messages';
 import { adminChangesTech, fakeActivities } from '../test/helpers/fake-activities';
 import { timeSkippingEnvironment } from '../test/helpers/temporal';
 
@@ -49,15 +43,11 @@ async function main() {
         activities,
       });
       await worker.runUntil(async () => {
-        // As the API starts it: update-with-start, the registration answered in the first workflow task.
-        const startWorkflowOperation = new WithStartWorkflowOperation('contactChange', {
+        const handle = await env.client.workflow.start('contactChange', {
           taskQueue: `record-${name}`,
           workflowId: `record-${name}`,
           args: [input],
-          workflowIdConflictPolicy: 'USE_EXISTING',
         });
-        await env.client.workflow.executeUpdateWithStart(registeredUpdate, { startWorkflowOperation });
-        const handle = await startWorkflowOperation.workflowHandle();
         while (!(await handle.query(taskQuery)).validators.every((v) => v.lastCodeSentAt)) {
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
