@@ -189,11 +189,35 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     return { toId: to.id };
   }
 
+  /**
+   * Once a mail is out, its record must land, or a retry of the activity would send it again: through a short
+   * database outage it is retried here, within the mail activity's 20 s (the lookup before sending fails fast
+   * instead, so a database that is down stops mail before it leaves). Only a crash in between can send twice.
+   */
+  async function recordSent(row: {
+    key: string;
+    taskId: number;
+    recipient: string;
+    step: string;
+    messageId: string;
+  }) {
+    const deadline = Date.now() + 15_000;
+    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 2_000)) {
+      try {
+        await db.sentEmail.createMany({ data: [row], skipDuplicates: true });
+        return;
+      } catch (error) {
+        if (Date.now() + pauseMs > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      }
+    }
+  }
+
   /** The idempotency key of one mail: sent at most once per task, step and recipient. */
   const sentEmailKey = (taskId: number, step: string, recipient: string) => `${taskId}:${step}:${recipient}`;
 
   /**
-   * Sends each mail not sent yet (at most once per task, step and recipient), with one lookup of the task, the
+   * Sends each mail not sent yet (once per task, step and recipient), with one lookup of the task, the
    * recipients and what already went out for the whole batch: each database round trip counts (README, Performance).
    */
   async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
@@ -230,10 +254,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       });
       const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
       await mailer.send({ to: account.email, subject: email.subject, text: email.text, messageId });
-      await db.sentEmail.createMany({
-        data: [{ key, taskId, recipient, step, messageId }],
-        skipDuplicates: true,
-      });
+      await recordSent({ key, taskId, recipient, step, messageId });
     }
   }
 
