@@ -48,6 +48,7 @@ export interface ContactChangeDeps {
     | 'TASK_EXPIRY'
     | 'REMINDER_BEFORE_EXPIRY'
     | 'RESEND_MIN_INTERVAL'
+    | 'TASK_REGISTRATION_TIMEOUT'
   >;
 }
 
@@ -63,9 +64,6 @@ const REJECTION_STATUS: Record<DecisionRejection, number> = {
 };
 
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
-
-// A worker takes the new workflow's first task within milliseconds; this long means no worker is running.
-const REGISTRATION_TIMEOUT_MS = 30_000;
 
 async function loadTask(db: Db, id: number) {
   return db.contactChangeTask.findUnique({
@@ -274,8 +272,9 @@ export function createContactChanges(deps: ContactChangeDeps) {
    * The task's row, written by the workflow's first local activity: the answer comes from the read model, not
    * from the workflow's first task, which goes on to send the opening mails (and may retry them for a while).
    */
-  async function untilRegistered(workflowId: string, runId: string, timeoutMs = REGISTRATION_TIMEOUT_MS) {
-    const until = Date.now() + timeoutMs;
+  async function untilRegistered(workflowId: string, runId: string) {
+    // A worker takes the new workflow's first task within milliseconds: this long means none is running.
+    const until = Date.now() + config.TASK_REGISTRATION_TIMEOUT;
     for (let pauseMs = 5; ; pauseMs = Math.min(pauseMs * 2, 100)) {
       const row = await db.contactChangeTask.findFirst({
         where: { workflowId, runId },

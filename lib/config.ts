@@ -50,6 +50,8 @@ export const configSchema = z
     TASK_EXPIRY: duration('7d'),
     REMINDER_BEFORE_EXPIRY: duration('2d'),
     RESEND_MIN_INTERVAL: duration('60s'),
+    /** How long a new request waits for a worker to register its task before answering 503 (to retry). */
+    TASK_REGISTRATION_TIMEOUT: duration('30s'),
     API_PORT: port(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })

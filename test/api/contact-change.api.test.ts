@@ -1,4 +1,8 @@
+import { createSmtpMailer } from '../../activities/mailer';
+import { createApp } from '../../api/app';
+import { createLogger } from '../../lib/logger';
 import { readCodeEmail } from '../../lib/mailbox';
+import { createWorker } from '../../worker/worker';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 import { login, waitForState, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
@@ -29,6 +33,7 @@ beforeAll(async () => {
     'rules.example',
     'retry.example',
     'outage.example',
+    'noworker.example',
   ]) {
     await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   }
@@ -250,6 +255,34 @@ test('a retried request answers the same task instead of creating a second one',
     2,
   );
   for (const id of a.body) await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+});
+
+test('with no worker running, a request answers 503 to retry; the same request then answers its one task', async () => {
+  const { db } = stack.database;
+  const taskQueue = `${stack.config.TEMPORAL_TASK_QUEUE}-unserved`;
+  const config = { ...stack.config, TEMPORAL_TASK_QUEUE: taskQueue, TASK_REGISTRATION_TIMEOUT: 1000 };
+  const app = createApp({ db, temporal: stack.env.client, config, logger: createLogger('silent') });
+  const admin = await login({ ...stack, app }, ADMIN);
+  const ask = () => admin.post('/1.0/domain/noworker.example/changeContact', { contactTech: NEWBIE });
+
+  const unserved = await ask().expect(503);
+  expect(unserved.body).toMatchObject({ reason: 'taskNotRegisteredYet' });
+  expect(await db.contactChangeTask.count({ where: { serviceName: 'noworker.example' } })).toBe(0);
+
+  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+  const worker = await createWorker({
+    connection: stack.env.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+  });
+  await worker.runUntil(async () => {
+    const [id] = (await ask().expect(200)).body;
+    expect((await ask().expect(200)).body).toEqual([id]);
+    expect(await db.contactChangeTask.count({ where: { serviceName: 'noworker.example' } })).toBe(1);
+    await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+  });
+  mailer.close();
 });
 
 test("one account never sees another's tasks or services", async () => {
