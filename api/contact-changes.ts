@@ -63,6 +63,19 @@ const REJECTION_STATUS: Record<DecisionRejection, number> = {
   codeLocked: 403,
 };
 
+/** The tasks a person sees: asked by, about, validated by, or told to them. */
+export function concerning(handle: string) {
+  return {
+    OR: [
+      { askingAccount: handle },
+      { fromAccount: handle },
+      { toAccount: handle },
+      { informed: { has: handle } },
+      { validators: { some: { handle } } },
+    ],
+  };
+}
+
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
 
 async function loadTask(db: Db, id: number) {
@@ -156,13 +169,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const rows = await db.contactChangeTask.findMany({
       where: {
         ...(state ? { state } : {}),
-        OR: [
-          { askingAccount: handle },
-          { fromAccount: handle },
-          { toAccount: handle },
-          { informed: { has: handle } },
-          { validators: { some: { handle } } },
-        ],
+        ...concerning(handle),
       },
       select: { id: true },
       orderBy: { id: 'desc' },

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/db';
+import { concerning } from './contact-changes';
 import {
   cancelSignal,
   OPEN_STATES,
@@ -20,16 +21,7 @@ export function createOperatorTools(db: Db, temporal: Client) {
       where: {
         ...(filter.id !== undefined ? { id: filter.id } : {}),
         ...(filter.service ? { serviceName: filter.service } : {}),
-        ...(filter.handle
-          ? {
-              OR: [
-                { askingAccount: filter.handle },
-                { fromAccount: filter.handle },
-                { toAccount: filter.handle },
-                { validators: { some: { handle: filter.handle } } },
-              ],
-            }
-          : {}),
+        ...(filter.handle ? concerning(filter.handle) : {}),
       },
       include,
       orderBy: { id: 'desc' },
