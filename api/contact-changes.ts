@@ -85,7 +85,11 @@ async function loadTask(db: Db, id: number) {
   });
 }
 
-function involves(task: TaskRow, handle: string): boolean {
+type TaskParties = Pick<TaskRow, 'askingAccount' | 'fromAccount' | 'toAccount' | 'informed'> & {
+  validators: { handle: string }[];
+};
+
+function involves(task: TaskParties, handle: string): boolean {
   return (
     task.askingAccount === handle ||
     task.fromAccount === handle ||
@@ -110,7 +114,14 @@ export function createContactChanges(deps: ContactChangeDeps) {
     return task;
   }
 
-  function handleOf(task: TaskRow) {
+  /** The task without its history, for the actions: they answer with a fresh full read afterwards. */
+  async function findVisibleTaskHead(account: AuthAccount, id: number) {
+    const task = await db.contactChangeTask.findUnique({ where: { id }, include: { validators: true } });
+    if (!task || !involves(task, account.handle)) throw notFound(TASK_NOT_FOUND);
+    return task;
+  }
+
+  function handleOf(task: Pick<TaskRow, 'workflowId' | 'runId'>) {
     return temporal.workflow.getHandle<typeof contactChange>(task.workflowId, task.runId ?? undefined);
   }
 
@@ -309,7 +320,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     }
   }
 
-  function openTaskOrThrow(task: TaskRow) {
+  function openTaskOrThrow(task: Pick<TaskRow, 'state'>) {
     if (!OPEN_STATES.includes(task.state as TaskState)) {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it no longer takes this action`);
     }
@@ -322,7 +333,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     token: string,
     sourceIp?: string,
   ) {
-    const task = await findVisibleTask(account, id);
+    const task = await findVisibleTaskHead(account, id);
     openTaskOrThrow(task);
     const codeHash = hashCode(config.CODE_HASH_KEY, task.id, account.handle, token);
     const update = decision === 'accept' ? acceptUpdate : refuseUpdate;

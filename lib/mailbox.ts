@@ -48,7 +48,13 @@ export async function startMailbox(
       callback(down ? unavailable() : undefined);
     },
     onData(stream, session, callback) {
-      simpleParser(stream)
+      // Only the text is kept: no HTML rendering of the text (linkifying is the costly part of parsing).
+      simpleParser(stream, {
+        skipHtmlToText: true,
+        skipTextToHtml: true,
+        skipImageLinks: true,
+        skipTextLinks: true,
+      })
         .then((parsed) => {
           const mail: StoredMail = {
             id: stored.length + 1,
