@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { LocalPostgres } from './local-postgres';
 import { freePortBetween, waitForPort } from './net';
 import { temporalBinary } from './temporal-binaries';
@@ -45,6 +45,12 @@ export interface TemporalClusterBinaries {
   ui: string;
   /** schema/postgresql/v12 of the server's module: the versioned SQL the schema tool applies. */
   schemaDir: string;
+  /**
+   * The config folders of the two modules: their docker.yaml are the templates the official images run, filled in
+   * from environment variables (DB, POSTGRES_SEEDS, ports… for the server; TEMPORAL_ADDRESS… for the UI).
+   */
+  serverConfigDir: string;
+  uiConfigDir: string;
 }
 
 export function temporalClusterBinaries(log: (line: string) => void): TemporalClusterBinaries {
@@ -61,17 +67,23 @@ export function temporalClusterBinaries(log: (line: string) => void): TemporalCl
   if (!existsSync(join(uiBin, 'server'))) {
     goInstall(uiBin, [`${TEMPORAL_UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`], log);
   }
-  const module = JSON.parse(
-    execFileSync('go', ['mod', 'download', '-json', `${TEMPORAL_SERVER_MODULE}@${TEMPORAL_SERVER_VERSION}`], {
-      encoding: 'utf8',
-    }),
-  ) as { Dir: string };
+  const serverModule = moduleDir(TEMPORAL_SERVER_MODULE, TEMPORAL_SERVER_VERSION);
   return {
     server: join(serverBin, 'server'),
     sqlTool: join(serverBin, 'sql'),
     ui: join(uiBin, 'server'),
-    schemaDir: join(module.Dir, 'schema', 'postgresql', 'v12'),
+    schemaDir: join(serverModule, 'schema', 'postgresql', 'v12'),
+    serverConfigDir: join(serverModule, 'config'),
+    uiConfigDir: join(moduleDir(TEMPORAL_UI_MODULE, TEMPORAL_UI_VERSION), 'config'),
   };
+}
+
+/** Where the Go module cache holds a module's source (downloaded if it is not there yet). */
+function moduleDir(module: string, version: string): string {
+  const output = execFileSync('go', ['mod', 'download', '-json', `${module}@${version}`], {
+    encoding: 'utf8',
+  });
+  return (JSON.parse(output) as { Dir: string }).Dir;
 }
 
 export interface TemporalCluster {
@@ -89,12 +101,11 @@ const SEARCH_ATTRIBUTES = [
 
 /** Creates the two Temporal databases on `postgres`, applies the schema and starts the server and the Web UI. */
 export async function startTemporalCluster(options: {
-  dataDir: string;
   postgres: LocalPostgres;
   postgresPort: number;
   log: (line: string) => void;
 }): Promise<TemporalCluster> {
-  const { dataDir, postgres, postgresPort, log } = options;
+  const { postgres, postgresPort, log } = options;
   const binaries = temporalClusterBinaries(log);
   const user = new URL(postgres.url('postgres')).username;
   const sql = (database: string, ...args: string[]) =>
@@ -120,84 +131,57 @@ export async function startTemporalCluster(options: {
   const ports = {
     frontend: await freePort(),
     frontendHttp: await freePort(),
+    frontendMembership: await freePort(),
+    history: await freePort(),
+    historyMembership: await freePort(),
+    matching: await freePort(),
+    matchingMembership: await freePort(),
+    worker: await freePort(),
+    workerMembership: await freePort(),
     ui: await freePort(),
-    pprof: await freePort(),
-    metrics: await freePort(),
   };
-  const service = async (name: string, grpcPort?: number) =>
-    `  ${name}:\n    rpc:\n      grpcPort: ${grpcPort ?? (await freePort())}\n      membershipPort: ${await freePort()}\n      bindOnLocalHost: true\n` +
-    (name === 'frontend' ? `      httpPort: ${ports.frontendHttp}\n` : '');
-  const datastore = (name: string, database: string, maxConns: number) => `    ${name}:
-      sql:
-        pluginName: postgres12
-        databaseName: ${database}
-        connectAddr: "127.0.0.1:${postgresPort}"
-        connectProtocol: tcp
-        user: ${user}
-        password: ""
-        maxConns: ${maxConns}
-        maxIdleConns: ${maxConns}
-        maxConnLifetime: 1h
-`;
-  const configDir = join(dataDir, 'temporal-config');
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(
-    join(configDir, 'development.yaml'),
-    `log:
-  stdout: true
-  level: error
-persistence:
-  defaultStore: default
-  visibilityStore: visibility
-  numHistoryShards: 4
-  datastores:
-${datastore('default', 'temporal', 20)}${datastore('visibility', 'temporal_visibility', 5)}
-global:
-  membership:
-    maxJoinDuration: 30s
-    broadcastAddress: "127.0.0.1"
-  pprof:
-    port: ${ports.pprof}
-  metrics:
-    prometheus:
-      framework: tally
-      timerType: histogram
-      listenAddress: "127.0.0.1:${ports.metrics}"
-services:
-${await service('frontend', ports.frontend)}${await service('matching')}${await service('history')}${await service('worker')}
-clusterMetadata:
-  enableGlobalNamespace: false
-  failoverVersionIncrement: 10
-  masterClusterName: active
-  currentClusterName: active
-  clusterInformation:
-    active:
-      enabled: true
-      initialFailoverVersion: 1
-      rpcName: frontend
-      rpcAddress: "127.0.0.1:${ports.frontend}"
-      httpAddress: "127.0.0.1:${ports.frontendHttp}"
-dcRedirectionPolicy:
-  policy: noop
-`,
-  );
-  const uiConfigDir = join(dataDir, 'temporal-ui-config');
-  mkdirSync(uiConfigDir, { recursive: true });
-  writeFileSync(
-    join(uiConfigDir, 'development.yaml'),
-    `temporalGrpcAddress: "127.0.0.1:${ports.frontend}"
-port: ${ports.ui}
-enableUi: true
-defaultNamespace: default
-publicPath:
-cors:
-  cookieInsecure: true
-  allowOrigins: []
-disableNewsFetch: true
-auth:
-  enabled: false
-`,
-  );
+  const serverEnv = {
+    DB: 'postgres12',
+    POSTGRES_SEEDS: '127.0.0.1',
+    DB_PORT: String(postgresPort),
+    VISIBILITY_DB_PORT: String(postgresPort), // the template's visibility store does not fall back to DB_PORT
+    POSTGRES_USER: user,
+    POSTGRES_PWD: '',
+    NUM_HISTORY_SHARDS: '4',
+    BIND_ON_IP: '127.0.0.1',
+    TEMPORAL_BROADCAST_ADDRESS: '127.0.0.1',
+    FRONTEND_GRPC_PORT: String(ports.frontend),
+    FRONTEND_HTTP_PORT: String(ports.frontendHttp),
+    FRONTEND_MEMBERSHIP_PORT: String(ports.frontendMembership),
+    HISTORY_GRPC_PORT: String(ports.history),
+    HISTORY_MEMBERSHIP_PORT: String(ports.historyMembership),
+    MATCHING_GRPC_PORT: String(ports.matching),
+    MATCHING_MEMBERSHIP_PORT: String(ports.matchingMembership),
+    WORKER_GRPC_PORT: String(ports.worker),
+    WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
+    DYNAMIC_CONFIG_FILE_PATH: join(binaries.serverConfigDir, 'dynamicconfig', 'docker.yaml'),
+    LOG_LEVEL: 'error',
+  };
+  const uiEnv = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${ports.frontend}`,
+    TEMPORAL_UI_PORT: String(ports.ui),
+    TEMPORAL_DISABLE_NEWS_FETCH: 'true',
+  };
+  // The templates are read in place from the module cache, as the official images read their copy.
+  const fromTemplate = (
+    binary: string,
+    configDir: string,
+    env: Record<string, string>,
+    extra: string[] = [],
+  ) =>
+    spawn(
+      binary,
+      ['--root', dirname(configDir), '--config', 'config', '--env', 'docker', ...extra, 'start'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      },
+    );
 
   const children: ChildProcess[] = [];
   const started = (child: ChildProcess, name: string) => {
@@ -215,27 +199,12 @@ auth:
   let stopping = false;
   const address = `127.0.0.1:${ports.frontend}`;
   const server = started(
-    spawn(
-      binaries.server,
-      ['--root', dataDir, '--config', 'temporal-config', '--env', 'development', '--allow-no-auth', 'start'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ),
+    fromTemplate(binaries.server, binaries.serverConfigDir, serverEnv, ['--allow-no-auth']),
     'Temporal server',
   );
   await waitForPort(ports.frontend, 'Temporal server', 60_000);
   await registerNamespace(address, log);
-  started(
-    spawn(
-      binaries.ui,
-      ['--root', dataDir, '--config', 'temporal-ui-config', '--env', 'development', 'start'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ),
-    'Temporal Web UI',
-  );
+  started(fromTemplate(binaries.ui, binaries.uiConfigDir, uiEnv), 'Temporal Web UI');
   await waitForPort(ports.ui, 'Temporal Web UI', 30_000);
   return {
     address,

@@ -43,7 +43,6 @@ async function main() {
     const appDb: LocalPostgres = await startLocalPostgres(join(dataDir, 'app-db'), await freePort(), log);
     stoppers.push(() => appDb.stop());
     const cluster: TemporalCluster = await startTemporalCluster({
-      dataDir,
       postgres: temporalDb,
       postgresPort: temporalDbPort,
       log,

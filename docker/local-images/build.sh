@@ -52,14 +52,16 @@ paths=$(cd "$root" && node --import tsx -e "
   const { temporalBinary } = require('./lib/temporal-binaries');
   const log = (line) => process.stderr.write(line + '\n');
   const b = temporalClusterBinaries(log);
-  console.log([b.server, b.sqlTool, b.ui, b.schemaDir, temporalBinary('cli', log)].join(' '));")
-read -r server sqltool ui schema cli <<<"$paths"
+  console.log([b.server, b.sqlTool, b.ui, b.schemaDir, b.serverConfigDir, b.uiConfigDir, temporalBinary('cli', log)].join(' '));")
+read -r server sqltool ui schema serverconfig uiconfig cli <<<"$paths"
 cp "$here/temporal/Dockerfile" "$here/temporal/entrypoint.sh" "$context/"
 cp "$server" "$context/server" && cp "$sqltool" "$context/sql" && cp "$cli" "$context/temporal"
 mkdir -p "$context/schema/postgresql" && cp -r "$schema" "$context/schema/postgresql/v12"
+cp -r "$serverconfig" "$context/config"
 chmod -R u+w "$context"
 docker build -q -t contacts-local/temporal:1.29.1 "$context" >/dev/null
 rm -rf "${context:?}"/*
-cp "$here/temporal-ui/Dockerfile" "$here/temporal-ui/entrypoint.sh" "$context/" && cp "$ui" "$context/server"
+cp "$here/temporal-ui/Dockerfile" "$context/" && cp "$ui" "$context/server" && cp -r "$uiconfig" "$context/config"
+chmod -R u+w "$context"
 docker build -q -t contacts-local/temporal-ui:2.50.1 "$context" >/dev/null
 log "done: $(docker images --format '{{.Repository}}:{{.Tag}}' | grep contacts-local | tr '\n' ' ')"

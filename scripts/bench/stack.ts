@@ -102,7 +102,7 @@ export async function startBenchStack(
       const temporalDbPort = await freePort();
       const db = await startLocalPostgres(join(dataDir, 'temporal-db'), temporalDbPort, log);
       temporalDb = db;
-      cluster = await startTemporalCluster({ dataDir, postgres: db, postgresPort: temporalDbPort, log });
+      cluster = await startTemporalCluster({ postgres: db, postgresPort: temporalDbPort, log });
       const stopCluster = cluster.stop;
       cluster.stop = async () => {
         await stopCluster();
