@@ -1,5 +1,12 @@
 export const PASSWORD = 'bench-password';
 
+/** The p-th percentile (nearest rank) of the values; NaN when there are none. */
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
 export async function pool<T>(
   log: (line: string) => void,
   items: T[],

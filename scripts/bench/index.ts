@@ -1,7 +1,7 @@
 import { temporal } from '@temporalio/proto';
 import { hashPassword } from '../../api/auth/passwords';
 import { readCodeEmail } from '../../lib/mailbox';
-import { HttpSession, pool, PASSWORD } from './http';
+import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { cpuSecondsOf, rssOf, startBenchStack, type BenchStack } from './stack';
 
 /**
@@ -18,11 +18,6 @@ const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
 const TEMPORAL_KIND = ON_POSTGRES ? 'Temporal server on PostgreSQL' : 'Temporal dev server (SQLite)';
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-const percentile = (values: number[], p: number) => {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
