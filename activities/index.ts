@@ -216,18 +216,23 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   /** The idempotency key of one mail: sent at most once per task, step and recipient. */
   const sentEmailKey = (taskId: number, step: string, recipient: string) => `${taskId}:${step}:${recipient}`;
 
+  /** Which of these mails (by key) went out already. */
+  async function sentKeysAmong(keys: string[]): Promise<Set<string>> {
+    const sent = await db.sentEmail.findMany({ where: { key: { in: keys } }, select: { key: true } });
+    return new Set(sent.map(({ key }) => key));
+  }
+
   /**
    * Sends each mail not sent yet (once per task, step and recipient), with one lookup of the task, the
    * recipients and what already went out for the whole batch: each database round trip counts (README, Performance).
    */
-  async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
+  async function sendMany(taskId: number, mails: OutgoingTaskMail[], alreadySent?: Set<string>) {
     const keyOf = (mail: OutgoingTaskMail) => sentEmailKey(taskId, mail.step, mail.recipient);
-    const [alreadySent, task, accounts] = await Promise.all([
-      db.sentEmail.findMany({ where: { key: { in: mails.map(keyOf) } }, select: { key: true } }),
+    const [sentKeys, task, accounts] = await Promise.all([
+      alreadySent ?? sentKeysAmong(mails.map(keyOf)),
       db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } }),
       db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
     ]);
-    const sentKeys = new Set(alreadySent.map(({ key }) => key));
     const base = deps.publicBaseUrl.replace(/\/$/, '');
     for (const mail of mails) {
       const key = keyOf(mail);
@@ -260,14 +265,14 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
 
   /** Draws a code for each validator whose code of this step is not out yet, stores its keyed hash, mails it. */
   async function issueCodes({ taskId, handles, step, notices }: IssueCodesArgs) {
-    const [validators, alreadySent] = await Promise.all([
+    const noticeStep = notices ? `${step}/${notices.template}` : step;
+    const [validators, sentKeys] = await Promise.all([
       db.taskValidator.findMany({ where: { taskId, handle: { in: handles } } }),
-      db.sentEmail.findMany({
-        where: { key: { in: handles.map((handle) => sentEmailKey(taskId, step, handle)) } },
-        select: { key: true },
-      }),
+      sentKeysAmong([
+        ...handles.map((handle) => sentEmailKey(taskId, step, handle)),
+        ...(notices?.recipients ?? []).map((recipient) => sentEmailKey(taskId, noticeStep, recipient)),
+      ]),
     ]);
-    const sentKeys = new Set(alreadySent.map(({ key }) => key));
     const hashes: Record<string, string> = {};
     const mails: OutgoingTaskMail[] = [];
     for (const handle of handles) {
@@ -290,9 +295,9 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       mails.push({ step, recipient: handle, kind: 'code', code });
     }
     for (const recipient of notices?.recipients ?? []) {
-      mails.push({ step: `${step}/${notices!.template}`, recipient, kind: notices!.template });
+      mails.push({ step: noticeStep, recipient, kind: notices!.template });
     }
-    await sendMany(taskId, mails);
+    await sendMany(taskId, mails, sentKeys);
     return hashes;
   }
 

@@ -100,14 +100,8 @@ export async function startBenchStack(
     if (options.temporalOnPostgres) {
       // The production server: Temporal on its own PostgreSQL cluster (lib/temporal-cluster.ts).
       const temporalDbPort = await freePort();
-      const db = await startLocalPostgres(join(dataDir, 'temporal-db'), temporalDbPort, log);
-      temporalDb = db;
-      cluster = await startTemporalCluster({ postgres: db, postgresPort: temporalDbPort, log });
-      const stopCluster = cluster.stop;
-      cluster.stop = async () => {
-        await stopCluster();
-        await db.stop();
-      };
+      temporalDb = await startLocalPostgres(join(dataDir, 'temporal-db'), temporalDbPort, log);
+      cluster = await startTemporalCluster({ postgres: temporalDb, postgresPort: temporalDbPort, log });
       return;
     }
     temporal = spawn(
@@ -130,7 +124,11 @@ export async function startBenchStack(
     await waitForPort(temporalPort, 'Temporal dev server');
   };
   const stopTemporal = async () => {
-    if (cluster) return cluster.stop();
+    if (cluster) {
+      await cluster.stop();
+      await temporalDb!.stop();
+      return;
+    }
     if (!temporal || temporal.exitCode !== null) return;
     const exited = new Promise((resolve) => temporal!.once('exit', resolve));
     temporal.kill('SIGTERM');
