@@ -1,4 +1,5 @@
 import {
+  type ActivityOptions,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -31,34 +32,35 @@ import {
 } from './contact-change.messages';
 
 // One transaction takes milliseconds; 10 s is ample, and short enough that a worker killed mid-apply is noticed soon.
-const database = proxyActivities<ContactChangeActivities>({
+const DATABASE_OPTIONS: CommonActivityOptions = {
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+};
+const database = proxyActivities<ContactChangeActivities>(DATABASE_OPTIONS);
 
 // Short database writes run as local activities since the local-db-writes patch: no round trip through the
 // Temporal server for each projection, which is what bounded the story throughput (see README, Performance).
 const localDatabase = proxyLocalActivities<ContactChangeActivities>({
+  ...DATABASE_OPTIONS,
   startToCloseTimeout: '30 seconds',
   localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
 const LOCAL_DB_WRITES_PATCH = 'local-db-writes';
 
 // A mail server outage delays mail and loses none: retry for as long as the task lives.
-const mail = proxyActivities<ContactChangeActivities>({
+const MAIL_OPTIONS: CommonActivityOptions = {
   // Short enough that a worker killed mid-send is noticed quickly; an SMTP exchange takes well under it.
   startToCloseTimeout: '20 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
-});
+};
+const mail = proxyActivities<ContactChangeActivities>(MAIL_OPTIONS);
 
 // The opening mails as a local activity, in the workflow's first task: one workflow task and one activity task
 // fewer per story. Nobody waits on that task (the API answers from the read model), and an SMTP outage only
 // makes it retry, on timers once past the local retry threshold.
 const localMail = proxyLocalActivities<ContactChangeActivities>({
-  startToCloseTimeout: '20 seconds',
+  ...MAIL_OPTIONS,
   localRetryThreshold: '10 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
 const OPENING_MAIL_IN_FIRST_TASK_PATCH = 'opening-mail-in-first-task';
 
@@ -72,6 +74,9 @@ const DONE_STATE_SEARCH_ATTRIBUTE_PATCH = 'done-state-search-attribute';
 const LOCAL_APPLY_AND_ONE_END_MAIL_PATCH = 'local-apply-and-one-end-mail';
 // openTask writes the task as created, with its audit event, in its own transaction: one local activity less.
 const OPEN_AND_RECORD_IN_ONE_PATCH = 'open-and-record-in-one';
+
+/** What the activity and the local activity of a kind share: timeout and retries. */
+type CommonActivityOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
 
 interface ValidatorState extends ValidatorView {
   codeHash?: string;
@@ -277,7 +282,12 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   ) {
     for (const validator of targets) validator.codeInFlight = true;
     const handles = targets.map((v) => v.handle);
-    const hashes = await mailer.issueCodes({ taskId: taskId!, handles, step, ...(notices ? { notices } : {}) });
+    const hashes = await mailer.issueCodes({
+      taskId: taskId!,
+      handles,
+      step,
+      ...(notices ? { notices } : {}),
+    });
     for (const validator of targets) codeIssued(validator, hashes[validator.handle]);
   }
 
