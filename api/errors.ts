@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
 import type { Logger } from '../lib/logger';
+import { isDependencyUnavailable, RETRY_AFTER_SECONDS } from './dependency-errors';
 
 /** The provider's error style: `{ class, message }`, plus a stable reason code and the request id. */
 const CLASS_BY_STATUS: Record<number, string> = {
@@ -69,6 +70,12 @@ function toApiError(error: unknown): ApiError | undefined {
   if (parserError?.status && parserError.status >= 400 && parserError.status < 500) {
     return new ApiError(parserError.status, 'badRequest', 'The request could not be read');
   }
+  if (isDependencyUnavailable(error))
+    return new ApiError(
+      503,
+      'dependencyUnavailable',
+      'A service we depend on is unavailable: try again shortly',
+    );
   return undefined;
 }
 
@@ -76,6 +83,8 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = toApiError(error);
     if (apiError) {
+      // Every 503 says when to try again: sending the same request again is safe (it converges on one task).
+      if (apiError.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
       res.status(apiError.status).json({
         ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId),
         ...apiError.extra,

@@ -8,7 +8,8 @@ async function main() {
   const config = loadConfigOrExit();
   const logger = createLogger(config.LOG_LEVEL).child({ component: 'api' });
   const db = createDb(config.DATABASE_URL);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  // Lazy: the API starts (and answers 503 where it needs Temporal) while the Temporal server is still down.
+  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const app = createApp({ db, temporal, config, logger });
   const server = app.listen(config.API_PORT, () => {

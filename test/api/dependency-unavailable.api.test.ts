@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import request from 'supertest';
+import { createApp } from '../../api/app';
+import { isDependencyUnavailable } from '../../api/dependency-errors';
+import { parseConfig } from '../../lib/config';
+import { createDb } from '../../lib/db';
+import { createLogger } from '../../lib/logger';
+import { freePort } from '../../lib/net';
+
+/** While PostgreSQL or the Temporal server is out of reach, the API answers 503 with Retry-After, never 500. */
+test('an unreachable database gives 503 with Retry-After', async () => {
+  const deadPort = await freePort();
+  const databaseUrl = `postgresql://contacts@127.0.0.1:${deadPort}/contacts`;
+  const db = createDb(databaseUrl, 1);
+  const connection = Connection.lazy({ address: `127.0.0.1:${deadPort}` });
+  const config = parseConfig({
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: `127.0.0.1:${deadPort}`,
+    CODE_HASH_KEY: randomBytes(32).toString('hex'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+  });
+  const app = createApp({ db, temporal: new Client({ connection }), config, logger: createLogger('silent') });
+  try {
+    const answer = await request(app)
+      .post('/auth/login')
+      .send({ handle: 'xx11111-ovh', password: 'whatever-it-is' })
+      .expect(503);
+    expect(answer.headers['retry-after']).toBe('5');
+    expect(answer.body).toMatchObject({
+      class: 'Server::ServiceUnavailable',
+      reason: 'dependencyUnavailable',
+    });
+  } finally {
+    await db.$disconnect();
+    await connection.close();
+  }
+});
+
+test('a Temporal server out of reach is recognised as unavailable, other errors are not', async () => {
+  const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
+  const client = new Client({ connection });
+  try {
+    const failure = await connection
+      .withDeadline(Date.now() + 1000, () => client.workflowService.getSystemInfo({}))
+      .catch((error: unknown) => error);
+    expect(isDependencyUnavailable(failure)).toBe(true);
+    expect(isDependencyUnavailable(new Error('a bug'))).toBe(false);
+    expect(isDependencyUnavailable(Object.assign(new Error('unique'), { code: 'P2002' }))).toBe(false);
+  } finally {
+    await connection.close();
+  }
+});
