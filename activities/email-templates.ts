@@ -11,10 +11,14 @@ export interface EmailContext {
   fromAccount: string;
   toAccount: string;
   askingAccount: string;
+  /** Who validates the request and where each stands (pending, accepted, refused). */
+  validators?: { handle: string; status: string }[];
   recipient: string;
   reason?: string;
   expiresAt: string;
   code?: string;
+  /** A code mail sent again on request: its code replaces the previous one. */
+  resent?: boolean;
   validationLink: string;
   requestsLink: string;
 }
@@ -22,6 +26,7 @@ export interface EmailContext {
 export interface RenderedEmail {
   subject: string;
   text: string;
+  html?: string;
 }
 
 const ROLE_NAMES: Record<Language, Record<string, string>> = {
@@ -197,7 +202,11 @@ La demande expire le ${c.expiresAt}. Si vous ne l'attendiez pas, refusez-la.`,
 
 const TEMPLATES: Record<Language, Templates> = { es, en, fr };
 
-export function renderEmail(language: Language, kind: EmailKind, context: EmailContext): RenderedEmail {
+export async function renderEmail(
+  language: Language,
+  kind: EmailKind,
+  context: EmailContext,
+): Promise<RenderedEmail> {
   const reason = context.reason ? (REASONS[language][context.reason] ?? context.reason) : undefined;
   return TEMPLATES[language][kind]({ ...context, reason });
 }

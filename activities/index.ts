@@ -230,7 +230,10 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     const keyOf = (mail: OutgoingTaskMail) => sentEmailKey(taskId, mail.step, mail.recipient);
     const [sentKeys, task, accounts] = await Promise.all([
       alreadySent ?? sentKeysAmong(mails.map(keyOf)),
-      db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } }),
+      db.contactChangeTask.findUniqueOrThrow({
+        where: { id: taskId },
+        include: { validators: { select: { handle: true, status: true } } },
+      }),
       db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
@@ -242,7 +245,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       if (!account)
         throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
       const language = account.language as Language;
-      const email = renderEmail(language, kind, {
+      const email = await renderEmail(language, kind, {
         taskId,
         serviceName: task.serviceName,
         serviceType: task.serviceType,
@@ -250,15 +253,17 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         fromAccount: task.fromAccount,
         toAccount: task.toAccount,
         askingAccount: task.askingAccount,
+        validators: task.validators,
         recipient,
         reason: task.reason ?? undefined,
         expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
         code,
+        resent: step.startsWith('resend'),
         validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
         requestsLink: `${base}/requests`,
       });
       const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
-      await mailer.send({ to: account.email, subject: email.subject, text: email.text, messageId });
+      await mailer.send({ to: account.email, ...email, messageId });
       await recordSent({ key, taskId, recipient, step, messageId });
     }
   }

@@ -4,6 +4,8 @@ export interface OutgoingMail {
   to: string;
   subject: string;
   text: string;
+  /** The same content as the text, for mail clients that show HTML (the text stays the alternative). */
+  html?: string;
   messageId: string;
 }
 
@@ -24,6 +26,7 @@ export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
         to: mail.to,
         subject: mail.subject,
         text: mail.text,
+        html: mail.html,
         messageId: mail.messageId,
       });
     },
