@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { SERVICE_TYPES } from '../domain/service-types';
 import {
   changeContactBody,
   credentialBody,
@@ -74,6 +75,25 @@ export function buildOpenApiDocument(apiBasePath: string) {
     request: { params: serviceParams, body: json(changeContactBody) },
     ok: { description: 'Task ids', ...ids },
   });
+  for (const { type, parameter, serviceInfos } of SERVICE_TYPES) {
+    const params = z.object({ [parameter]: z.string().min(1).max(255) });
+    if (serviceInfos) {
+      route({
+        method: 'get',
+        path: `/${type}/{${parameter}}/serviceInfos`,
+        summary: `The contacts of a ${type} service`,
+        request: { params },
+        ok: { description: 'The contacts', ...json(serviceContactsResponse) },
+      });
+    }
+    route({
+      method: 'post',
+      path: `/${type}/{${parameter}}/changeContact`,
+      summary: `Ask for a contact change of a ${type} service: answers the ids of the created tasks`,
+      request: { params, body: json(changeContactBody) },
+      ok: { description: 'Task ids', ...ids },
+    });
+  }
   route({
     method: 'get',
     path: '/me/task/contactChange',

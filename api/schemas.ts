@@ -26,6 +26,9 @@ export const serviceParams = z
   })
   .strict();
 
+/** The service's name in a service family's own path (`/hosting/web/{serviceName}/…`). */
+export const serviceNameParams = z.object({ serviceName: z.string().min(1).max(255) }).strict();
+
 export const changeContactBody = z
   .object({
     contactAdmin: handleSchema.optional(),

@@ -1,7 +1,7 @@
 import type { Db } from '../lib/db';
 import { hashPassword } from '../api/auth/passwords';
 
-/** The demo of the quick start: a few accounts (one in arrears) and services of several types. */
+/** The demo of the quick start: a few accounts (one in arrears) and services of several of the provider's types. */
 export const DEMO_PASSWORD = 'contacts-demo';
 
 export const DEMO_ACCOUNTS = [
@@ -15,10 +15,11 @@ export const DEMO_ACCOUNTS = [
 const DEMO_SERVICES = [
   { name: 'example-shop.com', type: 'domain', admin: 0, tech: 1, billing: 2 },
   { name: 'example-blog.es', type: 'domain', admin: 0, tech: 0, billing: 0 },
-  { name: 'ns3141592.ip-51-75-10.eu', type: 'dedicated', admin: 0, tech: 1, billing: 2 },
+  { name: 'ns3141592.ip-51-75-10.eu', type: 'dedicated/server', admin: 0, tech: 1, billing: 2 },
   { name: 'vps-7c1e2a94.vps.ovh.net', type: 'vps', admin: 0, tech: 1, billing: 4 },
-  { name: 'exampleshop.cluster021.hosting', type: 'hosting', admin: 2, tech: 1, billing: 2 },
+  { name: 'exampleshop.cluster021.hosting', type: 'hosting/web', admin: 2, tech: 1, billing: 2 },
   { name: 'nora-portfolio.fr', type: 'domain', admin: 3, tech: 0, billing: 3 },
+  { name: 'example-shop.net', type: 'email/domain', admin: 0, tech: 1, billing: 2 },
 ];
 
 export async function seedDemo(db: Db): Promise<boolean> {

@@ -3,7 +3,8 @@ import type { Db } from '../../lib/db';
 import { rolesOf } from '../../lib/contact-rules';
 import type { createContactChanges } from '../contact-changes';
 import { serviceNotFound } from '../errors';
-import { changeContactBody, serviceListQuery, serviceParams } from '../schemas';
+import { SERVICE_TYPES } from '../../domain/service-types';
+import { changeContactBody, serviceListQuery, serviceNameParams } from '../schemas';
 import { servicesOfAccount } from '../services-query';
 
 function present(
@@ -26,30 +27,34 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
     });
   });
 
-  router.get('/:serviceType/:serviceName/serviceInfos', async (req, res) => {
-    const { serviceType, serviceName } = serviceParams.parse(req.params);
-    const service = await db.service.findUnique({
-      where: { name: serviceName },
-      include: { admin: true, tech: true, billing: true },
+  // One pair of routes per service family, at the provider's own paths (some families span several segments).
+  for (const { type: serviceType, serviceInfos } of SERVICE_TYPES) {
+    if (serviceInfos) {
+      router.get(`/${serviceType}/:serviceName/serviceInfos`, async (req, res) => {
+        const { serviceName } = serviceNameParams.parse(req.params);
+        const service = await db.service.findUnique({
+          where: { name: serviceName },
+          include: { admin: true, tech: true, billing: true },
+        });
+        const row = service && {
+          name: service.name,
+          type: service.type,
+          admin: service.admin.handle,
+          tech: service.tech.handle,
+          billing: service.billing.handle,
+        };
+        const mine = row && row.type === serviceType ? present(row, req.account!.handle) : undefined;
+        if (!mine || mine.myRoles.length === 0) throw serviceNotFound();
+        res.json({ ...mine, domain: mine.serviceName });
+      });
+    }
+    router.post(`/${serviceType}/:serviceName/changeContact`, async (req, res) => {
+      const { serviceName } = serviceNameParams.parse(req.params);
+      const body = changeContactBody.parse(req.body ?? {});
+      const ids = await contactChanges.requestChange(req.account!, serviceType, serviceName, body, req.ip);
+      res.json(ids);
     });
-    const row = service && {
-      name: service.name,
-      type: service.type,
-      admin: service.admin.handle,
-      tech: service.tech.handle,
-      billing: service.billing.handle,
-    };
-    const mine = row && row.type === serviceType ? present(row, req.account!.handle) : undefined;
-    if (!mine || mine.myRoles.length === 0) throw serviceNotFound();
-    res.json({ ...mine, domain: mine.serviceName });
-  });
-
-  router.post('/:serviceType/:serviceName/changeContact', async (req, res) => {
-    const { serviceType, serviceName } = serviceParams.parse(req.params);
-    const body = changeContactBody.parse(req.body ?? {});
-    const ids = await contactChanges.requestChange(req.account!, serviceType, serviceName, body, req.ip);
-    res.json(ids);
-  });
+  }
 
   return router;
 }

@@ -169,7 +169,7 @@ async function seedListing(stack: BenchStack) {
     const to = Math.min(SERVICES, from + chunk - 1);
     await stack.db.$executeRawUnsafe(`
       INSERT INTO service (type, name, admin_id, tech_id, billing_id)
-      SELECT (ARRAY['domain','dedicated','vps','hosting'])[1 + g % 4],
+      SELECT (ARRAY['domain','dedicated/server','vps','hosting/web'])[1 + g % 4],
              'svc-' || lpad(g::text, 7, '0') || '.bench',
              CASE WHEN g <= 50000 AND g % 3 = 0 THEN ${big} ELSE ${first} + 1 + (g::bigint * 7919) % ${accountCount - 1} END,
              CASE WHEN g <= 50000 AND g % 3 = 1 THEN ${big} ELSE ${first} + 1 + (g::bigint * 104729) % ${accountCount - 1} END,
