@@ -19,12 +19,23 @@ export interface Mailbox {
   messages(): StoredMail[];
   /** Resolves with the first message (oldest first) that matches, waiting for it to arrive. */
   waitFor(match: (mail: StoredMail) => boolean, timeoutMs?: number): Promise<StoredMail>;
-  /** Refuse connections for a while, as a mail server that is down (used by fault tests). */
+  /** Refuse connections for a while, as a mail server that is down (used by fault tests): setFault 421. */
   setDown(down: boolean): void;
+  /** Misbehave as a broken mail server does, until setFault(undefined) (fault tests; see MailFault). */
+  setFault(fault: MailFault | undefined): void;
   close(): Promise<void>;
 }
 
-const unavailable = () => Object.assign(new Error('mail server unavailable'), { responseCode: 421 });
+/**
+ * - refuse: answer every new connection and every mail with this SMTP code (4xx: try later; 5xx: refused).
+ * - hang 'unresponsive': stop answering (greeting and commands wait) until the fault ends.
+ * - hang 'afterData': take each mail (it is in the mailbox, as delivered) but withhold the "250 OK" until the
+ *   fault ends: the sender cannot know the mail left, as when the link drops after the server accepted it.
+ */
+export type MailFault = { refuse: number } | { hang: 'unresponsive' | 'afterData' };
+
+const refusal = (code: number) =>
+  Object.assign(new Error(code < 500 ? 'mail server unavailable' : 'mail refused'), { responseCode: code });
 
 export async function startMailbox(
   options: { port?: number; host?: string; storeFile?: string } = {},
@@ -35,17 +46,25 @@ export async function startMailbox(
       : [];
   // Each waiter looks at each new mail once (not the whole mailbox at every mail: a bench stores thousands).
   const waiters = new Set<(mail: StoredMail) => void>();
-  let down = false;
+  let fault: MailFault | undefined;
+  // Answers withheld by a hang, given when it ends.
+  let withheld: (() => void)[] = [];
+  /** Answers now, or later if the server hangs; refuses if it refuses. */
+  const answer = (callback: (error?: Error) => void) => {
+    if (fault && 'refuse' in fault) return callback(refusal(fault.refuse));
+    if (fault && fault.hang === 'unresponsive') return void withheld.push(() => callback());
+    callback();
+  };
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     onConnect(_session, callback) {
-      callback(down ? unavailable() : undefined);
+      answer(callback);
     },
     // Senders keep sessions open (pooled): a mail server that is down refuses mail on those too.
     onMailFrom(_address, _session, callback) {
-      callback(down ? unavailable() : undefined);
+      answer(callback);
     },
     onData(stream, session, callback) {
       // Only the text is kept: no HTML rendering of the text (linkifying is the costly part of parsing).
@@ -68,7 +87,8 @@ export async function startMailbox(
           stored.push(mail);
           if (options.storeFile) writeFileSync(options.storeFile, JSON.stringify(stored));
           for (const offer of waiters) offer(mail);
-          callback();
+          if (fault && 'hang' in fault) withheld.push(() => callback());
+          else callback();
         })
         .catch((error: Error) => callback(error));
     },
@@ -78,6 +98,13 @@ export async function startMailbox(
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const port = (server.server.address() as AddressInfo).port;
+  const setFault = (value: MailFault | undefined) => {
+    fault = value;
+    if (fault && 'hang' in fault) return;
+    const release = withheld;
+    withheld = [];
+    for (const give of release) give();
+  };
 
   return {
     port,
@@ -102,10 +129,12 @@ export async function startMailbox(
         waiters.add(offer);
       });
     },
-    setDown(value) {
-      down = value;
+    setDown: (down) => setFault(down ? { refuse: 421 } : undefined),
+    setFault,
+    close() {
+      setFault(undefined);
+      return new Promise((resolve) => server.close(() => resolve()));
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 

@@ -24,3 +24,63 @@ test('the local mailbox keeps what it receives over SMTP and shows it on its pag
     await mailbox.close();
   }
 });
+
+describe('fault modes of the mailbox, as broken mail servers behave', () => {
+  const send = (port: number, subject: string) => {
+    const transport = nodemailer.createTransport(`smtp://127.0.0.1:${port}`);
+    return transport
+      .sendMail({ from: 'a@test', to: 'b@test', subject, text: 'hello' })
+      .finally(() => transport.close());
+  };
+  const settled = (promise: Promise<unknown>, ms: number) =>
+    Promise.race([
+      promise.then(
+        () => 'sent',
+        () => 'failed',
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('pending'), ms)),
+    ]);
+
+  test('refuses with the SMTP code asked for, then takes mail again', async () => {
+    const mailbox = await startMailbox();
+    try {
+      mailbox.setFault({ refuse: 554 });
+      await expect(send(mailbox.port, 'refused')).rejects.toMatchObject({ responseCode: 554 });
+      mailbox.setFault(undefined);
+      await send(mailbox.port, 'taken');
+      expect(mailbox.messages().map((m) => m.subject)).toEqual(['taken']);
+    } finally {
+      await mailbox.close();
+    }
+  });
+
+  test('unresponsive: nothing is taken until the hang ends, then the waiting mail goes through', async () => {
+    const mailbox = await startMailbox();
+    try {
+      mailbox.setFault({ hang: 'unresponsive' });
+      const sending = send(mailbox.port, 'late');
+      expect(await settled(sending, 500)).toBe('pending');
+      expect(mailbox.messages()).toHaveLength(0);
+      mailbox.setFault(undefined);
+      await sending;
+      expect(mailbox.messages().map((m) => m.subject)).toEqual(['late']);
+    } finally {
+      await mailbox.close();
+    }
+  });
+
+  test('after data: the mail is delivered but the sender is not told until the hang ends', async () => {
+    const mailbox = await startMailbox();
+    try {
+      mailbox.setFault({ hang: 'afterData' });
+      const sending = send(mailbox.port, 'delivered');
+      await mailbox.waitFor((m) => m.subject === 'delivered', 5000);
+      expect(await settled(sending, 300)).toBe('pending');
+      mailbox.setFault(undefined);
+      await sending;
+      expect(mailbox.messages()).toHaveLength(1);
+    } finally {
+      await mailbox.close();
+    }
+  });
+});
