@@ -10,7 +10,10 @@ import type {
   OpenTaskResult,
   RecordTaskArgs,
 } from '../workflows/contact-change.activities';
-import { OPEN_STATES, type ContactType } from '../workflows/contact-change.messages';
+import type { ContactType } from '../workflows/contact-change.messages';
+import { recheckAtApply, type ServiceContacts } from '../domain/contact-rules';
+import { roleAssignment } from '../domain/roles';
+import { isOpen } from '../domain/tasks';
 import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
 import type { Mailer } from './mailer';
 
@@ -31,12 +34,6 @@ interface OutgoingTaskMail {
   /** Only in the mail itself: never stored, never logged. */
   code?: string;
 }
-
-const ROLE_COLUMN: Record<ContactType, 'adminId' | 'techId' | 'billingId'> = {
-  contactAdmin: 'adminId',
-  contactTech: 'techId',
-  contactBilling: 'billingId',
-};
 
 function auditRow(taskId: number, event: AuditEntry) {
   return {
@@ -115,7 +112,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
    * at every step of every task, so it is one round trip instead of a transaction of eight (README, Performance).
    */
   async function recordTask({ taskId, state, reason, validators, event }: RecordTaskArgs): Promise<void> {
-    const ended = !OPEN_STATES.includes(state);
+    const ended = !isOpen(state);
     const decisions = JSON.stringify(
       validators.map(({ handle, status, wrongCodes }) => ({ handle, status, wrong_codes: wrongCodes })),
     );
@@ -148,9 +145,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       if (task.state === 'done') return { applied: true };
       const checked = await checkPreconditions(tx, task);
       if ('refusal' in checked) return { applied: false, reason: checked.refusal };
-      const change = Object.fromEntries(
-        task.contactTypes.map((type) => [ROLE_COLUMN[type as ContactType], checked.toId]),
-      );
+      const change = roleAssignment(task.contactTypes as ContactType[], checked.toId);
       await tx.service.update({ where: { id: task.serviceId }, data: change });
       await tx.contactChangeTask.update({
         where: { id: taskId },
@@ -167,26 +162,26 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     tx: Tx,
     task: { serviceId: number; fromAccount: string; toAccount: string; contactTypes: string[] },
   ): Promise<{ refusal: string } | { toId: number }> {
-    const [service] = await tx.$queryRaw<{ admin_id: number; tech_id: number; billing_id: number }[]>`
-      SELECT admin_id, tech_id, billing_id FROM service WHERE id = ${task.serviceId} FOR UPDATE`;
+    const [service] = await tx.$queryRaw<ServiceContacts[]>`
+      SELECT a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
+        FROM service s
+        JOIN account a ON a.id = s.admin_id
+        JOIN account t ON t.id = s.tech_id
+        JOIN account b ON b.id = s.billing_id
+       WHERE s.id = ${task.serviceId}
+         FOR UPDATE OF s`;
     const accounts = await tx.account.findMany({
       where: { handle: { in: [task.fromAccount, task.toAccount] } },
     });
-    const from = accounts.find((a) => a.handle === task.fromAccount);
-    const to = accounts.find((a) => a.handle === task.toAccount);
-    if (!service || !from) return { refusal: 'roleNoLongerHeld' };
-    if (!to) return { refusal: 'unknownAccount' };
-    const held = {
-      contactAdmin: service.admin_id,
-      contactTech: service.tech_id,
-      contactBilling: service.billing_id,
-    };
-    if (task.contactTypes.some((type) => held[type as ContactType] !== from.id))
-      return { refusal: 'roleNoLongerHeld' };
-    const billing = task.contactTypes.includes('contactBilling');
-    if (billing && (from.billingStanding !== 'good' || to.billingStanding !== 'good'))
-      return { refusal: 'billingInArrears' };
-    return { toId: to.id };
+    if (!service) return { refusal: 'roleNoLongerHeld' };
+    const refusal = recheckAtApply({
+      ...task,
+      contactTypes: task.contactTypes as ContactType[],
+      service,
+      accounts: new Map(accounts.map((account) => [account.handle, account])),
+    });
+    if (refusal) return { refusal };
+    return { toId: accounts.find((a) => a.handle === task.toAccount)!.id };
   }
 
   /**

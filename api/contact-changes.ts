@@ -8,20 +8,15 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { hashCode } from '../lib/codes';
-import {
-  planContactChange,
-  REFUSAL_STATUS,
-  RuleRefusal,
-  type OpenTaskOnRole,
-  type ServiceContacts,
-} from '../lib/contact-rules';
+import { planContactChange, REFUSAL_STATUS, RuleRefusal, type OpenTaskOnRole } from '../domain/contact-rules';
+import { contactsOf } from '../domain/roles';
+import { isCancellable, isOpen, mayCancel, seesTask, tasksSeenBy } from '../domain/tasks';
 import type { Db } from '../lib/db';
 import {
   acceptUpdate,
   cancelSignal,
   contactChangeWorkflowId,
   DECISION_REJECTIONS,
-  OPEN_STATES,
   refuseUpdate,
   resendSignal,
   taskQuery,
@@ -63,19 +58,6 @@ const REJECTION_STATUS: Record<DecisionRejection, number> = {
   codeLocked: 403,
 };
 
-/** The tasks a person sees: asked by, about, validated by, or told to them. */
-export function concerning(handle: string) {
-  return {
-    OR: [
-      { askingAccount: handle },
-      { fromAccount: handle },
-      { toAccount: handle },
-      { informed: { has: handle } },
-      { validators: { some: { handle } } },
-    ],
-  };
-}
-
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
 
 async function loadTask(db: Db, id: number) {
@@ -83,20 +65,6 @@ async function loadTask(db: Db, id: number) {
     where: { id },
     include: { validators: true, events: { orderBy: { id: 'asc' } } },
   });
-}
-
-type TaskParties = Pick<TaskRow, 'askingAccount' | 'fromAccount' | 'toAccount' | 'informed'> & {
-  validators: { handle: string }[];
-};
-
-function involves(task: TaskParties, handle: string): boolean {
-  return (
-    task.askingAccount === handle ||
-    task.fromAccount === handle ||
-    task.toAccount === handle ||
-    task.informed.includes(handle) ||
-    task.validators.some((v) => v.handle === handle)
-  );
 }
 
 export function createContactChanges(deps: ContactChangeDeps) {
@@ -110,14 +78,14 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   async function findVisibleTask(account: AuthAccount, id: number): Promise<TaskRow> {
     const task = await loadTask(db, id);
-    if (!task || !involves(task, account.handle)) throw notFound(TASK_NOT_FOUND);
+    if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
     return task;
   }
 
   /** The task without its history, for the actions: they answer with a fresh full read afterwards. */
   async function findVisibleTaskHead(account: AuthAccount, id: number) {
     const task = await db.contactChangeTask.findUnique({ where: { id }, include: { validators: true } });
-    if (!task || !involves(task, account.handle)) throw notFound(TASK_NOT_FOUND);
+    if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
     return task;
   }
 
@@ -126,7 +94,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
   }
 
   async function liveView(task: TaskRow): Promise<TaskView | undefined> {
-    if (!OPEN_STATES.includes(task.state as TaskState)) return undefined;
+    if (!isOpen(task.state)) return undefined;
     try {
       return await handleOf(task).query(taskQuery);
     } catch {
@@ -134,7 +102,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     }
   }
 
-  function present(task: TaskRow, live?: TaskView): TaskResponse {
+  function present(task: TaskRow, viewer: string, live?: TaskView): TaskResponse {
     const statusOf = new Map(live?.validators.map((v) => [v.handle, v.status]));
     const validators = task.validators.map((v) => ({
       handle: v.handle,
@@ -143,7 +111,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     }));
     // The live view is ahead of the read model only while the task is open; an end (done, refused...) is shown
     // once the database has it, so that its date and the service's new contacts are there too.
-    const state = (live && OPEN_STATES.includes(live.state) ? live.state : task.state) as TaskState;
+    const state = (live && isOpen(live.state) ? live.state : task.state) as TaskState;
     return {
       id: task.id,
       askingAccount: task.askingAccount,
@@ -153,13 +121,13 @@ export function createContactChanges(deps: ContactChangeDeps) {
       serviceDomain: task.serviceName,
       serviceType: task.serviceType,
       state,
+      open: isOpen(state),
+      canCancel: isCancellable(state) && mayCancel(viewer, task),
       reason: (state === live?.state ? live.reason : task.reason) ?? undefined,
       dateRequest: task.dateRequest.toISOString(),
       dateDone: task.dateDone?.toISOString(),
       validators,
-      awaiting: OPEN_STATES.includes(state)
-        ? validators.filter((v) => v.status === 'pending').map((v) => v.handle)
-        : [],
+      awaiting: isOpen(state) ? validators.filter((v) => v.status === 'pending').map((v) => v.handle) : [],
       informed: task.informed,
       expiresAt: task.expiresAt.toISOString(),
       history: task.events.map((e) => ({
@@ -172,7 +140,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   async function getTask(account: AuthAccount, id: number): Promise<TaskResponse> {
     const task = await findVisibleTask(account, id);
-    return present(task, await liveView(task));
+    return present(task, account.handle, await liveView(task));
   }
 
   async function listTaskIds(account: AuthAccount, state?: TaskState): Promise<number[]> {
@@ -180,7 +148,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const rows = await db.contactChangeTask.findMany({
       where: {
         ...(state ? { state } : {}),
-        ...concerning(handle),
+        ...tasksSeenBy(handle),
       },
       select: { id: true },
       orderBy: { id: 'desc' },
@@ -203,11 +171,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     if (!service || service.type !== serviceType) {
       throw serviceNotFound();
     }
-    const contacts: ServiceContacts = {
-      contactAdmin: service.admin.handle,
-      contactTech: service.tech.handle,
-      contactBilling: service.billing.handle,
-    };
+    const contacts = contactsOf(service);
     const handles = [...new Set([...Object.values(contacts), ...Object.values(body)])];
     const [accounts, locks] = await Promise.all([
       db.account.findMany({
@@ -315,13 +279,13 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const until = Date.now() + timeoutMs;
     for (;;) {
       const task = (await loadTask(db, id))!;
-      if (!OPEN_STATES.includes(task.state as TaskState) || Date.now() > until) return task;
+      if (!isOpen(task.state) || Date.now() > until) return task;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
 
   function openTaskOrThrow(task: Pick<TaskRow, 'state'>) {
-    if (!OPEN_STATES.includes(task.state as TaskState)) {
+    if (!isOpen(task.state)) {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it no longer takes this action`);
     }
   }
@@ -354,7 +318,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
       throw new ApiError(403, 'codeLocked', DECISION_REJECTIONS.codeLocked, { attemptsLeft: 0 });
     }
     const fresh = await findVisibleTask(account, id);
-    return { outcome: result.outcome, task: present(fresh, result.task) };
+    return { outcome: result.outcome, task: present(fresh, account.handle, result.task) };
   }
 
   async function resend(account: AuthAccount, id: number, sourceIp?: string) {
@@ -399,14 +363,14 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
     const task = await findVisibleTask(account, id);
-    if (task.askingAccount !== account.handle)
+    if (!mayCancel(account.handle, task))
       throw new ApiError(403, 'notTheAsker', 'Only the asker can cancel a task');
-    if (task.state !== 'validatingByCustomers' && task.state !== 'todo') {
+    if (!isCancellable(task.state)) {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it can no longer be cancelled`);
     }
     await handleOf(task).signal(cancelSignal, { by: account.handle, sourceIp });
     // Not the workflow's result: that waits for the "cancelled" mails, which an SMTP outage can delay for long.
-    return present(await untilEnded(id));
+    return present(await untilEnded(id), account.handle);
   }
 
   return { getTask, listTaskIds, requestChange, decide, resend, cancel };

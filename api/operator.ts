@@ -1,13 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../lib/db';
-import { concerning } from './contact-changes';
-import {
-  cancelSignal,
-  OPEN_STATES,
-  resendSignal,
-  taskQuery,
-  type TaskState,
-} from '../workflows/contact-change.messages';
+import { isOpen, tasksSeenBy } from '../domain/tasks';
+import { cancelSignal, resendSignal, taskQuery } from '../workflows/contact-change.messages';
 
 /**
  * What an operator does (SPEC, "History and operators"): find tasks by id, service or handle, see where one
@@ -21,7 +15,7 @@ export function createOperatorTools(db: Db, temporal: Client) {
       where: {
         ...(filter.id !== undefined ? { id: filter.id } : {}),
         ...(filter.service ? { serviceName: filter.service } : {}),
-        ...(filter.handle ? concerning(filter.handle) : {}),
+        ...(filter.handle ? tasksSeenBy(filter.handle) : {}),
       },
       include,
       orderBy: { id: 'desc' },
@@ -32,8 +26,7 @@ export function createOperatorTools(db: Db, temporal: Client) {
   async function openTask(id: number) {
     const task = await db.contactChangeTask.findUnique({ where: { id } });
     if (!task) throw new Error(`task ${id} does not exist`);
-    if (!OPEN_STATES.includes(task.state as TaskState))
-      throw new Error(`task ${id} is ${task.state}, no longer open`);
+    if (!isOpen(task.state)) throw new Error(`task ${id} is ${task.state}, no longer open`);
     return temporal.workflow.getHandle(task.workflowId, task.runId ?? undefined);
   }
 

@@ -117,6 +117,10 @@ export const taskResponse = z
     contactTypes: z.array(contactTypeSchema),
     serviceDomain: z.string().optional(),
     state: taskStateSchema,
+    /** Still in progress (the state is one of the open states). */
+    open: z.boolean(),
+    /** The person reading the task may cancel it now. */
+    canCancel: z.boolean(),
     dateRequest: z.string(),
     dateDone: z.string().optional(),
     serviceType: z.string(),

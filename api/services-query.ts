@@ -1,6 +1,8 @@
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/db';
-import type { ContactType } from '../workflows/contact-change.messages';
+import type { ServiceContacts } from '../domain/contact-rules';
+import { ROLE_HOLDER } from '../domain/roles';
+import { CONTACT_TYPES, type ContactType } from '../workflows/contact-change.messages';
 
 export interface ServiceFilter {
   type?: string;
@@ -10,26 +12,17 @@ export interface ServiceFilter {
   limit: number;
 }
 
-interface Row {
+interface Row extends ServiceContacts {
   name: string;
   type: string;
-  admin: string;
-  tech: string;
-  billing: string;
 }
-
-const ROLE_COLUMNS: Record<ContactType, Prisma.Sql> = {
-  contactAdmin: Prisma.sql`admin_id`,
-  contactTech: Prisma.sql`tech_id`,
-  contactBilling: Prisma.sql`billing_id`,
-};
 
 /**
  * Services where the account holds a role, ordered by name, one keyset page at a time. Each role is its own
  * index range scan ((role_id, name) indexes), limited to one page, then merged: fast with 50,000+ services.
  */
 export async function servicesOfAccount(db: Db, accountId: number, filter: ServiceFilter) {
-  const roles = filter.role ? [filter.role] : (Object.keys(ROLE_COLUMNS) as ContactType[]);
+  const roles = filter.role ? [filter.role] : CONTACT_TYPES;
   const conditions = (column: Prisma.Sql) => {
     const parts = [Prisma.sql`${column} = ${accountId}`];
     if (filter.cursor !== undefined) parts.push(Prisma.sql`name > ${filter.cursor}`);
@@ -39,10 +32,10 @@ export async function servicesOfAccount(db: Db, accountId: number, filter: Servi
   };
   const branches = roles.map(
     (role) =>
-      Prisma.sql`(SELECT id FROM service WHERE ${conditions(ROLE_COLUMNS[role])} ORDER BY name LIMIT ${filter.limit + 1})`,
+      Prisma.sql`(SELECT id FROM service WHERE ${conditions(Prisma.raw(ROLE_HOLDER[role].column))} ORDER BY name LIMIT ${filter.limit + 1})`,
   );
   const rows = await db.$queryRaw<Row[]>`
-    SELECT s.name, s.type, a.handle AS admin, t.handle AS tech, b.handle AS billing
+    SELECT s.name, s.type, a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
     FROM (${Prisma.join(branches, ' UNION ')}) AS mine
     JOIN service s ON s.id = mine.id
     JOIN account a ON a.id = s.admin_id

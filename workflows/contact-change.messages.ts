@@ -16,6 +16,8 @@ export const TASK_STATES = [
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 export const OPEN_STATES: readonly TaskState[] = ['todo', 'checkValidity', 'validatingByCustomers', 'doing'];
+/** A task can be cancelled until the last acceptance starts its check and apply. */
+export const CANCELLABLE_STATES: readonly TaskState[] = ['todo', 'validatingByCustomers'];
 
 export type ValidatorStatus = 'pending' | 'accepted' | 'refused';
 

@@ -20,6 +20,7 @@ import {
   DecisionRejection,
   DecisionResult,
   MAX_WRONG_CODES,
+  CANCELLABLE_STATES,
   OPEN_STATES,
   refuseUpdate,
   registeredUpdate,
@@ -189,7 +190,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     if (isOpen() && findValidator(request.account)?.status === 'pending') resendQueue.push(request);
   });
   setHandler(cancelSignal, (request) => {
-    if (state === 'validatingByCustomers' || state === 'todo') cancelledBy = request;
+    if (CANCELLABLE_STATES.includes(state)) cancelledBy = request;
   });
 
   const createdEvent = () =>

@@ -1,18 +1,15 @@
 import { Router } from 'express';
 import type { Db } from '../../lib/db';
-import { rolesOf } from '../../lib/contact-rules';
+import { rolesOf, type ServiceContacts } from '../../domain/contact-rules';
+import { contactsOf } from '../../domain/roles';
 import type { createContactChanges } from '../contact-changes';
 import { serviceNotFound } from '../errors';
 import { SERVICE_TYPES } from '../../domain/service-types';
 import { changeContactBody, serviceListQuery, serviceNameParams } from '../schemas';
 import { servicesOfAccount } from '../services-query';
 
-function present(
-  row: { name: string; type: string; admin: string; tech: string; billing: string },
-  handle: string,
-) {
-  const contacts = { contactAdmin: row.admin, contactTech: row.tech, contactBilling: row.billing };
-  return { serviceName: row.name, serviceType: row.type, ...contacts, myRoles: rolesOf(handle, contacts) };
+function present(serviceName: string, serviceType: string, contacts: ServiceContacts, handle: string) {
+  return { serviceName, serviceType, ...contacts, myRoles: rolesOf(handle, contacts) };
 }
 
 export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createContactChanges>): Router {
@@ -22,7 +19,7 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
     const query = serviceListQuery.parse(req.query);
     const page = await servicesOfAccount(db, req.account!.id, query);
     res.json({
-      items: page.rows.map((row) => present(row, req.account!.handle)),
+      items: page.rows.map((row) => present(row.name, row.type, row, req.account!.handle)),
       nextCursor: page.nextCursor,
     });
   });
@@ -36,15 +33,9 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
           where: { name: serviceName },
           include: { admin: true, tech: true, billing: true },
         });
-        const row = service && {
-          name: service.name,
-          type: service.type,
-          admin: service.admin.handle,
-          tech: service.tech.handle,
-          billing: service.billing.handle,
-        };
-        const mine = row && row.type === serviceType ? present(row, req.account!.handle) : undefined;
-        if (!mine || mine.myRoles.length === 0) throw serviceNotFound();
+        if (!service || service.type !== serviceType) throw serviceNotFound();
+        const mine = present(service.name, service.type, contactsOf(service), req.account!.handle);
+        if (mine.myRoles.length === 0) throw serviceNotFound();
         res.json({ ...mine, domain: mine.serviceName });
       });
     }

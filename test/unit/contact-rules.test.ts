@@ -1,4 +1,9 @@
-import { ChangeRequest, planContactChange, RuleRefusal, type OpenTaskOnRole } from '../../lib/contact-rules';
+import {
+  ChangeRequest,
+  planContactChange,
+  RuleRefusal,
+  type OpenTaskOnRole,
+} from '../../domain/contact-rules';
 
 const service = { contactAdmin: 'ad1-ovh', contactTech: 'te2-ovh', contactBilling: 'bi3-ovh' };
 const accounts = new Map(

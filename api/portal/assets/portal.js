@@ -438,7 +438,7 @@
   function taskCard(task, options) {
     const me = session.nichandle;
     const mine = task.validators.find((v) => v.handle === me);
-    const open = ['todo', 'checkValidity', 'validatingByCustomers', 'doing'].includes(task.state);
+    const open = task.open;
     const message = h('p', { class: 'status', role: 'status' });
     const rows = [
       ['service', task.serviceDomain + ' (' + task.serviceType + ')'],
@@ -505,7 +505,7 @@
         }),
       );
     }
-    if (open && task.askingAccount === me && task.state === 'validatingByCustomers') {
+    if (task.canCancel) {
       actions.append(
         h('button', {
           type: 'button',
@@ -586,8 +586,7 @@
     )
       .filter((r) => r.ok)
       .map((r) => r.body);
-    const open = (task) => ['todo', 'checkValidity', 'validatingByCustomers', 'doing'].includes(task.state);
-    tasks.sort((a, b) => Number(open(b)) - Number(open(a)) || b.id - a.id);
+    tasks.sort((a, b) => Number(b.open) - Number(a.open) || b.id - a.id);
     main.append(
       h(
         'div',

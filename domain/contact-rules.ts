@@ -1,6 +1,9 @@
-import type { ContactType } from '../workflows/contact-change.messages';
+import { CONTACT_TYPES, type ContactType } from '../workflows/contact-change.messages';
 
-/** The rule table of SPEC.md, as a pure function: who may ask what, who validates, who is informed. */
+/**
+ * The rule table of SPEC.md, as pure functions: who may ask what, who validates, who is informed, and what must
+ * still hold when the change is applied (the same rules, checked again against the service as it is then).
+ */
 
 export interface ServiceContacts {
   contactAdmin: string;
@@ -8,9 +11,21 @@ export interface ServiceContacts {
   contactBilling: string;
 }
 
+export type BillingStanding = 'good' | 'arrears';
+
 export interface KnownAccount {
   handle: string;
-  billingStanding: 'good' | 'arrears';
+  billingStanding: BillingStanding;
+}
+
+/** A billing contact changes only between two accounts in good standing (SPEC: billing in arrears). */
+export function billingStandingAllows(
+  roles: readonly string[],
+  oldHolder: KnownAccount | undefined,
+  newHolder: KnownAccount | undefined,
+): boolean {
+  if (!roles.includes('contactBilling')) return true;
+  return oldHolder?.billingStanding === 'good' && newHolder?.billingStanding === 'good';
 }
 
 export interface OpenTaskOnRole {
@@ -69,16 +84,18 @@ export class RuleRefusal extends Error {
   }
 }
 
-export const ROLE_ORDER: ContactType[] = ['contactAdmin', 'contactTech', 'contactBilling'];
-
 export function rolesOf(handle: string, service: ServiceContacts): ContactType[] {
-  return ROLE_ORDER.filter((role) => service[role] === handle);
+  return CONTACT_TYPES.filter((role) => service[role] === handle);
+}
+
+/** The admin may change every role; a tech or billing contact only names its own successor. */
+export function mayAskFor(askerRoles: readonly ContactType[], role: ContactType): boolean {
+  if (askerRoles.includes('contactAdmin')) return true;
+  return askerRoles.includes(role) && role !== 'contactAdmin';
 }
 
 function checkAllowed(asker: string, askerRoles: ContactType[], role: ContactType): void {
-  if (askerRoles.includes('contactAdmin')) return;
-  const replacesItself = askerRoles.includes(role) && role !== 'contactAdmin';
-  if (!replacesItself) {
+  if (!mayAskFor(askerRoles, role)) {
     throw new RuleRefusal(
       'roleNotAllowed',
       `${asker} may not change the ${role} of this service: a tech or billing contact may only name its own successor`,
@@ -91,14 +108,11 @@ function checkTarget(request: ChangeRequest, role: ContactType, newHolder: strin
   const target = request.accounts.get(newHolder);
   if (!target) throw new RuleRefusal('unknownAccount', `the account ${newHolder} does not exist`);
   if (newHolder === current) throw new RuleRefusal('sameAsCurrent', `${newHolder} is already the ${role}`);
-  if (role === 'contactBilling') {
-    const old = request.accounts.get(current);
-    if (target.billingStanding !== 'good' || old?.billingStanding !== 'good') {
-      throw new RuleRefusal(
-        'billingInArrears',
-        'the old and the new billing contacts must both be in good standing',
-      );
-    }
+  if (!billingStandingAllows([role], request.accounts.get(current), target)) {
+    throw new RuleRefusal(
+      'billingInArrears',
+      'the old and the new billing contacts must both be in good standing',
+    );
   }
 }
 
@@ -109,7 +123,7 @@ function validatorsFor(asker: string, toAccount: string): string[] {
 }
 
 export function planContactChange(request: ChangeRequest): PlannedTask[] {
-  const roles = ROLE_ORDER.filter((role) => request.changes[role] !== undefined);
+  const roles = CONTACT_TYPES.filter((role) => request.changes[role] !== undefined);
   if (roles.length === 0) throw new RuleRefusal('nothingToChange', 'name at least one new contact');
   const askerRoles = rolesOf(request.asker, request.service);
   if (askerRoles.length === 0) {
@@ -158,4 +172,27 @@ function findIdenticalOpenTask(request: ChangeRequest, task: PlannedTask): numbe
     'taskAlreadyOpen',
     `task ${busy.taskId} is already open for the ${busy.role} of this service`,
   );
+}
+
+export type ApplyRefusal = 'roleNoLongerHeld' | 'unknownAccount' | 'billingInArrears';
+
+export interface ApplyCheck {
+  fromAccount: string;
+  toAccount: string;
+  contactTypes: readonly ContactType[];
+  /** The service's contacts as they are when the change is applied. */
+  service: ServiceContacts;
+  /** At least the old and new holders, when they exist. */
+  accounts: Map<string, KnownAccount>;
+}
+
+/** What must still be true when a validated change is applied: the request-time rules that can change meanwhile. */
+export function recheckAtApply(check: ApplyCheck): ApplyRefusal | undefined {
+  const from = check.accounts.get(check.fromAccount);
+  const to = check.accounts.get(check.toAccount);
+  if (!from || check.contactTypes.some((role) => check.service[role] !== check.fromAccount))
+    return 'roleNoLongerHeld';
+  if (!to) return 'unknownAccount';
+  if (!billingStandingAllows(check.contactTypes, from, to)) return 'billingInArrears';
+  return undefined;
 }
