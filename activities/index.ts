@@ -6,9 +6,11 @@ import type {
   ApplyResult,
   AuditEntry,
   ContactChangeActivities,
+  IssueCodesArgs,
   OpenTaskArgs,
   OpenTaskResult,
   RecordTaskArgs,
+  SendStepMailsArgs,
 } from '../workflows/contact-change.activities';
 import type { ContactType } from '../workflows/contact-change.messages';
 import { recheckAtApply, type ServiceContacts } from '../domain/contact-rules';
@@ -25,15 +27,21 @@ export interface ActivityDeps {
 }
 
 type Tx = Prisma.TransactionClient;
-type IssueCodesArgs = Parameters<ContactChangeActivities['issueCodes']>[0];
 
 interface OutgoingTaskMail {
+  /** The workflow's step (created, resend-1, reminder, end): with the kind, it names the mail. */
   step: string;
   recipient: string;
   kind: EmailKind;
   /** Only in the mail itself: never stored, never logged. */
   code?: string;
 }
+
+/** A mail's step as recorded: the workflow's step and what the mail is (its code, or its template). */
+const mailStep = (mail: OutgoingTaskMail) => `${mail.step}/${mail.kind}`;
+
+/** The idempotency key of one mail: each kind of mail of a step goes at most once to each recipient of a task. */
+const mailKey = (taskId: number, mail: OutgoingTaskMail) => `${taskId}:${mailStep(mail)}:${mail.recipient}`;
 
 function auditRow(taskId: number, event: AuditEntry) {
   return {
@@ -89,12 +97,11 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     };
     try {
       const taskId = await db.$transaction(async (tx) => {
-        const state = args.created ? 'validatingByCustomers' : 'todo';
-        const task = await tx.contactChangeTask.create({ data: { ...row, state } });
+        const task = await tx.contactChangeTask.create({ data: { ...row, state: 'validatingByCustomers' } });
         await tx.openRoleLock.createMany({
           data: args.contactTypes.map((role) => ({ serviceId: args.serviceId, role, taskId: task.id })),
         });
-        if (args.created) await appendAudit(tx, task.id, args.created);
+        await appendAudit(tx, task.id, args.created);
         return task.id;
       });
       return { taskId, conflict: false };
@@ -208,23 +215,13 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     }
   }
 
-  /** The idempotency key of one mail: sent at most once per task, step and recipient. */
-  const sentEmailKey = (taskId: number, step: string, recipient: string) => `${taskId}:${step}:${recipient}`;
-
-  /** Which of these mails (by key) went out already. */
-  async function sentKeysAmong(keys: string[]): Promise<Set<string>> {
-    const sent = await db.sentEmail.findMany({ where: { key: { in: keys } }, select: { key: true } });
-    return new Set(sent.map(({ key }) => key));
-  }
-
   /**
-   * Sends each mail not sent yet (once per task, step and recipient), with one lookup of the task, the
-   * recipients and what already went out for the whole batch: each database round trip counts (README, Performance).
+   * Sends each mail not sent yet, with one lookup of the task, the recipients and what already went out for the
+   * whole batch: each database round trip counts (docs: performance).
    */
   async function sendMany(taskId: number, mails: OutgoingTaskMail[], alreadySent?: Set<string>) {
-    const keyOf = (mail: OutgoingTaskMail) => sentEmailKey(taskId, mail.step, mail.recipient);
     const [sentKeys, task, accounts] = await Promise.all([
-      alreadySent ?? sentKeysAmong(mails.map(keyOf)),
+      alreadySent ?? sentKeysAmong(taskId, mails),
       db.contactChangeTask.findUniqueOrThrow({
         where: { id: taskId },
         include: { validators: { select: { handle: true, status: true } } },
@@ -233,9 +230,9 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
     for (const mail of mails) {
-      const key = keyOf(mail);
+      const { recipient, kind, code } = mail;
+      const key = mailKey(taskId, mail);
       if (sentKeys.has(key)) continue;
-      const { step, recipient, kind, code } = mail;
       const account = accounts.find((a) => a.handle === recipient);
       if (!account)
         throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
@@ -253,31 +250,41 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         reason: task.reason ?? undefined,
         expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
         code,
-        resent: step.startsWith('resend'),
+        resent: mail.step.startsWith('resend'),
         validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
         requestsLink: `${base}/requests`,
       });
-      const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
+      const messageId = `<task-${taskId}.${mailStep(mail).replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
       await mailer.send({ to: account.email, ...email, messageId });
-      await recordSent({ key, taskId, recipient, step, messageId });
+      await recordSent({ key, taskId, recipient, step: mailStep(mail), messageId });
     }
+  }
+
+  /** Which of these mails went out already (by idempotency key). */
+  async function sentKeysAmong(taskId: number, mails: OutgoingTaskMail[]): Promise<Set<string>> {
+    const keys = mails.map((mail) => mailKey(taskId, mail));
+    const sent = await db.sentEmail.findMany({ where: { key: { in: keys } }, select: { key: true } });
+    return new Set(sent.map(({ key }) => key));
   }
 
   /** Draws a code for each validator whose code of this step is not out yet, stores its keyed hash, mails it. */
   async function issueCodes({ taskId, handles, step, notices }: IssueCodesArgs) {
-    const noticeStep = notices ? `${step}/${notices.template}` : step;
+    const codeMails = handles.map((recipient): OutgoingTaskMail => ({ step, recipient, kind: 'code' }));
+    const noticeMails = (notices?.recipients ?? []).map((recipient): OutgoingTaskMail => ({
+      step,
+      recipient,
+      kind: notices!.template,
+    }));
     const [validators, sentKeys] = await Promise.all([
       db.taskValidator.findMany({ where: { taskId, handle: { in: handles } } }),
-      sentKeysAmong([
-        ...handles.map((handle) => sentEmailKey(taskId, step, handle)),
-        ...(notices?.recipients ?? []).map((recipient) => sentEmailKey(taskId, noticeStep, recipient)),
-      ]),
+      sentKeysAmong(taskId, [...codeMails, ...noticeMails]),
     ]);
     const hashes: Record<string, string> = {};
     const mails: OutgoingTaskMail[] = [];
-    for (const handle of handles) {
+    for (const codeMail of codeMails) {
+      const handle = codeMail.recipient;
       const stored = validators.find((v) => v.handle === handle)?.codeHash;
-      if (stored && sentKeys.has(sentEmailKey(taskId, step, handle))) {
+      if (stored && sentKeys.has(mailKey(taskId, codeMail))) {
         hashes[handle] = stored;
         continue;
       }
@@ -285,19 +292,11 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       hashes[handle] = hashCode(deps.codeHashKey, taskId, handle, code);
       await db.taskValidator.update({
         where: { taskId_handle: { taskId, handle } },
-        data: {
-          codeHash: hashes[handle],
-          codeIssuedAt: new Date(),
-          codesIssued: { increment: 1 },
-          failedAttempts: 0,
-        },
+        data: { codeHash: hashes[handle], codeIssuedAt: new Date(), failedAttempts: 0 },
       });
-      mails.push({ step, recipient: handle, kind: 'code', code });
+      mails.push({ ...codeMail, code });
     }
-    for (const recipient of notices?.recipients ?? []) {
-      mails.push({ step: noticeStep, recipient, kind: notices!.template });
-    }
-    await sendMany(taskId, mails, sentKeys);
+    await sendMany(taskId, [...mails, ...noticeMails], sentKeys);
     return hashes;
   }
 
@@ -305,27 +304,12 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     openTask,
     recordTask,
     applyChange,
-    async issueCode({ taskId, handle, step }) {
-      const hashes = await issueCodes({ taskId, handles: [handle], step });
-      return { codeHash: hashes[handle] };
-    },
     issueCodes,
-    async sendTaskEmail({ taskId, recipient, step, template }) {
-      await sendMany(taskId, [{ step, recipient, kind: template }]);
-    },
-    async sendTaskEmails({ taskId, recipients, step, template }) {
-      await sendMany(
-        taskId,
-        recipients.map((recipient) => ({ step, recipient, kind: template })),
+    async sendStepMails({ taskId, step, batches }: SendStepMailsArgs) {
+      const mails = batches.flatMap(({ template, recipients }) =>
+        recipients.map((recipient): OutgoingTaskMail => ({ step, recipient, kind: template })),
       );
-    },
-    async sendTaskEmailBatches({ taskId, step, batches }) {
-      await sendMany(
-        taskId,
-        batches.flatMap(({ template, recipients }) =>
-          recipients.map((recipient) => ({ step: `${step}/${template}`, recipient, kind: template })),
-        ),
-      );
+      await sendMany(taskId, mails);
     },
   };
 }

@@ -1,67 +1,95 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
-import { acceptUpdate, refuseUpdate, taskQuery } from '../workflows/contact-change.messages';
+import { format } from 'prettier';
+import type { contactChange } from '../workflows/contact-change';
+import {
+  acceptUpdate,
+  cancelSignal,
+  MAX_WRONG_CODES,
+  refuseUpdate,
+  registeredUpdate,
+} from '../workflows/contact-change.messages';
 import { adminChangesTech, fakeActivities } from '../test/helpers/fake-activities';
 import { timeSkippingEnvironment } from '../test/helpers/temporal';
 
 /**
- * Records the histories that test/workflows/replay.test.ts replays: run it (npm run record-histories) when a
- * workflow change is meant to be compatible, and keep the old files, so runs already waiting stay guarded.
+ * Records the histories that test/workflows/replay.test.ts replays (npm run record-histories), one per path
+ * through the workflow, from the fake activities of the workflow tests. See docs/decisions/workflow-versioning.md
+ * for when to record (and keep) new ones. `npm run record-histories -- <scenario>...` records only those.
  */
-/** Name of this recording (npm run record-histories -- <label>): files of earlier versions are kept, never overwritten. */
-const label = process.argv[2] ?? new Date().toISOString().slice(0, 10);
+const HISTORIES = join(__dirname, '..', 'test', 'histories');
 const input = adminChangesTech;
+const [asker, newContact] = input.validators;
+const codeOf = (account: string, step = 'created') => `hash:${account}:${step}`;
 
-type Scenario = (handle: import('@temporalio/client').WorkflowHandle) => Promise<void>;
+type Handle = WorkflowHandle<typeof contactChange>;
+const accept = (handle: Handle, account: string, codeHash = codeOf(account)) =>
+  handle.executeUpdate(acceptUpdate, { args: [{ account, codeHash }] });
 
-const codeOf = (handle: string) => `hash:${handle}:created`;
-const scenarios: Record<string, Scenario> = {
+const scenarios: Record<string, (handle: Handle) => Promise<void>> = {
   done: async (handle) => {
-    for (const account of input.validators) {
-      await handle.executeUpdate(acceptUpdate, { args: [{ account, codeHash: codeOf(account) }] });
-    }
+    for (const account of input.validators) await accept(handle, account);
   },
   refused: async (handle) => {
-    await handle.executeUpdate(acceptUpdate, { args: [{ account: 'ne33333-ovh', codeHash: 'hash:wrong' }] });
+    await accept(handle, newContact, 'hash:wrong');
     await handle.executeUpdate(refuseUpdate, {
-      args: [{ account: 'ne33333-ovh', codeHash: codeOf('ne33333-ovh') }],
+      args: [{ account: newContact, codeHash: codeOf(newContact) }],
     });
   },
-  expired: async () => undefined,
+  expired: async (handle) => {
+    await accept(handle, asker);
+  },
+  cancel: async (handle) => {
+    await handle.signal(cancelSignal, { by: asker });
+  },
+  lock: async (handle) => {
+    for (let attempt = 0; attempt < MAX_WRONG_CODES; attempt++)
+      await accept(handle, newContact, 'hash:guess');
+    await handle.signal(cancelSignal, { by: asker });
+  },
 };
 
+async function record(name: string, env: Awaited<ReturnType<typeof timeSkippingEnvironment>>) {
+  const { activities } = fakeActivities();
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: `record-${name}`,
+    workflowsPath: require.resolve('../workflows'),
+    activities,
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof contactChange>('contactChange', {
+      taskQueue: `record-${name}`,
+      workflowId: `record-${name}`,
+      args: [input],
+    });
+    await handle.executeUpdate(registeredUpdate);
+    await scenarios[name](handle);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const file = join(HISTORIES, `contact-change-${name}.json`);
+    // Formatted as the repository's prettier check wants it, so a fresh recording needs no extra step.
+    writeFileSync(file, await format(JSON.stringify(history), { parser: 'json', filepath: file }));
+    process.stdout.write(`recorded ${file} (${history.events?.length} events)\n`);
+  });
+}
+
 async function main() {
+  const chosen = process.argv.slice(2);
+  const unknown = chosen.filter((name) => !(name in scenarios));
+  if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}`);
+  mkdirSync(HISTORIES, { recursive: true });
   const env = await timeSkippingEnvironment();
   try {
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      const { activities } = fakeActivities();
-      const worker = await Worker.create({
-        connection: env.nativeConnection,
-        taskQueue: `record-${name}`,
-        workflowsPath: require.resolve('../workflows'),
-        activities,
-      });
-      await worker.runUntil(async () => {
-        const handle = await env.client.workflow.start('contactChange', {
-          taskQueue: `record-${name}`,
-          workflowId: `record-${name}`,
-          args: [input],
-        });
-        while (!(await handle.query(taskQuery)).validators.every((v) => v.lastCodeSentAt)) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-        await scenario(handle);
-        await handle.result();
-        const history = await handle.fetchHistory();
-        const file = join(__dirname, '..', 'test', 'histories', `contact-change-${name}-${label}.json`);
-        writeFileSync(file, JSON.stringify(history, null, 1));
-        process.stdout.write(`recorded ${file} (${history.events?.length} events)\n`);
-      });
-    }
+    for (const name of chosen.length > 0 ? chosen : Object.keys(scenarios)) await record(name, env);
   } finally {
     await env.teardown();
   }
 }
 
-void main();
+main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exitCode = 1;
+});

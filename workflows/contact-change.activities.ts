@@ -18,8 +18,8 @@ export interface OpenTaskArgs extends ContactChangeInput {
   workflowId: string;
   runId: string;
   expiresAt: string;
-  /** When given, the task is written as awaiting decisions with this audit event (unless another task conflicts). */
-  created?: AuditEntry;
+  /** The creation's audit event, written with the task (unless another task conflicts). */
+  created: AuditEntry;
 }
 
 export interface OpenTaskResult {
@@ -38,37 +38,35 @@ export interface RecordTaskArgs {
 
 export type ApplyResult = { applied: true } | { applied: false; reason: string };
 
+/** One template to its recipients. */
+export interface MailBatch {
+  template: EmailTemplate;
+  recipients: string[];
+}
+
+export interface IssueCodesArgs {
+  taskId: number;
+  /** The validators who get a code of this step. */
+  handles: string[];
+  /** Names the mails of this step: each (step, recipient) is mailed at most once. */
+  step: string;
+  /** Notices mailed in the same activity, after the codes (the informed contact at creation). */
+  notices?: MailBatch;
+}
+
+export interface SendStepMailsArgs {
+  taskId: number;
+  step: string;
+  batches: MailBatch[];
+}
+
 export interface ContactChangeActivities {
+  /** Writes the task, its validators, its role locks and its creation event in one transaction. */
   openTask(args: OpenTaskArgs): Promise<OpenTaskResult>;
-  /** Draws a fresh code, stores its keyed hash and mails it; returns the hash. Idempotent per step. */
-  issueCode(args: { taskId: number; handle: string; step: string }): Promise<{ codeHash: string }>;
-  /** issueCode for several validators in one activity (each stays idempotent on its own). */
-  issueCodes(args: {
-    taskId: number;
-    handles: string[];
-    step: string;
-    /** Notices sent in the same activity, after the codes (the informed contact at creation). */
-    notices?: { recipients: string[]; template: EmailTemplate };
-  }): Promise<Record<string, string>>;
-  sendTaskEmail(args: {
-    taskId: number;
-    recipient: string;
-    step: string;
-    template: EmailTemplate;
-  }): Promise<void>;
-  /** One template to several recipients in one activity; each mail is still sent once per task and step. */
-  sendTaskEmails(args: {
-    taskId: number;
-    recipients: string[];
-    step: string;
-    template: EmailTemplate;
-  }): Promise<void>;
-  /** Several templates, each to its recipients, in one activity (the end of a task); each mail sent once. */
-  sendTaskEmailBatches(args: {
-    taskId: number;
-    step: string;
-    batches: { template: EmailTemplate; recipients: string[] }[];
-  }): Promise<void>;
+  /** Mails each validator named a personal code of this step; returns what the workflow keeps of each code. */
+  issueCodes(args: IssueCodesArgs): Promise<Record<string, string>>;
+  /** The mails of one step that carry no code (reminders, the end), each template to its recipients. */
+  sendStepMails(args: SendStepMailsArgs): Promise<void>;
   recordTask(args: RecordTaskArgs): Promise<void>;
   /** Re-checks the preconditions and changes the contacts in one transaction. */
   applyChange(args: { taskId: number; event: AuditEntry }): Promise<ApplyResult>;

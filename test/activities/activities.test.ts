@@ -62,6 +62,7 @@ function openArgs(overrides: Partial<OpenTaskArgs> = {}): OpenTaskArgs {
     workflowId: `wf-${run}`,
     runId: `run-${run}`,
     expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    created: { dedupeKey: `created-${run}`, actor: 'ad1-ovh', action: 'created' },
     ...overrides,
   };
 }
@@ -72,37 +73,27 @@ async function endTask(taskId: number) {
   await activities.recordTask({ taskId, state: 'aborted', validators: [], event: audit(`end-${taskId}`) });
 }
 
-test('openTask registers the task once, and a second open task for the same role is recorded as refused', async () => {
+test('openTask writes the task as awaiting decisions with its creation event, once; a second open task for the same role is recorded as refused', async () => {
   const args = openArgs();
   const first = await activities.openTask(args);
   expect(first.conflict).toBe(false);
   expect(await activities.openTask(args)).toEqual(first); // a retried activity finds its own row
-  const other = await activities.openTask(openArgs({ toAccount: 'bi3-ovh' }));
-  expect(other.conflict).toBe(true);
-  const row = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: other.taskId } });
-  expect(row).toMatchObject({ state: 'refused', reason: 'taskAlreadyOpen' });
-  await endTask(first.taskId);
-  expect(await database.db.openRoleLock.count()).toBe(0);
-});
-
-test('openTask given the creation event writes the task as awaiting decisions with that event, once', async () => {
-  const created = { dedupeKey: `created-${run + 1}`, actor: 'ad1-ovh', action: 'created' };
-  const args = openArgs({ created });
-  const first = await activities.openTask(args);
-  expect(await activities.openTask(args)).toEqual(first);
   const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: first.taskId } });
   expect(task.state).toBe('validatingByCustomers');
   const events = await database.db.auditEvent.findMany({ where: { taskId: first.taskId } });
   expect(events.map((e) => [e.action, e.actor])).toEqual([['created', 'ad1-ovh']]);
-  const refused = await activities.openTask(openArgs({ created: { ...created, dedupeKey: 'other' } }));
-  expect(refused.conflict).toBe(true);
-  expect(await database.db.auditEvent.count({ where: { taskId: refused.taskId } })).toBe(0);
+  const other = await activities.openTask(openArgs({ toAccount: 'bi3-ovh' }));
+  expect(other.conflict).toBe(true);
+  const row = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: other.taskId } });
+  expect(row).toMatchObject({ state: 'refused', reason: 'taskAlreadyOpen' });
+  expect(await database.db.auditEvent.count({ where: { taskId: other.taskId } })).toBe(0);
   await endTask(first.taskId);
+  expect(await database.db.openRoleLock.count()).toBe(0);
 });
 
 test('recordTask writes the decisions, the end and the audit event once, however often it is retried', async () => {
   const { taskId } = await activities.openTask(openArgs());
-  await activities.issueCode({ taskId, handle: 'ad1-ovh', step: 'created' });
+  await activities.issueCodes({ taskId, handles: ['ad1-ovh'], step: 'created' });
   const validators = [
     { handle: 'ad1-ovh', status: 'accepted' as const, wrongCodes: 1, locked: false },
     { handle: 'ne4-ovh', status: 'pending' as const, wrongCodes: 2, locked: false },
@@ -140,12 +131,16 @@ test('recordTask writes the decisions, the end and the audit event once, however
   expect(Math.abs(task.dateDone!.getTime() - Date.now())).toBeLessThan(5_000);
   expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(0);
   const events = await database.db.auditEvent.findMany({ where: { taskId }, orderBy: { id: 'asc' } });
-  expect(events.map((e) => e.dedupeKey)).toEqual([`d-${taskId}`, `e-${taskId}`]);
+  expect(events.map((e) => e.dedupeKey)).toEqual([`created-${run}`, `d-${taskId}`, `e-${taskId}`]);
 });
 
-test('issueCode mails a personal code whose keyed hash alone is stored; the same step twice sends one mail', async () => {
+test('issueCodes mails a personal code whose keyed hash alone is stored; the same step twice sends one mail', async () => {
   const { taskId } = await activities.openTask(openArgs());
-  const { codeHash } = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
+  const { 'ne4-ovh': codeHash } = await activities.issueCodes({
+    taskId,
+    handles: ['ne4-ovh'],
+    step: 'created',
+  });
   const mail = await mailbox.waitFor(
     (m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`),
   );
@@ -158,8 +153,8 @@ test('issueCode mails a personal code whose keyed hash alone is stored; the same
   });
   expect(stored.codeHash).toBe(codeHash);
 
-  const again = await activities.issueCode({ taskId, handle: 'ne4-ovh', step: 'created' });
-  expect(again.codeHash).toBe(codeHash);
+  const again = await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'created' });
+  expect(again['ne4-ovh']).toBe(codeHash);
   await new Promise((resolve) => setTimeout(resolve, 300));
   expect(mailbox.messages().filter((m) => m.text.includes(`/validate/${taskId}#`))).toHaveLength(1);
 
@@ -172,19 +167,18 @@ test('issueCode mails a personal code whose keyed hash alone is stored; the same
 
 test("emails are written in the recipient's language and sent once per task and step", async () => {
   const { taskId } = await activities.openTask(openArgs());
-  await activities.sendTaskEmail({
+  const informed = {
     taskId,
-    recipient: 'te2-ovh',
-    step: 'created/informedCreated',
-    template: 'informedCreated',
-  });
-  await activities.sendTaskEmail({
+    step: 'created',
+    batches: [{ template: 'informedCreated' as const, recipients: ['te2-ovh'] }],
+  };
+  await activities.sendStepMails(informed);
+  await activities.sendStepMails(informed);
+  await activities.sendStepMails({
     taskId,
-    recipient: 'te2-ovh',
-    step: 'created/informedCreated',
-    template: 'informedCreated',
+    step: 'end',
+    batches: [{ template: 'expired', recipients: ['ad1-ovh'] }],
   });
-  await activities.sendTaskEmail({ taskId, recipient: 'ad1-ovh', step: 'end/expired', template: 'expired' });
   const french = await mailbox.waitFor(
     (m) => m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`),
   );
@@ -207,8 +201,8 @@ test('the end mails go out in one activity, each template to its recipients, onc
       { template: 'doneInformed' as const, recipients: ['te2-ovh'] },
     ],
   };
-  await activities.sendTaskEmailBatches(end);
-  await activities.sendTaskEmailBatches(end);
+  await activities.sendStepMails(end);
+  await activities.sendStepMails(end);
   const sent = await database.db.sentEmail.findMany({
     where: { taskId },
     orderBy: [{ step: 'asc' }, { recipient: 'asc' }],
@@ -226,11 +220,19 @@ test('a mail server that is down makes the activity fail (to be retried) and los
   const { taskId } = await activities.openTask(openArgs());
   mailbox.setDown(true);
   await expect(
-    activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' }),
+    activities.sendStepMails({
+      taskId,
+      step: 'down',
+      batches: [{ template: 'done', recipients: ['bi3-ovh'] }],
+    }),
   ).rejects.toThrow();
   expect(await database.db.sentEmail.count({ where: { taskId } })).toBe(0);
   mailbox.setDown(false);
-  await activities.sendTaskEmail({ taskId, recipient: 'bi3-ovh', step: 'down', template: 'done' });
+  await activities.sendStepMails({
+    taskId,
+    step: 'down',
+    batches: [{ template: 'done', recipients: ['bi3-ovh'] }],
+  });
   await mailbox.waitFor((m) => m.to.includes('bi3-ovh@mail.test') && m.text.includes(`#${taskId}`));
   expect(await database.db.sentEmail.count({ where: { taskId } })).toBe(1);
   await endTask(taskId);

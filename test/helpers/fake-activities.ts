@@ -25,7 +25,12 @@ export const adminChangesTech: ContactChangeInput = {
 
 /** Fake activities that remember what the workflow asked for. Codes are predictable: hash(handle, step). */
 export function fakeActivities(
-  options: { conflict?: boolean; apply?: ApplyResult; codesReleased?: Promise<void> } = {},
+  options: {
+    conflict?: boolean;
+    apply?: ApplyResult;
+    /** Runs when codes of a step are being issued, before they are: a test holds the mail "in flight" here. */
+    beforeCodes?: (step: string) => Promise<void>;
+  } = {},
 ) {
   const calls = {
     codes: [] as { handle: string; step: string }[],
@@ -36,7 +41,7 @@ export function fakeActivities(
   const activities: ContactChangeActivities = {
     async openTask({ created, validators }) {
       const conflict = options.conflict ?? false;
-      if (created && !conflict) {
+      if (!conflict) {
         const pending = validators.map((handle) => ({
           handle,
           status: 'pending' as const,
@@ -52,15 +57,10 @@ export function fakeActivities(
       }
       return { taskId: 42, conflict };
     },
-    async issueCode({ handle, step }) {
-      calls.codes.push({ handle, step });
-      return { codeHash: `hash:${handle}:${step}` };
-    },
     async issueCodes({ handles, step, notices }) {
-      await options.codesReleased;
-      for (const recipient of notices?.recipients ?? []) {
-        calls.emails.push({ recipient, template: notices!.template, step: `${step}/${notices!.template}` });
-      }
+      await options.beforeCodes?.(step);
+      for (const recipient of notices?.recipients ?? [])
+        calls.emails.push({ recipient, template: notices!.template, step });
       return Object.fromEntries(
         handles.map((handle) => {
           calls.codes.push({ handle, step });
@@ -68,16 +68,9 @@ export function fakeActivities(
         }),
       );
     },
-    async sendTaskEmail({ recipient, template, step }) {
-      calls.emails.push({ recipient, template, step });
-    },
-    async sendTaskEmails({ recipients, template, step }) {
-      for (const recipient of recipients) calls.emails.push({ recipient, template, step });
-    },
-    async sendTaskEmailBatches({ batches, step }) {
+    async sendStepMails({ step, batches }) {
       for (const { template, recipients } of batches) {
-        for (const recipient of recipients)
-          calls.emails.push({ recipient, template, step: `${step}/${template}` });
+        for (const recipient of recipients) calls.emails.push({ recipient, template, step });
       }
     },
     async recordTask(args) {

@@ -1,4 +1,9 @@
-import { ApplicationFailure, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateStage,
+  type WorkflowHandle,
+} from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ContactChangeActivities } from '../../workflows/contact-change.activities';
@@ -69,7 +74,7 @@ describe('contact-change workflow', () => {
       expect(calls.emails).toContainEqual({
         recipient: 'te22222-ovh',
         template: 'informedCreated',
-        step: 'created/informedCreated',
+        step: 'created',
       });
       const first = await handle.executeUpdate(acceptUpdate, {
         args: [{ account: order[0], codeHash: code(order[0]) }],
@@ -91,7 +96,7 @@ describe('contact-change workflow', () => {
     expect(calls.emails).toContainEqual({
       recipient: 'te22222-ovh',
       template: 'doneInformed',
-      step: 'end/doneInformed',
+      step: 'end',
     });
   });
 
@@ -241,18 +246,29 @@ describe('contact-change workflow', () => {
   });
 
   test('a code typed while its email is out but the activity has not reported back yet still counts', async () => {
+    let resendStarted!: () => void;
+    const started = new Promise<void>((resolve) => (resendStarted = resolve));
     let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
     const { activities } = fakeActivities({
-      codesReleased: new Promise<void>((resolve) => (release = resolve)),
+      beforeCodes: async (step) => {
+        if (step === 'created') return;
+        resendStarted();
+        await released;
+      },
     });
     await withWorker(activities, async (taskQueue) => {
-      const handle = await start(taskQueue, adminChangesTech, { awaitCodes: false });
-      const early = handle.executeUpdate(acceptUpdate, {
-        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
+      const handle = await start(taskQueue);
+      await env.sleep(61_000);
+      await handle.signal(resendSignal, { account: 'ne33333-ovh', by: 'ne33333-ovh' });
+      await started;
+      // The resend's code is in the mailbox; the activity has not reported back: the Update is admitted and waits.
+      const early = await handle.startUpdate(acceptUpdate, {
+        args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh', 'resend-1') }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
-      await new Promise((resolve) => setTimeout(resolve, 300));
       release();
-      expect((await early).outcome).toBe('accepted');
+      expect((await early.result()).outcome).toBe('accepted');
       await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
       await handle.result();
     });

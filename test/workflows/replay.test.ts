@@ -4,8 +4,8 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { quietTemporalLogs } from '../helpers/temporal';
 
-// Histories recorded from earlier versions of the workflow (npm run record-histories). A change that would
-// break runs already waiting for days must go through patched(), or this test fails.
+// Histories recorded from the workflow, one per path through it (npm run record-histories). A change that would
+// break runs already waiting for days fails here: docs/decisions/workflow-versioning.md says what to do then.
 const dir = join(__dirname, '..', 'histories');
 const files = readdirSync(dir).filter((file) => file.endsWith('.json'));
 
