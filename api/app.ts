@@ -3,7 +3,7 @@ import express, { type RequestHandler } from 'express';
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { Client } from '@temporalio/client';
-import type { Config } from '../lib/config';
+import { publicHttpsUrl, type Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { authenticate } from './auth/authenticate';
@@ -101,6 +101,7 @@ export function createApp(deps: AppDeps) {
     db,
     session,
     publicBaseUrl: config.PUBLIC_BASE_URL,
+    otherBaseUrls: [publicHttpsUrl(config)].filter((url) => url !== undefined),
     apiBasePath: API_BASE_PATH,
   });
   const byAccount = (req: express.Request) => req.account?.handle ?? req.ip ?? 'unknown';

@@ -1,5 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadConfigOrExit } from '../lib/config';
+import { createServer as createHttpsServer } from 'node:https';
+import { loadConfigOrExit, publicHttpsUrl } from '../lib/config';
+import { readTlsFiles } from '../lib/tls';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { createApp } from './app';
@@ -15,8 +17,15 @@ async function main() {
   const server = app.listen(config.API_PORT, () => {
     logger.info({ port: config.API_PORT, url: config.PUBLIC_BASE_URL }, 'api listening');
   });
+  const tls = readTlsFiles(config);
+  const httpsServer =
+    tls &&
+    createHttpsServer(tls, app).listen(config.TLS_PORT, () => {
+      logger.info({ port: config.TLS_PORT, url: publicHttpsUrl(config) }, 'api listening (https)');
+    });
   const stop = () => {
     logger.info('api stopping');
+    httpsServer?.close();
     server.close(() => {
       void Promise.all([db.$disconnect(), connection.close()]).finally(() => process.exit(0));
     });

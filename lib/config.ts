@@ -54,6 +54,16 @@ export const configSchema = z
     TASK_REGISTRATION_TIMEOUT: duration('30s'),
     API_PORT: port(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** PEM certificate and key: with both, the API serves HTTPS on TLS_PORT too (the provider's clients speak HTTPS only). */
+    TLS_CERT_FILE: z.string().min(1).optional(),
+    TLS_KEY_FILE: z.string().min(1).optional(),
+    TLS_PORT: port(3443),
+    /** The HTTPS address clients call (and sign); by default https://<PUBLIC_BASE_URL's host>:<TLS_PORT>. */
+    PUBLIC_HTTPS_URL: url(['https:']).optional(),
+  })
+  .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), {
+    path: ['TLS_KEY_FILE'],
+    message: 'TLS_CERT_FILE and TLS_KEY_FILE go together',
   })
   .refine((c) => c.REMINDER_BEFORE_EXPIRY < c.TASK_EXPIRY, {
     path: ['REMINDER_BEFORE_EXPIRY'],
@@ -61,6 +71,14 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The API's HTTPS address when it serves TLS itself (undefined otherwise). */
+export function publicHttpsUrl(config: Config): string | undefined {
+  if (!config.TLS_CERT_FILE) return undefined;
+  if (config.PUBLIC_HTTPS_URL) return config.PUBLIC_HTTPS_URL;
+  const url = new URL(config.PUBLIC_BASE_URL);
+  return `https://${url.hostname}${config.TLS_PORT === 443 ? '' : `:${config.TLS_PORT}`}`;
+}
 
 export class ConfigError extends Error {}
 

@@ -9,6 +9,7 @@ import { mailboxPage } from '../lib/mailbox-page';
 import { migrate } from '../lib/migrate';
 import { waitForPort } from '../lib/net';
 import { temporalBinary } from '../lib/temporal-binaries';
+import { localCertificate } from '../lib/tls';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../prisma/seed-data';
 
 /**
@@ -20,6 +21,7 @@ const root = resolve(__dirname, '..');
 const dataDir = resolve(process.env.CONTACTS_DATA_DIR ?? join(root, 'data'));
 const ports = {
   api: Number(process.env.API_PORT ?? 3000),
+  apiTls: Number(process.env.TLS_PORT ?? 3443),
   postgres: Number(process.env.POSTGRES_PORT ?? 54329),
   temporal: Number(process.env.TEMPORAL_PORT ?? 7233),
   temporalUi: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
@@ -134,6 +136,7 @@ async function main() {
   );
   await waitForPort(ports.temporal, 'Temporal dev server');
 
+  const tls = localCertificate(join(dataDir, 'tls'));
   const env = {
     ...process.env,
     ...secrets(),
@@ -142,6 +145,9 @@ async function main() {
     SMTP_URL: `smtp://127.0.0.1:${ports.smtp}`,
     PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://localhost:${ports.api}`,
     API_PORT: String(ports.api),
+    TLS_CERT_FILE: tls.certFile,
+    TLS_KEY_FILE: tls.keyFile,
+    TLS_PORT: String(ports.apiTls),
   };
   const tsx = ['--import', 'tsx'];
   run('worker', process.execPath, [...tsx, 'worker/main.ts'], env);
@@ -153,6 +159,7 @@ async function main() {
 
   Portal             http://localhost:${ports.api}/
   API                http://localhost:${ports.api}/1.0   (OpenAPI: /1.0/openapi.json)
+  API over HTTPS     https://localhost:${ports.apiTls}/1.0   (certificate made here: ${tls.certFile})
   Temporal Web UI    http://localhost:${ports.temporalUi}/
   Local mailbox      http://localhost:${ports.mailboxPage}/
   PostgreSQL         ${databaseUrl}

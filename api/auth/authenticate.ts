@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { Db } from '../../lib/db';
 import { ApiError } from '../errors';
 import { readSession, sessionToken, validCsrf, type SessionSettings } from './session';
-import { ovhSignature, ruleAllows, SIGNATURE_MAX_SKEW_S, type AccessRule } from './signature';
+import { ovhSignature, ruleAllows, signedOrigins, SIGNATURE_MAX_SKEW_S, type AccessRule } from './signature';
 
 export interface AuthAccount {
   id: number;
@@ -17,6 +17,8 @@ export interface AuthSettings {
   db: Db;
   session: SessionSettings;
   publicBaseUrl: string;
+  /** Other addresses the API answers on (its HTTPS listener), which signed requests may name. */
+  otherBaseUrls?: string[];
   /** Prefix of the API routes, stripped before matching consumer-key access rules ("/1.0"). */
   apiBasePath: string;
 }
@@ -31,10 +33,10 @@ function header(value: string | string[] | undefined): string | undefined {
 
 /** Accepts the provider's signed requests (scripts) or a session cookie with CSRF token (the portal). */
 export function authenticate(settings: AuthSettings): RequestHandler {
-  const origin = new URL(settings.publicBaseUrl).origin;
+  const origins = signedOrigins([settings.publicBaseUrl, ...(settings.otherBaseUrls ?? [])]);
   return async (req, _res, next) => {
     if (req.headers['x-ovh-application'] !== undefined) {
-      req.account = await verifySignedRequest(settings, origin, req);
+      req.account = await verifySignedRequest(settings, origins, req);
       req.authScheme = 'signature';
       return next();
     }
@@ -58,7 +60,7 @@ export function authenticate(settings: AuthSettings): RequestHandler {
 
 async function verifySignedRequest(
   settings: AuthSettings,
-  origin: string,
+  origins: string[],
   req: Parameters<RequestHandler>[0],
 ) {
   const applicationKey = header(req.headers['x-ovh-application']) ?? '';
@@ -84,18 +86,19 @@ async function verifySignedRequest(
   if (!key || key.application.appKey !== applicationKey || key.state !== 'validated' || !key.account) {
     throw unauthorized('invalidCredential', 'This application key and consumer key are not valid together');
   }
-  const expected = ovhSignature({
-    applicationSecret: key.application.secret,
-    consumerKey,
-    method: req.method,
-    url: `${origin}${req.originalUrl}`,
-    body: req.rawBody?.toString('utf8') ?? '',
-    timestamp,
-  });
-  if (
-    expected.length !== signature.length ||
-    !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))
-  ) {
+  const expected = origins.map((origin) =>
+    ovhSignature({
+      applicationSecret: key.application.secret,
+      consumerKey,
+      method: req.method,
+      url: `${origin}${req.originalUrl}`,
+      body: req.rawBody?.toString('utf8') ?? '',
+      timestamp,
+    }),
+  );
+  const matches = (candidate: string) =>
+    candidate.length === signature.length && timingSafeEqual(Buffer.from(candidate), Buffer.from(signature));
+  if (!expected.some(matches)) {
     throw unauthorized('invalidSignature', 'X-Ovh-Signature does not match the request');
   }
   const path = req.originalUrl.split('?')[0].slice(settings.apiBasePath.length);

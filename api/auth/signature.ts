@@ -18,6 +18,22 @@ export function ovhSignature(parts: {
   return `$1$${digest}`;
 }
 
+/**
+ * The origins a client may have signed for this API: the provider's official clients sign the full URL, but on a
+ * port other than the scheme's default some leave the port out (the Node.js client signs "https://" + host) and
+ * others keep it (the Python client signs its endpoint as written), so both forms are accepted.
+ */
+export function signedOrigins(baseUrls: string[]): string[] {
+  return [
+    ...new Set(
+      baseUrls.flatMap((baseUrl) => {
+        const url = new URL(baseUrl);
+        return url.port ? [url.origin, `${url.protocol}//${url.hostname}`] : [url.origin];
+      }),
+    ),
+  ];
+}
+
 export interface AccessRule {
   method: string;
   path: string;
