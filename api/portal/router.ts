@@ -1,11 +1,10 @@
-import { join } from 'node:path';
 import express, { Router, type Request } from 'express';
 import type { Db } from '../../lib/db';
 import { escapeHtml } from '../../lib/html';
 import { readSession, sessionToken, type SessionSettings } from '../auth/session';
+import { PORTAL_BUNDLE_DIR } from './bundle';
 import { pickLanguage, TEXTS, type PortalLanguage } from './i18n';
-
-type Page = 'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential';
+import { portalData, type PortalPage as Page } from './page-data';
 
 /** JSON inside a <script type="application/json"> block: "<" escaped so no text can close the block. */
 const jsonForScript = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
@@ -26,7 +25,7 @@ function shell(page: Page, language: PortalLanguage, params: Record<string, stri
 <header id="header"></header>
 <main id="main" tabindex="-1" data-page="${page}"><p class="loading">…</p></main>
 <div id="announcer" class="visually-hidden" aria-live="polite"></div>
-<script type="application/json" id="portal-data">${jsonForScript({ page, language, texts: TEXTS, params })}</script>
+<script type="application/json" id="portal-data">${jsonForScript(portalData(page, language, params))}</script>
 <script src="/assets/portal.js" defer></script>
 </body>
 </html>`;
@@ -34,7 +33,8 @@ function shell(page: Page, language: PortalLanguage, params: Record<string, stri
 
 export function portalRouter(deps: { db: Db; session: SessionSettings }): Router {
   const router = Router();
-  router.use('/assets', express.static(join(__dirname, 'assets'), { maxAge: '1h' }));
+  // The bundle `npm run generate` builds from portal/ (scripts/build-portal.ts).
+  router.use('/assets', express.static(PORTAL_BUNDLE_DIR, { maxAge: '1h' }));
 
   async function languageOf(req: Request): Promise<PortalLanguage> {
     const session = readSession(deps.session, sessionToken(req));

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { readCodeEmail } from '../../lib/mailbox';
 import { freePort } from '../../lib/net';
+import { buildPortal } from '../../scripts/build-portal';
 import { launchChromium, screenshot } from '../helpers/browser';
 import { contactsOf, createAccounts, createService, PASSWORD } from '../helpers/fixtures';
 import { startStack, type Stack } from '../helpers/stack';
@@ -19,7 +20,11 @@ let base: string;
 beforeAll(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  [stack, browser] = await Promise.all([startStack({ env: { PUBLIC_BASE_URL: base } }), launchChromium()]);
+  [stack, browser] = await Promise.all([
+    startStack({ env: { PUBLIC_BASE_URL: base } }),
+    launchChromium(),
+    buildPortal(), // the bundle of the sources under test, also when jest runs alone
+  ]);
   server = stack.app.listen(port, '127.0.0.1');
   await createAccounts(stack.database.db, [
     { handle: ADMIN, language: 'es' },

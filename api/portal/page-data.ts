@@ -1,0 +1,24 @@
+import { CONTACT_TYPES, type ContactType } from '../../workflows/contact-change.messages';
+import type { PortalLanguage } from './i18n';
+
+export type PortalPage =
+  'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential' | 'notFound';
+
+/**
+ * What the server tells the portal's script in each page: the page, its language and parameters, and the
+ * server's own constants (so the browser bundle holds no copy of them and does not pull in the workflow library).
+ */
+export interface PortalData {
+  page: PortalPage;
+  language: PortalLanguage;
+  params: Record<string, string>;
+  contactTypes: readonly ContactType[];
+}
+
+export function portalData(
+  page: PortalPage,
+  language: PortalLanguage,
+  params: Record<string, string>,
+): PortalData {
+  return { page, language, params, contactTypes: CONTACT_TYPES };
+}

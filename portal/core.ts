@@ -1,0 +1,91 @@
+import type { z } from 'zod';
+import type { PortalData } from '../api/portal/page-data';
+import { TEXTS, type PortalLanguage, type TextKey } from '../api/portal/i18n';
+import type { errorResponse, meResponse } from '../api/schemas';
+import type { ContactType } from '../workflows/contact-change.messages';
+
+export type Session = z.infer<typeof meResponse> & { csrfToken: string };
+export type ApiErrorBody = z.infer<typeof errorResponse> & Record<string, unknown>;
+
+const dataElement = document.getElementById('portal-data');
+export const data = JSON.parse(dataElement?.textContent ?? '{}') as PortalData;
+
+/** The state every page shares: the language shown and the logged-in account (null on the login page). */
+export const app: { language: PortalLanguage; session: Session | null } = {
+  language: data.language,
+  session: null,
+};
+
+export function setLanguage(language: PortalLanguage): void {
+  app.language = language;
+  document.documentElement.lang = language;
+}
+
+export type TextVars = Record<string, string | number | undefined>;
+
+export function t(key: TextKey, vars?: TextVars): string {
+  return TEXTS[app.language][key].replace(/\{(\w+)\}/g, (_, name: string) =>
+    vars?.[name] !== undefined ? String(vars[name]) : '',
+  );
+}
+
+export const hasText = (key: string): key is TextKey => key in TEXTS[app.language];
+
+export const formatDate = (iso: string | undefined) =>
+  iso ? new Date(iso).toLocaleString(app.language, { dateStyle: 'medium', timeStyle: 'short' }) : '';
+
+const ROLE_TEXT: Record<ContactType, TextKey> = {
+  contactAdmin: 'roleAdmin',
+  contactTech: 'roleTech',
+  contactBilling: 'roleBilling',
+};
+export const roleName = (role: ContactType) => t(ROLE_TEXT[role]);
+
+export type ApiResult<T> =
+  { ok: true; status: number; body: T } | { ok: false; status: number; body: ApiErrorBody | null };
+
+/** The JSON API with the session cookie; writes carry the session's CSRF token. */
+export async function api<T>(method: string, path: string, body?: unknown): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (app.session && method !== 'GET') headers['X-CSRF-Token'] = app.session.csrfToken;
+  const response = await fetch(path, {
+    method,
+    headers,
+    credentials: 'same-origin',
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const payload: unknown = response.status === 204 ? null : await response.json().catch(() => null);
+  return response.ok
+    ? { ok: true, status: response.status, body: payload as T }
+    : { ok: false, status: response.status, body: payload as ApiErrorBody | null };
+}
+
+/** The error in the person's language: every reason the API gives has a text; anything else is generic. */
+export function errorText(body: ApiErrorBody | null): string {
+  if (!body) return t('genericError');
+  const key = `error_${body.reason}`;
+  return hasText(key) ? t(key, body as TextVars) : t('genericError');
+}
+
+/** Says a message to screen readers through the page's polite live region. */
+export function announce(message: string): void {
+  const announcer = document.getElementById('announcer');
+  if (!announcer) return;
+  announcer.textContent = '';
+  setTimeout(() => (announcer.textContent = message), 50);
+}
+
+export const main = document.getElementById('main') as HTMLElement;
+
+export function setTitle(text: string): void {
+  document.title = `${text} · ${t('appName')}`;
+}
+
+/** Moves focus to an element of the page once it is drawn (after a page change or an action's result). */
+export function focusOn(selector: string): void {
+  const target = document.querySelector<HTMLElement>(selector);
+  if (!target) return;
+  if (!target.matches('a, button, input, select, textarea, [tabindex]')) target.tabIndex = -1;
+  target.focus();
+}
