@@ -3,6 +3,7 @@ import { keyed } from 'lit-html/directives/keyed.js';
 import type { z } from 'zod';
 import type { TextKey } from '../../api/portal/i18n';
 import type { servicePage, serviceContactsResponse } from '../../api/schemas';
+import { SERVICE_TYPES } from '../../domain/service-types';
 import type { ContactType } from '../../workflows/contact-change.messages';
 import type { TaskResponse } from './task';
 import { announce, api, data, errorText, main, roleName, setTitle, t } from '../core';
@@ -11,7 +12,6 @@ import { field, statusLine } from '../ui';
 type Service = z.infer<typeof serviceContactsResponse>;
 type ServicePage = z.infer<typeof servicePage>;
 
-const SERVICE_TYPES = ['domain', 'dedicated', 'vps', 'hosting'];
 const NEW_HOLDER_TEXT: Record<ContactType, TextKey> = {
   contactAdmin: 'newAdmin',
   contactTech: 'newTech',
@@ -103,7 +103,8 @@ export async function contactsPage(): Promise<void> {
     const { serviceType, serviceName } = editor.service;
     const response = await api<string[] | number[]>(
       'POST',
-      `/1.0/${encodeURIComponent(serviceType)}/${encodeURIComponent(serviceName)}/changeContact`,
+      // the type is the family's path ("dedicated/server"), one of the API's own routes
+      `/1.0/${serviceType}/${encodeURIComponent(serviceName)}/changeContact`,
       body,
     );
     editor.errors = {};
@@ -273,7 +274,7 @@ export async function contactsPage(): Promise<void> {
             t('filterType'),
             (a) =>
               html`<select id=${a.id} name="type">
-                ${['', ...SERVICE_TYPES].map(
+                ${['', ...SERVICE_TYPES.map((s) => s.type)].map(
                   (v) =>
                     html`<option value=${v} ?selected=${filters.type === v}>${v || t('filterAll')}</option>`,
                 )}
