@@ -1,4 +1,5 @@
 import nodemailer from 'nodemailer';
+import type { DkimSigning } from '../lib/dkim';
 
 export interface OutgoingMail {
   to: string;
@@ -14,7 +15,7 @@ export interface Mailer {
   close(): void;
 }
 
-export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
+export function createSmtpMailer(smtpUrl: string, from: string, dkim?: DkimSigning): Mailer {
   // Pooled: one SMTP session carries many mails instead of a connection and a greeting per mail.
   const url = new URL(smtpUrl);
   if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
@@ -28,6 +29,7 @@ export function createSmtpMailer(smtpUrl: string, from: string): Mailer {
         text: mail.text,
         html: mail.html,
         messageId: mail.messageId,
+        dkim,
       });
     },
     close: () => transport.close(),

@@ -1,0 +1,39 @@
+import type { EmailContext, EmailKind, Language } from './email-templates';
+import { roleNames } from './email-templates';
+
+/**
+ * A realistic mail of each template, as the demo's story sends them (example-shop.com: the Spanish admin asks
+ * that the new contact ne44444-ovh replace the French tech): for the screenshots, the benchmark and the tests.
+ */
+export function sampleEmailContext(language: Language, kind: EmailKind): EmailContext {
+  const expires: Record<Language, string> = {
+    es: '5 de diciembre de 2026, 10:00 UTC',
+    en: '5 December 2026 at 10:00 UTC',
+    fr: '5 décembre 2026 à 10:00 UTC',
+  };
+  const base = 'https://contacts.example.com';
+  const validators = [
+    { handle: 'xx11111-ovh', status: kind === 'refused' ? 'accepted' : 'pending' },
+    { handle: 'ne44444-ovh', status: kind === 'refused' ? 'refused' : 'pending' },
+  ];
+  const code = kind === 'code' ? 'K7P2-9XQM' : undefined;
+  return {
+    taskId: 1042,
+    serviceName: 'example-shop.com',
+    serviceType: 'domain',
+    roles: roleNames(language, ['contactTech']),
+    fromAccount: 'te22222-ovh',
+    toAccount: 'ne44444-ovh',
+    askingAccount: 'xx11111-ovh',
+    validators,
+    recipient: kind === 'informedCreated' || kind === 'doneInformed' ? 'te22222-ovh' : 'xx11111-ovh',
+    reason: { refused: 'refusedByContact', expired: 'notValidatedInTime', aborted: 'cancelledByAsker' }[
+      kind as string
+    ],
+    expiresAt: expires[language],
+    code,
+    undeliverable: kind === 'needsAttention' ? 'ne44444-ovh' : undefined,
+    validationLink: `${base}/validate/1042${code ? `#code=${code}` : ''}`,
+    requestsLink: `${base}/requests`,
+  };
+}
