@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { dkimSigning } from './dkim';
 import { parseDuration } from './duration';
 
 const duration = (fallback: string) =>
@@ -60,6 +61,17 @@ export const configSchema = z
     TLS_PORT: port(3443),
     /** The HTTPS address clients call (and sign); by default https://<PUBLIC_BASE_URL's host>:<TLS_PORT>. */
     PUBLIC_HTTPS_URL: url(['https:']).optional(),
+    /** DKIM signing of outgoing mail (lib/dkim.ts): all three, or none. */
+    DKIM_DOMAIN: z
+      .string()
+      .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/i, 'must be a domain name')
+      .optional(),
+    DKIM_SELECTOR: z
+      .string()
+      .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i, 'must be a DNS label')
+      .optional(),
+    DKIM_PRIVATE_KEY: z.string().optional(),
+    DKIM_PRIVATE_KEY_FILE: z.string().optional(),
   })
   .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), {
     path: ['TLS_KEY_FILE'],
@@ -68,7 +80,8 @@ export const configSchema = z
   .refine((c) => c.REMINDER_BEFORE_EXPIRY < c.TASK_EXPIRY, {
     path: ['REMINDER_BEFORE_EXPIRY'],
     message: 'must be shorter than TASK_EXPIRY',
-  });
+  })
+  .transform((config, ctx) => ({ ...config, DKIM: dkimSigning(config, ctx) }));
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -10,7 +10,7 @@ async function main() {
   Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel) });
   const log = createLogger(config.LOG_LEVEL).child({ component: 'worker' });
   const db = createDb(config.DATABASE_URL);
-  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM, config.DKIM);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const worker = await createWorker({
     connection,
