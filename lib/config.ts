@@ -44,10 +44,6 @@ export const configSchema = z
     PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
     CODE_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret'),
     SESSION_SECRET: z.string().min(32, 'must be at least 32 characters of secret'),
-    HANDLE_SUFFIX: z
-      .string()
-      .regex(/^[a-z]+$/, 'must be lower-case letters')
-      .default('ovh'),
     TASK_EXPIRY: duration('7d'),
     REMINDER_BEFORE_EXPIRY: duration('2d'),
     RESEND_MIN_INTERVAL: duration('60s'),

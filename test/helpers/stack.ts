@@ -7,7 +7,7 @@ import { createLogger } from '../../lib/logger';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
-import { localEnvironment, timeSkippingEnvironment } from './temporal';
+import { timeSkippingEnvironment } from './temporal';
 
 export interface Stack {
   config: Config;
@@ -21,7 +21,6 @@ export interface Stack {
 /** The real pieces: PostgreSQL, a Temporal server, the worker with real activities, an SMTP sink, the API. */
 export async function startStack(
   options: {
-    timeSkipping?: boolean;
     env?: Record<string, string>;
     logDestination?: { write(line: string): void };
   } = {},
@@ -29,7 +28,7 @@ export async function startStack(
   const [database, mailbox, env] = await Promise.all([
     createTestDatabase(),
     startMailbox(),
-    options.timeSkipping === false ? localEnvironment() : timeSkippingEnvironment(),
+    timeSkippingEnvironment(),
   ]);
   const config = parseConfig({
     DATABASE_URL: database.url,

@@ -23,9 +23,3 @@ export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   quietTemporalLogs();
   return TestWorkflowEnvironment.createTimeSkipping({ server: executable('testServer') });
 }
-
-export function localEnvironment(): Promise<TestWorkflowEnvironment> {
-  quietTemporalLogs();
-  process.env.TEMPORAL_VERSION_CHECK_DISABLED = '1';
-  return TestWorkflowEnvironment.createLocal({ server: { ...executable('cli'), ip: '127.0.0.1' } });
-}
