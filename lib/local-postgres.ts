@@ -1,5 +1,15 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 
@@ -37,9 +47,7 @@ export async function startLocalPostgres(
   log: (line: string) => void = () => {},
 ) {
   const bin = findBinDir();
-  const pgdata = join(dataDir, 'pgdata');
-  mkdirSync(dataDir, { recursive: true });
-  if (isRoot()) chownSync(dataDir, ...postgresIds());
+  const pgdata = clusterDir(dataDir, log);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     log(`initialising a PostgreSQL cluster in ${pgdata}`);
     const [cmd, args] = asPostgres(join(bin, 'initdb'), [
@@ -52,16 +60,25 @@ export async function startLocalPostgres(
       'UTF8',
       '--no-sync',
     ]);
-    execFileSync(cmd, args, { stdio: 'ignore' });
+    try {
+      execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (error) {
+      const reason = String((error as { stderr?: Buffer }).stderr ?? '')
+        .trim()
+        .split('\n')
+        .pop();
+      throw new LocalPostgresError(`initdb -D ${pgdata} failed: ${reason || (error as Error).message}`);
+    }
     writeFileSync(join(dataDir, '.gitignore'), '*\n');
   }
+  // TCP on loopback only: no Unix socket, whose path would be too long in a deep folder.
   const [cmd, args] = asPostgres(join(bin, 'postgres'), [
     '-D',
     pgdata,
     '-p',
     String(port),
-    '-k',
-    dataDir,
+    '-c',
+    'unix_socket_directories=',
     '-c',
     'listen_addresses=127.0.0.1',
     '-c',
@@ -89,10 +106,55 @@ export async function startLocalPostgres(
   };
 }
 
+/** Where the cluster's files are, made ready for the user PostgreSQL runs as. */
+function clusterDir(dataDir: string, log: (line: string) => void): string {
+  mkdirSync(dataDir, { recursive: true });
+  if (!isRoot()) return join(dataDir, 'pgdata');
+  const [uid, gid] = postgresIds();
+  chownSync(dataDir, uid, gid);
+  if (postgresCanWrite(dataDir)) return join(dataDir, 'pgdata');
+  // The postgres user cannot reach the data folder (a clone in root's home, drwx------, say): the cluster lives
+  // in a folder of the system, named after the data folder, which notes where it is. A data folder removed and
+  // made again (to start from scratch) has no note: the cluster it left behind is removed too.
+  const note = join(dataDir, 'cluster-location');
+  let outside = existsSync(note) ? readFileSync(note, 'utf8').trim() : '';
+  if (!outside) {
+    const id = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
+    outside = join(SYSTEM_CLUSTERS_DIR, id);
+    rmSync(outside, { recursive: true, force: true });
+    writeFileSync(note, `${outside}\n`);
+    log(`the postgres user cannot reach ${dataDir}: its cluster lives in ${outside} (noted in ${note})`);
+  }
+  mkdirSync(outside, { recursive: true, mode: 0o700 });
+  chownSync(outside, uid, gid);
+  return join(outside, 'pgdata');
+}
+
+const SYSTEM_CLUSTERS_DIR = '/var/lib/contacts';
+
+function postgresCanWrite(dir: string): boolean {
+  try {
+    execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function postgresIds(): [number, number] {
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
-  return [uid, gid];
+  try {
+    const uid = Number(
+      execFileSync('id', ['-u', 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+    );
+    const gid = Number(
+      execFileSync('id', ['-g', 'postgres'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString(),
+    );
+    return [uid, gid];
+  } catch {
+    throw new LocalPostgresError(
+      'PostgreSQL refuses to run as root and there is no postgres user: run `apt-get install -y postgresql`',
+    );
+  }
 }
 
 async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string) {
