@@ -1,6 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
+  chmodSync,
   chownSync,
   existsSync,
   mkdirSync,
@@ -125,6 +126,8 @@ function clusterDir(dataDir: string, log: (line: string) => void): string {
     writeFileSync(note, `${outside}\n`);
     log(`the postgres user cannot reach ${dataDir}: its cluster lives in ${outside} (noted in ${note})`);
   }
+  mkdirSync(SYSTEM_CLUSTERS_DIR, { recursive: true, mode: 0o755 });
+  chmodSync(SYSTEM_CLUSTERS_DIR, 0o755);
   mkdirSync(outside, { recursive: true, mode: 0o700 });
   chownSync(outside, uid, gid);
   return join(outside, 'pgdata');
