@@ -17,6 +17,7 @@ import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
 import { servicesRouter } from './routes/services';
 import { tasksRouter } from './routes/tasks';
+import { webhooksRouter } from './routes/webhooks';
 
 export const API_BASE_PATH = '/1.0';
 
@@ -147,6 +148,7 @@ export function createApp(deps: AppDeps) {
       resend: limiter('resend', limits.resend, logger, byAccount),
     }),
     servicesRouter(db, contactChanges),
+    webhooksRouter(db, { secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP }),
   );
   app.use(portalRouter({ db, session }));
   app.use(routeNotFound);

@@ -16,6 +16,11 @@ import {
   taskResponse,
   tokenBody,
   updateMeBody,
+  webhookCreateBody,
+  webhookDeliveryResponse,
+  webhookResponse,
+  webhookSecretResponse,
+  webhookUpdateBody,
 } from './schemas';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
@@ -130,6 +135,59 @@ export function buildOpenApiDocument(apiBasePath: string) {
     summary: 'Cancel a pending task (the asker only)',
     request: { params: taskIdParams },
     ok: { description: 'The task', ...json(taskResponse) },
+  });
+  const webhookId = { params: taskIdParams };
+  route({
+    method: 'get',
+    path: '/me/contactChange/webhook',
+    summary: 'Ids of my webhook subscriptions to contact-change events',
+    ok: { description: 'Webhook ids', ...ids },
+  });
+  route({
+    method: 'post',
+    path: '/me/contactChange/webhook',
+    summary:
+      'Subscribe a URL to my contact-change events (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature)',
+    request: { body: json(webhookCreateBody) },
+    ok: {
+      description: 'The subscription, with its secret (shown only here)',
+      ...json(webhookSecretResponse),
+    },
+  });
+  route({
+    method: 'get',
+    path: '/me/contactChange/webhook/{id}',
+    summary: 'One webhook subscription',
+    request: webhookId,
+    ok: { description: 'The subscription', ...json(webhookResponse) },
+  });
+  route({
+    method: 'put',
+    path: '/me/contactChange/webhook/{id}',
+    summary: 'Change its URL, events or description; enable or disable it',
+    request: { ...webhookId, body: json(webhookUpdateBody) },
+    ok: { description: 'The subscription', ...json(webhookResponse) },
+  });
+  route({
+    method: 'delete',
+    path: '/me/contactChange/webhook/{id}',
+    summary: 'Delete the subscription (its pending deliveries are dropped)',
+    request: webhookId,
+    ok: { description: 'Deleted' },
+  });
+  route({
+    method: 'post',
+    path: '/me/contactChange/webhook/{id}/rotateSecret',
+    summary: 'A new secret; the previous one keeps signing beside it for WEBHOOK_SECRET_OVERLAP (24 h)',
+    request: webhookId,
+    ok: { description: 'The subscription, with its new secret', ...json(webhookSecretResponse) },
+  });
+  route({
+    method: 'get',
+    path: '/me/contactChange/webhook/{id}/delivery',
+    summary: 'The delivery log: the latest 50 deliveries, each with every attempt',
+    request: webhookId,
+    ok: { description: 'Deliveries', ...json(z.array(webhookDeliveryResponse)) },
   });
   registry.registerPath({
     method: 'get',

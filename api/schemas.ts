@@ -1,5 +1,6 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { WEBHOOK_EVENT_TYPES } from '../lib/webhooks';
 import { CONTACT_TYPES, TASK_STATES } from '../workflows/contact-change.messages';
 
 extendZodWithOpenApi(z);
@@ -155,3 +156,73 @@ export const errorResponse = z
 export const decisionResponse = z
   .object({ outcome: z.enum(['accepted', 'refused']), task: taskResponse })
   .openapi('Decision');
+
+export const webhookEventTypeSchema = z.enum(WEBHOOK_EVENT_TYPES);
+
+const webhookUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .openapi({
+    description: 'Where events are posted (http or https)',
+    example: 'https://example.net/hooks/contacts',
+  });
+
+export const webhookCreateBody = z
+  .object({
+    url: webhookUrl,
+    events: z
+      .array(webhookEventTypeSchema)
+      .max(20)
+      .optional()
+      .openapi({ description: 'Empty or absent: all events' }),
+    description: z.string().max(200).optional(),
+  })
+  .strict()
+  .openapi('WebhookCreate');
+
+export const webhookUpdateBody = z
+  .object({
+    url: webhookUrl.optional(),
+    events: z.array(webhookEventTypeSchema).max(20).optional(),
+    description: z.string().max(200).optional(),
+    enabled: z.boolean().optional(),
+  })
+  .strict()
+  .openapi('WebhookUpdate');
+
+export const webhookResponse = z
+  .object({
+    id: z.number(),
+    url: z.string(),
+    description: z.string(),
+    events: z.array(webhookEventTypeSchema),
+    enabled: z.boolean(),
+    createdAt: z.string(),
+    previousSecretValidUntil: z.string().optional(),
+  })
+  .openapi('Webhook');
+
+export const webhookSecretResponse = webhookResponse
+  .extend({
+    secret: z.string().openapi({ description: 'Standard Webhooks secret ("whsec_…"); shown only here' }),
+  })
+  .openapi('WebhookWithSecret');
+
+export const webhookDeliveryResponse = z
+  .object({
+    id: z.string(),
+    eventType: webhookEventTypeSchema,
+    state: z.enum(['queued', 'pending', 'delivered', 'givenUp', 'dropped']),
+    createdAt: z.string(),
+    finishedAt: z.string().optional(),
+    attempts: z.array(
+      z.object({
+        attempt: z.number(),
+        startedAt: z.string(),
+        durationMs: z.number(),
+        statusCode: z.number().optional(),
+        error: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('WebhookDelivery');

@@ -68,6 +68,15 @@ export const configSchema = z
       .optional(),
     DKIM_PRIVATE_KEY: z.string().optional(),
     DKIM_PRIVATE_KEY_FILE: z.string().optional(),
+    /** Webhook deliveries: first retry wait (doubling up to WEBHOOK_RETRY_MAX), one attempt's timeout, when to give up. */
+    WEBHOOK_RETRY_INITIAL: duration('5s'),
+    WEBHOOK_RETRY_MAX: duration('1h'),
+    WEBHOOK_TIMEOUT: duration('10s'),
+    WEBHOOK_GIVE_UP_AFTER: duration('3d'),
+    /** After a secret rotation the previous secret keeps signing (beside the new one) this long. */
+    WEBHOOK_SECRET_OVERLAP: duration('24h'),
+    /** How often the dispatcher looks for new events in the outbox. */
+    WEBHOOK_DISPATCH_INTERVAL: duration('1s'),
   })
   .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), {
     path: ['TLS_KEY_FILE'],

@@ -1,8 +1,10 @@
+import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
 import { loadConfigOrExit } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
 import { createSmtpMailer } from '../activities/mailer';
+import { createWebhookWorker, startWebhookDispatcher } from './webhooks';
 import { createWorker } from './worker';
 
 async function main() {
@@ -18,10 +20,27 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
   });
+  const webhookWorker = await createWebhookWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    db,
+    config,
+  });
+  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const dispatcher = startWebhookDispatcher({
+    db,
+    client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    config,
+    logger: log,
+  });
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
   try {
-    await worker.run();
+    await Promise.all([worker.run(), webhookWorker.run()]);
   } finally {
+    await dispatcher.stop();
+    await clientConnection.close();
     mailer.close();
     await db.$disconnect();
     await connection.close();

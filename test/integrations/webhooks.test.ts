@@ -1,0 +1,251 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Worker } from '@temporalio/worker';
+import { Webhook } from 'standardwebhooks';
+import { readCodeEmail } from '../../lib/mailbox';
+import { createLogger } from '../../lib/logger';
+import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
+import { createAccounts, createService } from '../helpers/fixtures';
+import { login, waitForState, type Session } from '../helpers/http';
+import { startStack, type Stack } from '../helpers/stack';
+
+const ADMIN = 'ad11111-ovh';
+const TECH = 'te22222-ovh';
+const NEWBIE = 'ne44444-ovh';
+const OTHER = 'ot55555-ovh';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A receiver on loopback, as a customer would run one: it keeps what it is sent, and can be taken down. */
+class Receiver {
+  received: Received[] = [];
+  private server?: Server;
+  port = 0;
+
+  async start() {
+    this.server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk));
+      req.on('end', () => {
+        this.received.push({ headers: req.headers, body });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async stop() {
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+
+  get url() {
+    return `http://127.0.0.1:${this.port}/hooks`;
+  }
+
+  /** The events that verify with the secret, by the published Standard Webhooks library. */
+  verifiedWith(secret: string) {
+    return this.received.map((r) =>
+      new Webhook(secret).verify(r.body, r.headers as Record<string, string>),
+    ) as {
+      type: string;
+      data: { taskId: number; actor: string; serviceName: string };
+    }[];
+  }
+
+  async waitFor(count: number, timeoutMs = 30_000) {
+    const until = Date.now() + timeoutMs;
+    while (this.received.length < count) {
+      if (Date.now() > until) throw new Error(`received ${this.received.length} of ${count} deliveries`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+let stack: Stack;
+let webhookWorker: Worker;
+let workerRunning: Promise<void>;
+let dispatcher: ReturnType<typeof startWebhookDispatcher>;
+const receiver = new Receiver();
+
+beforeAll(async () => {
+  stack = await startStack({
+    env: {
+      WEBHOOK_RETRY_INITIAL: '300ms',
+      WEBHOOK_RETRY_MAX: '1s',
+      WEBHOOK_TIMEOUT: '2s',
+      WEBHOOK_GIVE_UP_AFTER: '6s',
+      WEBHOOK_DISPATCH_INTERVAL: '100ms',
+    },
+  });
+  webhookWorker = await createWebhookWorker({
+    connection: stack.env.nativeConnection,
+    namespace: 'default',
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    db: stack.database.db,
+    config: stack.config,
+  });
+  workerRunning = webhookWorker.run();
+  dispatcher = startWebhookDispatcher({
+    db: stack.database.db,
+    client: stack.env.client,
+    taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+    config: stack.config,
+    logger: createLogger('silent'),
+  });
+  await receiver.start();
+  await createAccounts(stack.database.db, [
+    { handle: ADMIN },
+    { handle: TECH },
+    { handle: NEWBIE },
+    { handle: OTHER },
+  ]);
+  for (const name of ['story.example', 'downtime.example', 'rotation.example', 'dead.example']) {
+    await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: ADMIN });
+  }
+}, 120_000);
+afterAll(async () => {
+  await dispatcher?.stop();
+  webhookWorker?.shutdown();
+  await workerRunning;
+  await receiver.stop();
+  await stack?.teardown();
+});
+
+const codeFor = (handle: string, taskId: number) =>
+  stack.mailbox
+    .waitFor((m) => m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`))
+    .then((mail) => readCodeEmail(mail).code);
+
+async function ask(admin: Session, service: string): Promise<number> {
+  return (await admin.post(`/1.0/domain/${service}/changeContact`, { contactTech: NEWBIE }).expect(200))
+    .body[0];
+}
+
+async function subscribe(session: Session, url: string, events?: string[]) {
+  return (await session.post('/1.0/me/contactChange/webhook', { url, events }).expect(200)).body as {
+    id: number;
+    secret: string;
+  };
+}
+
+async function deliveriesOf(session: Session, id: number) {
+  return (await session.get(`/1.0/me/contactChange/webhook/${id}/delivery`).expect(200)).body as {
+    eventType: string;
+    state: string;
+    attempts: { statusCode?: number; error?: string }[];
+  }[];
+}
+
+test('a story posts signed events to the subscriber, verified with the Standard Webhooks library, with no code in them', async () => {
+  const admin = await login(stack, ADMIN);
+  const newbie = await login(stack, NEWBIE);
+  const hook = await subscribe(admin, receiver.url);
+  expect(hook.secret).toMatch(/^whsec_/);
+  receiver.received = [];
+
+  const id = await ask(admin, 'story.example');
+  const codes = [await codeFor(ADMIN, id), await codeFor(NEWBIE, id)];
+  await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: codes[0] }).expect(200);
+  await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: codes[1] }).expect(200);
+  await waitForState(admin, id, ['done']);
+  await receiver.waitFor(4);
+
+  const events = receiver.verifiedWith(hook.secret);
+  expect(events.map((e) => [e.type, e.data.actor])).toEqual([
+    ['contactChange.created', ADMIN],
+    ['contactChange.accepted', ADMIN],
+    ['contactChange.accepted', NEWBIE],
+    ['contactChange.done', 'system'],
+  ]);
+  expect(events.every((e) => e.data.taskId === id && e.data.serviceName === 'story.example')).toBe(true);
+  for (const { body } of receiver.received) for (const code of codes) expect(body).not.toContain(code);
+  expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(4);
+  expect(() =>
+    new Webhook(`whsec_${Buffer.alloc(32, 1).toString('base64')}`).verify(
+      receiver.received[0].body,
+      receiver.received[0].headers as Record<string, string>,
+    ),
+  ).toThrow();
+
+  const log = await deliveriesOf(admin, hook.id);
+  expect(log.map((d) => d.state)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+  expect(log.every((d) => d.attempts.length === 1 && d.attempts[0].statusCode === 204)).toBe(true);
+  await admin.agent
+    .delete(`/1.0/me/contactChange/webhook/${hook.id}`)
+    .set('X-CSRF-Token', admin.csrf)
+    .expect(204);
+});
+
+test('while the receiver is down the delivery is retried with backoff, and succeeds once it is back', async () => {
+  const admin = await login(stack, ADMIN);
+  const hook = await subscribe(admin, receiver.url, ['contactChange.created']);
+  await receiver.stop();
+  receiver.received = [];
+  await ask(admin, 'downtime.example');
+  for (;;) {
+    const [delivery] = await deliveriesOf(admin, hook.id);
+    if (delivery?.attempts.length >= 2) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await receiver.start();
+  await receiver.waitFor(1);
+  expect(receiver.verifiedWith(hook.secret).map((e) => e.type)).toEqual(['contactChange.created']);
+  const [delivery] = await deliveriesOf(admin, hook.id);
+  expect(delivery.state).toBe('delivered');
+  expect(delivery.attempts.at(-1)!.statusCode).toBe(204);
+  expect(delivery.attempts[0].error).toMatch(/ECONNREFUSED|fetch failed/);
+  await admin.agent
+    .delete(`/1.0/me/contactChange/webhook/${hook.id}`)
+    .set('X-CSRF-Token', admin.csrf)
+    .expect(204);
+});
+
+test('after a secret rotation both the old and the new secret verify during the overlap', async () => {
+  const admin = await login(stack, ADMIN);
+  const hook = await subscribe(admin, receiver.url, ['contactChange.created']);
+  const rotated = (await admin.post(`/1.0/me/contactChange/webhook/${hook.id}/rotateSecret`).expect(200))
+    .body;
+  expect(rotated.secret).not.toBe(hook.secret);
+  expect(rotated.previousSecretValidUntil).toBeDefined();
+  receiver.received = [];
+  await ask(admin, 'rotation.example');
+  await receiver.waitFor(1);
+  expect(receiver.verifiedWith(hook.secret)[0].type).toBe('contactChange.created');
+  expect(receiver.verifiedWith(rotated.secret)[0].type).toBe('contactChange.created');
+  await admin.agent
+    .delete(`/1.0/me/contactChange/webhook/${hook.id}`)
+    .set('X-CSRF-Token', admin.csrf)
+    .expect(204);
+});
+
+test('a receiver that never answers is given up after WEBHOOK_GIVE_UP_AFTER; subscriptions are private and checked', async () => {
+  const admin = await login(stack, ADMIN);
+  const other = await login(stack, OTHER);
+  const dead = await subscribe(admin, 'http://127.0.0.1:9/never', ['contactChange.created']);
+  await ask(admin, 'dead.example');
+  for (let tries = 0; ; tries++) {
+    const [delivery] = await deliveriesOf(admin, dead.id);
+    if (delivery?.state === 'givenUp') {
+      expect(delivery.attempts.length).toBeGreaterThanOrEqual(3);
+      break;
+    }
+    if (tries > 300) throw new Error(`delivery is ${delivery?.state}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect((await other.get(`/1.0/me/contactChange/webhook/${dead.id}`)).status).toBe(404);
+  expect((await other.get('/1.0/me/contactChange/webhook').expect(200)).body).toEqual([]);
+  const bad = await admin.post('/1.0/me/contactChange/webhook', { url: 'ftp://example.net/x' });
+  expect([bad.status, bad.body.reason]).toEqual([400, 'invalidInput']);
+  const unknownEvent = await admin.post('/1.0/me/contactChange/webhook', {
+    url: receiver.url,
+    events: ['nope'],
+  });
+  expect(unknownEvent.status).toBe(400);
+  await admin.put(`/1.0/me/contactChange/webhook/${dead.id}`, { enabled: false }).expect(200);
+  expect((await admin.get(`/1.0/me/contactChange/webhook/${dead.id}`).expect(200)).body.enabled).toBe(false);
+});

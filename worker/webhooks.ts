@@ -1,0 +1,213 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, type Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createWebhookActivities } from '../activities/webhooks';
+import type { Config } from '../lib/config';
+import type { Db } from '../lib/db';
+import type { Logger } from '../lib/logger';
+import { webhookEventOf, type WebhookEventType } from '../lib/webhooks';
+import type { webhookDelivery } from '../workflows/webhook-delivery';
+import {
+  webhookDeliveryWorkflowId,
+  webhookTaskQueue,
+  type WebhookRetrySettings,
+} from '../workflows/webhook-delivery.messages';
+
+type WebhookConfig = Pick<
+  Config,
+  | 'WEBHOOK_RETRY_INITIAL'
+  | 'WEBHOOK_RETRY_MAX'
+  | 'WEBHOOK_TIMEOUT'
+  | 'WEBHOOK_GIVE_UP_AFTER'
+  | 'WEBHOOK_DISPATCH_INTERVAL'
+>;
+
+export function webhookRetrySettings(config: WebhookConfig): WebhookRetrySettings {
+  return {
+    initialIntervalMs: config.WEBHOOK_RETRY_INITIAL,
+    maximumIntervalMs: config.WEBHOOK_RETRY_MAX,
+    giveUpAfterMs: config.WEBHOOK_GIVE_UP_AFTER,
+    attemptTimeoutMs: config.WEBHOOK_TIMEOUT,
+  };
+}
+
+/** The worker of webhook deliveries: its own task queue, so receivers never hold a contact change's slots. */
+export function createWebhookWorker(options: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  config: WebhookConfig;
+  onAttempt?: (outcome: 'delivered' | 'failed') => void;
+}): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: webhookTaskQueue(options.taskQueue),
+    workflowsPath: require.resolve('../workflows/webhook-delivery'),
+    activities: createWebhookActivities({
+      db: options.db,
+      attemptTimeoutMs: options.config.WEBHOOK_TIMEOUT,
+      onAttempt: options.onAttempt,
+    }),
+    maxConcurrentActivityTaskExecutions: 100,
+  });
+}
+
+interface EventTask {
+  id: number;
+  serviceName: string;
+  serviceType: string;
+  contactTypes: string[];
+  askingAccount: string;
+  fromAccount: string;
+  toAccount: string;
+  informed: string[];
+  reason: string | null;
+  validators: { handle: string }[];
+}
+
+const partiesOf = (task: EventTask) =>
+  new Set([
+    task.askingAccount,
+    task.fromAccount,
+    task.toAccount,
+    ...task.informed,
+    ...task.validators.map((v) => v.handle),
+  ]);
+
+/** What a receiver gets: what happened to which task, by whom; never a code (codes are not in the database). */
+function payloadOf(
+  type: WebhookEventType,
+  event: { actor: string; createdAt: Date; detail: unknown },
+  task: EventTask,
+) {
+  const detailReason = (event.detail as { reason?: unknown } | null)?.reason;
+  const reason =
+    type === 'contactChange.refused'
+      ? typeof detailReason === 'string'
+        ? detailReason
+        : task.reason
+      : undefined;
+  return {
+    type,
+    timestamp: event.createdAt.toISOString(),
+    data: {
+      taskId: task.id,
+      serviceName: task.serviceName,
+      serviceType: task.serviceType,
+      contactTypes: task.contactTypes,
+      askingAccount: task.askingAccount,
+      fromAccount: task.fromAccount,
+      toAccount: task.toAccount,
+      actor: event.actor,
+      ...(reason ? { reason } : {}),
+    },
+  };
+}
+
+const BATCH = 200;
+
+/**
+ * Turns the outbox's events into deliveries (one per interested subscription), then starts one delivery workflow
+ * per delivery. Both steps claim rows with SKIP LOCKED, so several workers may run a dispatcher each; a delivery
+ * whose workflow was not started yet (the process stopped in between) is started by the next pass.
+ */
+export function startWebhookDispatcher(deps: {
+  db: Db;
+  client: Client;
+  taskQueue: string;
+  config: WebhookConfig;
+  logger: Logger;
+}): { stop(): Promise<void>; dispatch(): Promise<number> } {
+  const { db, client, logger } = deps;
+  const retry = webhookRetrySettings(deps.config);
+
+  async function queueDeliveries(): Promise<number> {
+    return db.$transaction(async (tx) => {
+      const claimed = await tx.$queryRaw<{ audit_event_id: bigint }[]>`
+        SELECT audit_event_id FROM webhook_outbox ORDER BY audit_event_id LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`;
+      if (claimed.length === 0) return 0;
+      const ids = claimed.map((row) => row.audit_event_id);
+      const events = await tx.auditEvent.findMany({
+        where: { id: { in: ids } },
+        include: { task: { include: { validators: { select: { handle: true } } } } },
+      });
+      const handles = [...new Set(events.flatMap((event) => (event.task ? [...partiesOf(event.task)] : [])))];
+      const subscriptions = await tx.webhookSubscription.findMany({
+        where: { enabled: true, account: { handle: { in: handles } } },
+        include: { account: { select: { handle: true } } },
+      });
+      const deliveries = events.flatMap((event) => {
+        const type = webhookEventOf(event.action);
+        if (!type || !event.task) return [];
+        const parties = partiesOf(event.task);
+        return subscriptions
+          .filter((s) => parties.has(s.account.handle) && (s.events.length === 0 || s.events.includes(type)))
+          .map((s) => ({
+            id: `msg_${event.id}_${s.id}`,
+            subscriptionId: s.id,
+            auditEventId: event.id,
+            eventType: type,
+            payload: payloadOf(type, event, event.task!),
+            state: 'queued',
+          }));
+      });
+      await tx.webhookDelivery.createMany({ data: deliveries, skipDuplicates: true });
+      await tx.webhookOutbox.deleteMany({ where: { auditEventId: { in: ids } } });
+      return claimed.length;
+    });
+  }
+
+  async function startWorkflows(): Promise<number> {
+    const queued = await db.webhookDelivery.findMany({
+      where: { state: 'queued' },
+      orderBy: { createdAt: 'asc' },
+      take: BATCH,
+      select: { id: true },
+    });
+    for (const { id } of queued) {
+      try {
+        await client.workflow.start<typeof webhookDelivery>('webhookDelivery', {
+          taskQueue: webhookTaskQueue(deps.taskQueue),
+          workflowId: webhookDeliveryWorkflowId(id),
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          args: [{ deliveryId: id, retry }],
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      await db.webhookDelivery.updateMany({ where: { id, state: 'queued' }, data: { state: 'pending' } });
+    }
+    return queued.length;
+  }
+
+  async function dispatch(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const events = await queueDeliveries();
+      const started = await startWorkflows();
+      total += events + started;
+      if (events < BATCH && started < BATCH) return total;
+    }
+  }
+
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> = Promise.resolve();
+  const tick = () => {
+    running = dispatch()
+      .catch((error: Error) => logger.warn({ err: error.message }, 'webhook dispatch failed; retrying'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, deps.config.WEBHOOK_DISPATCH_INTERVAL);
+      });
+  };
+  tick();
+  return {
+    dispatch,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
