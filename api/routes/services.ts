@@ -19,7 +19,9 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
     const query = serviceListQuery.parse(req.query);
     const page = await servicesOfAccount(db, req.account!.id, query);
     res.json({
-      items: page.rows.map((row) => present(row.name, row.type, row, req.account!.handle)),
+      items: page.rows.map(({ name, type, ...contacts }) =>
+        present(name, type, contacts, req.account!.handle),
+      ),
       nextCursor: page.nextCursor,
     });
   });
