@@ -1,9 +1,14 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EmailTemplate } from '../workflows/contact-change.activities';
 import { LANGUAGE_PACKS, type Language, type MailKind, type Variant } from './mail-content';
 import {
+  compileMjml,
   fill,
   fillSentence,
-  htmlLayout,
+  htmlLayoutOf,
+  mjmlSource,
   subjectLayout,
   textLayout,
   type Layout,
@@ -130,19 +135,53 @@ interface CompiledEmail {
   html: Layout;
 }
 
+/** Written by npm run generate (scripts/compile-mails.ts): each mail's compiled HTML, by hash of its MJML. */
+export const COMPILED_MAILS_FILE = join(__dirname, '..', 'generated', 'mail-html.json');
+
+export const mjmlHash = (mjml: string) => createHash('sha256').update(mjml).digest('base64url');
+
+let prebuilt: Record<string, string> | undefined;
+/** The HTML compiled at build time; a template changed since (or no build) is compiled here, once. */
+async function compiledHtml(mjml: string): Promise<string> {
+  if (!prebuilt) {
+    try {
+      prebuilt = JSON.parse(readFileSync(COMPILED_MAILS_FILE, 'utf8')) as Record<string, string>;
+    } catch {
+      prebuilt = {};
+    }
+  }
+  return prebuilt[mjmlHash(mjml)] ?? compileMjml(mjml);
+}
+
+const VARIANTS: Variant[] = [false, true].flatMap((resent) =>
+  ([0, 1, 2] as const).map((people) => ({ resent, people })),
+);
+
+/** The MJML of every template, language and variant (the build compiles each distinct one). */
+export function everyMjml(): string[] {
+  const documents = new Set<string>();
+  for (const language of EMAIL_LANGUAGES)
+    for (const kind of EMAIL_KINDS)
+      for (const variant of VARIANTS) {
+        const pack = packOf(language);
+        documents.add(mjmlSource(language, pack, pack.mails[kind as MailKind](variant)));
+      }
+  return [...documents];
+}
+
 const compiled = new Map<string, Promise<CompiledEmail>>();
 
-/** Each template, language and variant is laid out once (MJML compiled once), then only filled. */
+/** Each template, language and variant is laid out once, then only filled. */
 function compiledEmail(language: Language, kind: EmailKind, variant: Variant): Promise<CompiledEmail> {
   const key = `${language}:${kind}:${variant.resent ? 'resent' : 'first'}:${variant.people}`;
   let email = compiled.get(key);
   if (!email) {
     const pack = packOf(language);
     const source = pack.mails[kind as MailKind](variant);
-    email = htmlLayout(language, pack, source).then((html) => ({
+    email = compiledHtml(mjmlSource(language, pack, source)).then((html) => ({
       subject: subjectLayout(source),
       text: textLayout(pack, source),
-      html,
+      html: htmlLayoutOf(html),
     }));
     compiled.set(key, email);
   }
@@ -151,13 +190,9 @@ function compiledEmail(language: Language, kind: EmailKind, variant: Variant): P
 
 /** Lays out every template, language and variant ahead of the first mail (the worker's start-up). */
 export async function prepareEmails(): Promise<void> {
-  const variants: Variant[] = [false, true].flatMap((resent) =>
-    ([0, 1, 2] as const).map((count) => ({ resent, people: count })),
-  );
   for (const language of EMAIL_LANGUAGES)
     for (const kind of EMAIL_KINDS)
-      for (const variant of variants)
-        if (kind === 'code' || !variant.resent) await compiledEmail(language, kind, variant);
+      for (const variant of VARIANTS) await compiledEmail(language, kind, variant);
 }
 
 export async function renderEmail(

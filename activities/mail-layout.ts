@@ -1,4 +1,3 @@
-import mjml2html from 'mjml';
 import { escapeHtml } from '../lib/html';
 import {
   SLOTS,
@@ -142,16 +141,16 @@ export function mjmlSource(language: Language, pack: LanguagePack, source: MailS
 </mjml>`;
 }
 
-/** Compiles a mail's MJML to responsive HTML once; MJML takes milliseconds, far too slow for every mail. */
-export async function htmlLayout(
-  language: Language,
-  pack: LanguagePack,
-  source: MailSource,
-): Promise<Layout> {
-  const result = await mjml2html(mjmlSource(language, pack, source), { validationLevel: 'strict' });
+/** Compiles MJML to responsive HTML: tens of milliseconds, so done at build time (npm run generate) or once. */
+export async function compileMjml(mjml: string): Promise<string> {
+  // Loaded only when something is left to compile: a worker started from a fresh build never needs it.
+  const { default: mjml2html } = await import('mjml');
+  const result = await mjml2html(mjml, { validationLevel: 'strict' });
   if (result.errors.length > 0)
     throw new Error(
       `mail template does not compile: ${result.errors.map((e) => e.formattedMessage).join('; ')}`,
     );
-  return layoutOf(result.html, HTML_MARK);
+  return result.html;
 }
+
+export const htmlLayoutOf = (html: string): Layout => layoutOf(html, HTML_MARK);

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
+import { prepareEmails } from '../activities/email-templates';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -14,6 +15,8 @@ export async function createWorker({
   taskQueue,
   deps,
 }: WorkerOptions): Promise<Worker> {
+  // Every mail's HTML is compiled here, once, rather than on the first story that sends it.
+  await prepareEmails();
   return Worker.create({
     connection,
     namespace,
