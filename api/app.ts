@@ -6,18 +6,22 @@ import type { Client } from '@temporalio/client';
 import { publicHttpsUrl, type Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import { createSmtpMailer, type Mailer } from '../activities/mailer';
 import { authenticate } from './auth/authenticate';
-import { LoginThrottle } from './auth/login-throttle';
+import { HashingSlots, LoginThrottle, SharedCounter, type Limit } from './auth/login-throttle';
 import { createContactChanges } from './contact-changes';
 import { ApiError, errorBody, errorMiddleware, routeNotFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { portalRouter } from './portal/router';
+import { apiKeysRouter } from './routes/api-keys';
 import { apiAuthRouter, sessionRouter } from './routes/auth';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
 import { servicesRouter } from './routes/services';
 import { tasksRouter } from './routes/tasks';
 import { webhooksRouter } from './routes/webhooks';
+import { safeNextPath } from './safe-redirect';
+import { markInvalidUtf8, validText } from './valid-text';
 
 export const API_BASE_PATH = '/1.0';
 
@@ -26,15 +30,27 @@ export interface AppDeps {
   temporal: Client;
   config: Config;
   logger: Logger;
+  /** Account mails (email change); by default one SMTP connection per mail, as they are rare. */
+  mailer?: Mailer;
   /** Lets tests turn rate limits off or down; production keeps the defaults. */
-  rateLimits?: Partial<Record<'login' | 'codeSubmission' | 'resend', { limit: number; windowMs: number }>>;
+  rateLimits?: Partial<Record<keyof typeof DEFAULT_LIMITS, Limit>>;
+  /** Password hashes computed at once; more logins at that moment are answered 503 at once. */
+  concurrentPasswordHashing?: number;
 }
 
 const DEFAULT_LIMITS = {
+  /** Failed logins for one handle from one address. */
   login: { limit: 10, windowMs: 15 * 60_000 },
+  /** Failed logins for one handle, every address together. */
+  loginPerHandle: { limit: 30, windowMs: 15 * 60_000 },
+  /** Failed logins from one address, every handle together. */
+  loginPerAddress: { limit: 50, windowMs: 15 * 60_000 },
+  /** Consumer-key requests per address and per application. */
+  credentialRequest: { limit: 20, windowMs: 60 * 60_000 },
   codeSubmission: { limit: 20, windowMs: 15 * 60_000 },
   resend: { limit: 10, windowMs: 60 * 60_000 },
 };
+const DEFAULT_CONCURRENT_PASSWORD_HASHING = 4;
 
 function limiter(
   name: string,
@@ -57,6 +73,9 @@ function limiter(
   });
 }
 
+/** Bearer tokens in paths (/credential/{token}) stay out of the logs. */
+const loggablePath = (path: string) => path.replace(/(\/credential\/)[^/]+/, '$1…');
+
 const requestIds: RequestHandler = (req, res, next) => {
   const incoming = req.header('x-request-id');
   req.requestId = incoming && /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
@@ -73,7 +92,7 @@ function accessLog(logger: Logger): RequestHandler {
         {
           requestId: req.requestId,
           method: req.method,
-          path: req.path,
+          path: loggablePath(req.path),
           status: res.statusCode,
           ms: Math.round(ms),
         },
@@ -96,7 +115,12 @@ const jsonOnly: RequestHandler = (req, _res, next) => {
 export function createApp(deps: AppDeps) {
   const { db, temporal, config, logger } = deps;
   const limits = { ...DEFAULT_LIMITS, ...deps.rateLimits };
-  const session = { secret: config.SESSION_SECRET, secure: config.PUBLIC_BASE_URL.startsWith('https:') };
+  const session = {
+    secret: config.SESSION_SECRET,
+    previousSecret: config.SESSION_SECRET_PREVIOUS,
+    secure: config.PUBLIC_BASE_URL.startsWith('https:'),
+  };
+  const mailer = deps.mailer ?? createSmtpMailer(withoutPool(config.SMTP_URL), config.MAIL_FROM);
   const contactChanges = createContactChanges({ db, temporal, config });
   const requireAuth = authenticate({
     db,
@@ -105,14 +129,24 @@ export function createApp(deps: AppDeps) {
     otherBaseUrls: [publicHttpsUrl(config)].filter((url) => url !== undefined),
     apiBasePath: API_BASE_PATH,
   });
+  const loginThrottle = new LoginThrottle(db, {
+    perAddressAndHandle: limits.login,
+    perHandle: limits.loginPerHandle,
+    perAddress: limits.loginPerAddress,
+  });
+  const hashing = new HashingSlots(deps.concurrentPasswordHashing ?? DEFAULT_CONCURRENT_PASSWORD_HASHING);
   const byAccount = (req: express.Request) => req.account?.handle ?? req.ip ?? 'unknown';
   const openApi = buildOpenApiDocument(API_BASE_PATH);
 
   const app = express();
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-For is believed only from the configured proxies: otherwise a client chooses its own address.
+  app.set('trust proxy', config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false);
   app.disable('x-powered-by');
   app.use(requestIds, accessLog(logger));
-  app.use(helmet({ referrerPolicy: { policy: 'no-referrer' } }));
+  app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, strictTransportSecurity: false }));
+  // HSTS only on https requests (TLS here, or X-Forwarded-Proto from a trusted proxy): over plain http it means nothing.
+  const hsts = helmet.strictTransportSecurity();
+  app.use((req, res, next) => (req.secure ? hsts(req, res, next) : next()));
   app.use(healthRouter(db, temporal));
   app.use(jsonOnly);
   app.use(
@@ -121,28 +155,37 @@ export function createApp(deps: AppDeps) {
       strict: false,
       verify: (req, _res, buf) => {
         (req as express.Request).rawBody = buf;
+        markInvalidUtf8(req as express.Request, buf);
       },
     }),
   );
+  // Before the text check, so that a `next` holding a tab is redirected rather than refused.
+  app.get('/login', keepNextOnThisOrigin(config.PUBLIC_BASE_URL));
+  app.use(validText);
 
   app.get(`${API_BASE_PATH}/openapi.json`, (_req, res) => {
     res.json(openApi);
   });
-  app.use(API_BASE_PATH, apiAuthRouter({ db, publicBaseUrl: config.PUBLIC_BASE_URL }));
+  // Answers about an account are never cached (/auth/session carries the CSRF token).
+  app.use([API_BASE_PATH, '/auth'], noStore);
   app.use(
-    sessionRouter({
+    API_BASE_PATH,
+    apiAuthRouter({
       db,
-      session,
       publicBaseUrl: config.PUBLIC_BASE_URL,
-      logger,
-      loginThrottle: new LoginThrottle(limits.login.limit, limits.login.windowMs),
-      requireSession: requireAuth,
+      requireAuth,
+      credentialLimits: {
+        perAddress: new SharedCounter(db, 'credential-address', limits.credentialRequest),
+        perApplication: new SharedCounter(db, 'credential-application', limits.credentialRequest),
+      },
     }),
   );
+  app.use(sessionRouter({ db, session, logger, loginThrottle, hashing }));
   app.use(
     API_BASE_PATH,
     requireAuth,
-    meRouter(db),
+    meRouter({ db, mailer, publicBaseUrl: config.PUBLIC_BASE_URL, logger, hashing, loginThrottle }),
+    apiKeysRouter(db),
     tasksRouter(contactChanges, {
       codeSubmission: limiter('codeSubmission', limits.codeSubmission, logger, byAccount),
       resend: limiter('resend', limits.resend, logger, byAccount),
@@ -154,4 +197,25 @@ export function createApp(deps: AppDeps) {
   app.use(routeNotFound);
   app.use(errorMiddleware(logger));
   return app;
+}
+
+/** After login the portal goes to `next`: only a path of this origin, whatever the link said. */
+function keepNextOnThisOrigin(publicBaseUrl: string): RequestHandler {
+  return (req, res, next) => {
+    const wanted = typeof req.query.next === 'string' ? req.query.next : undefined;
+    const safe = wanted === undefined ? undefined : safeNextPath(wanted, publicBaseUrl);
+    if (wanted === undefined || safe === wanted) return next();
+    res.redirect(safe ? `/login?next=${encodeURIComponent(safe)}` : '/login');
+  };
+}
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('Cache-Control', 'no-store');
+  next();
+};
+
+function withoutPool(smtpUrl: string): string {
+  const url = new URL(smtpUrl);
+  url.searchParams.set('pool', 'false');
+  return url.toString();
 }

@@ -2,8 +2,22 @@ import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasol
 import { z } from 'zod';
 import { SERVICE_TYPES } from '../domain/service-types';
 import {
+  applicationBody,
+  applicationIdParams,
+  applicationResponse,
   changeContactBody,
   credentialBody,
+  credentialDecisionResponse,
+  credentialIdParams,
+  credentialListQuery,
+  credentialRequestResponse,
+  credentialResponse,
+  emailConfirmBody,
+  newApplicationResponse,
+  passwordChangeBody,
+  updateCredentialBody,
+  validateCredentialBody,
+  validationTokenParams,
   decisionResponse,
   errorResponse,
   meResponse,
@@ -55,7 +69,8 @@ export function buildOpenApiDocument(apiBasePath: string) {
   route({
     method: 'put',
     path: '/me',
-    summary: 'Correct my email address or language',
+    summary:
+      'Change my language (at once) or email address: a new address is mailed a confirmation link and token (see POST /me/email/confirm) and the answer holds pendingEmail; the old address is told',
     request: { body: json(updateMeBody) },
     ok: { description: 'The account', ...json(meResponse) },
   });
@@ -208,9 +223,122 @@ export function buildOpenApiDocument(apiBasePath: string) {
       ...errors,
     },
   });
+  registerSecurityRoutes(route);
   return new OpenApiGeneratorV3(registry.definitions).generateDocument({
     openapi: '3.0.3',
     info: { title: 'Contacts API', version: '1.0', description: 'Contact-change requests for services' },
     servers: [{ url: apiBasePath }],
+  });
+}
+
+type RouteAdder = (config: Omit<RouteConfig, 'responses'> & { ok: RouteConfig['responses'][string] }) => void;
+
+/** Consent, consumer keys, applications, email and password: what a person or a script may change on the account. */
+function registerSecurityRoutes(route: RouteAdder) {
+  const nothing = { description: 'Done', ...json(z.null()) };
+  const portalOnly =
+    ' Portal session only (cookie and X-CSRF-Token): a consumer key gets 403 sessionRequired.';
+  route({
+    method: 'get',
+    path: '/auth/credential/{validationToken}',
+    summary: `The pending consumer-key request, for the consent page.${portalOnly} 404 credentialNotFound once answered or expired.`,
+    request: { params: validationTokenParams },
+    ok: { description: 'What the application asks for', ...json(credentialRequestResponse) },
+  });
+  route({
+    method: 'post',
+    path: '/auth/credential/{validationToken}/validate',
+    summary: `Allow the request for a validity (1h, 1d, 30d, unlimited) or until an expiration date.${portalOnly} Redirect the browser to the answer's redirection (from the stored request).`,
+    request: { params: validationTokenParams, body: json(validateCredentialBody) },
+    ok: { description: 'The key is valid', ...json(credentialDecisionResponse) },
+  });
+  route({
+    method: 'post',
+    path: '/auth/credential/{validationToken}/refuse',
+    summary: `Refuse the request.${portalOnly}`,
+    request: { params: validationTokenParams },
+    ok: { description: 'The key will never work', ...json(credentialDecisionResponse) },
+  });
+  route({
+    method: 'get',
+    path: '/auth/currentCredential',
+    summary: 'The consumer key that signed this request',
+    ok: { description: 'The credential', ...json(credentialResponse) },
+  });
+  route({
+    method: 'get',
+    path: '/me/api/application',
+    summary: 'Ids of the applications this account created',
+    ok: { description: 'Ids', ...json(z.array(z.number())) },
+  });
+  route({
+    method: 'post',
+    path: '/me/api/application',
+    summary: `Create an application; its secret is shown in this answer only.${portalOnly}`,
+    request: { body: json(applicationBody) },
+    ok: { description: 'The application and its secret', ...json(newApplicationResponse) },
+  });
+  route({
+    method: 'get',
+    path: '/me/api/application/{applicationId}',
+    summary: 'One of my applications',
+    request: { params: applicationIdParams },
+    ok: { description: 'The application', ...json(applicationResponse) },
+  });
+  route({
+    method: 'delete',
+    path: '/me/api/application/{applicationId}',
+    summary: 'Delete one of my applications: every consumer key made for it stops working',
+    request: { params: applicationIdParams },
+    ok: nothing,
+  });
+  route({
+    method: 'get',
+    path: '/me/api/credential',
+    summary: 'Ids of the consumer keys this account granted (validated, expired or refused)',
+    request: { query: credentialListQuery },
+    ok: { description: 'Ids', ...json(z.array(z.number())) },
+  });
+  route({
+    method: 'get',
+    path: '/me/api/credential/{credentialId}',
+    summary: 'One consumer key: its rules, status, creation, expiration and last use',
+    request: { params: credentialIdParams },
+    ok: { description: 'The credential', ...json(credentialResponse) },
+  });
+  route({
+    method: 'get',
+    path: '/me/api/credential/{credentialId}/application',
+    summary: 'The application a consumer key was granted to',
+    request: { params: credentialIdParams },
+    ok: { description: 'The application', ...json(applicationResponse) },
+  });
+  route({
+    method: 'put',
+    path: '/me/api/credential/{credentialId}',
+    summary: 'Change when a consumer key expires (null: never). Extending it needs a portal session.',
+    request: { params: credentialIdParams, body: json(updateCredentialBody) },
+    ok: { description: 'The credential', ...json(credentialResponse) },
+  });
+  route({
+    method: 'delete',
+    path: '/me/api/credential/{credentialId}',
+    summary: 'Revoke a consumer key now',
+    request: { params: credentialIdParams },
+    ok: nothing,
+  });
+  route({
+    method: 'post',
+    path: '/me/email/confirm',
+    summary: `Confirm a new email address with the token mailed to it (the mail links to /profile#confirmEmail=<token>); ends the account's other sessions and tells the old address.${portalOnly} 404 emailChangeNotFound when unknown, expired or for another account.`,
+    request: { body: json(emailConfirmBody) },
+    ok: { description: 'The account, with its new address', ...json(meResponse) },
+  });
+  route({
+    method: 'put',
+    path: '/me/password',
+    summary: `Change the password (12+ characters); ends the account's other sessions.${portalOnly} 403 badCredentials for a wrong current password.`,
+    request: { body: json(passwordChangeBody) },
+    ok: { description: 'The account', ...json(meResponse) },
   });
 }

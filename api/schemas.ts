@@ -69,28 +69,141 @@ export const loginBody = z
   .strict()
   .openapi('LoginBody');
 
+export const accessRuleSchema = z
+  .object({
+    method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'ALL']),
+    path: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^\/[\w\-./{}*]*$/, 'must be an API path such as /me or /domain/*'),
+  })
+  .strict()
+  .openapi('AccessRule');
+
+/** Where the browser goes after the consent page: an http(s) URL only (never javascript: or data:). */
+const redirectionUrl = z
+  .url({ protocol: /^https?$/ })
+  .max(2000)
+  .openapi({ example: 'https://app.example/callback' });
+
 export const credentialBody = z
   .object({
-    accessRules: z
-      .array(
-        z
-          .object({
-            method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'ALL']),
-            path: z.string().min(1).max(200),
-          })
-          .strict(),
-      )
-      .min(1)
-      .max(50),
-    redirection: z.url().optional(),
+    accessRules: z.array(accessRuleSchema).min(1).max(50),
+    redirection: redirectionUrl.optional(),
   })
   .strict()
   .openapi('CredentialBody');
 
 export const applicationBody = z
-  .object({ name: z.string().min(1).max(100) })
+  .object({
+    name: z.string().trim().min(1).max(100),
+    description: z.string().trim().max(500).default(''),
+  })
   .strict()
   .openapi('ApplicationBody');
+
+export const CREDENTIAL_VALIDITIES = ['1h', '1d', '30d', 'unlimited'] as const;
+
+export const validateCredentialBody = z
+  .object({
+    validity: z.enum(CREDENTIAL_VALIDITIES).optional(),
+    expiration: z.iso.datetime({ offset: true }).optional().openapi({ description: 'A date in the future' }),
+  })
+  .strict()
+  .refine((body) => (body.validity === undefined) !== (body.expiration === undefined), {
+    message: 'give either validity or expiration',
+  })
+  .openapi('ValidateCredentialBody');
+
+export const validationTokenParams = z.object({ validationToken: z.string().min(1).max(100) }).strict();
+
+const idParam = z.coerce.number().int().positive().max(2_147_483_647);
+export const applicationIdParams = z.object({ applicationId: idParam }).strict();
+export const credentialIdParams = z.object({ credentialId: idParam }).strict();
+
+export const CREDENTIAL_STATUSES = ['pendingValidation', 'validated', 'refused', 'expired'] as const;
+
+export const credentialListQuery = z
+  .object({ applicationId: idParam.optional(), status: z.enum(CREDENTIAL_STATUSES).optional() })
+  .strict();
+
+export const updateCredentialBody = z
+  .object({
+    expiration: z.iso
+      .datetime({ offset: true })
+      .nullable()
+      .openapi({ description: 'A date in the future, or null for no end' }),
+  })
+  .strict()
+  .openapi('UpdateCredentialBody');
+
+export const applicationResponse = z
+  .object({
+    applicationId: z.number(),
+    applicationKey: z.string(),
+    name: z.string(),
+    description: z.string(),
+    status: z.literal('active'),
+  })
+  .openapi('ApiApplication');
+
+export const newApplicationResponse = applicationResponse
+  .extend({ applicationSecret: z.string().openapi({ description: 'Shown once: it is never shown again' }) })
+  .openapi('NewApiApplication');
+
+export const credentialResponse = z
+  .object({
+    credentialId: z.number(),
+    applicationId: z.number(),
+    rules: z.array(accessRuleSchema),
+    status: z.enum(CREDENTIAL_STATUSES),
+    creation: z.string(),
+    expiration: z.string().nullable(),
+    lastUse: z.string().nullable(),
+  })
+  .openapi('ApiCredential');
+
+export const credentialRequestResponse = z
+  .object({
+    application: z.object({ name: z.string(), description: z.string() }),
+    accessRules: z.array(accessRuleSchema),
+    redirection: z.string().nullable(),
+    redirectionHost: z.string().nullable().openapi({ description: 'Show it: where the browser goes next' }),
+    expiresAt: z.string().openapi({ description: 'The request can be answered until then' }),
+    validities: z.array(z.enum(CREDENTIAL_VALIDITIES)),
+  })
+  .openapi('CredentialRequest');
+
+export const credentialDecisionResponse = z
+  .object({
+    state: z.enum(['validated', 'refused']),
+    credentialId: z.number(),
+    expiration: z.string().nullable(),
+    redirection: z.string().nullable().openapi({
+      description: 'Where to send the browser: from the stored request, never from the page URL',
+    }),
+  })
+  .openapi('CredentialDecision');
+
+export const emailConfirmBody = z
+  .object({
+    token: z.string().min(1).max(100).openapi({ description: 'The token mailed to the new address' }),
+  })
+  .strict()
+  .openapi('EmailConfirmBody');
+
+export const passwordChangeBody = z
+  .object({ currentPassword: z.string().min(1).max(200), newPassword: z.string().min(12).max(200) })
+  .strict()
+  .openapi('PasswordChangeBody');
+
+export const logoutBody = z
+  .object({
+    everywhere: z.boolean().default(false).openapi({ description: 'End every session of the account' }),
+  })
+  .strict()
+  .openapi('LogoutBody');
 
 export const meResponse = z
   .object({

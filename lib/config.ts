@@ -1,6 +1,83 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { dkimSigning } from './dkim';
 import { parseDuration } from './duration';
+
+/** Values copied from examples and templates: anyone who read the same example could forge with them. */
+const PLACEHOLDER =
+  /change[\W_]*me|replace[\W_]*me|placeholder|example|dummy|insecure|not[\W_]*secret|your[\W_]*(secret|key)|secret[\W_]*key|default|xxxxxx/i;
+const MIN_SECRET_LENGTH = 32;
+const MIN_SECRET_BITS = 80;
+const HOW_TO = 'generate one with: openssl rand -hex 32';
+
+/** Shannon entropy of the characters as they occur, in bits for the whole string: a rough bound, but it
+ * catches repeated characters and short alphabets ("kkkk…", "abab…", "0000…1111…"). */
+export function estimatedEntropyBits(value: string): number {
+  const counts = new Map<string, number>();
+  for (const char of value) counts.set(char, (counts.get(char) ?? 0) + 1);
+  let perChar = 0;
+  for (const count of counts.values()) {
+    const p = count / value.length;
+    perChar -= p * Math.log2(p);
+  }
+  return perChar * value.length;
+}
+
+/** Runs such as "abcdef…" or "123456…": most neighbouring characters one code point apart. */
+function isSequence(value: string): boolean {
+  let steps = 0;
+  for (let i = 1; i < value.length; i++)
+    if (Math.abs(value.charCodeAt(i) - value.charCodeAt(i - 1)) <= 1) steps++;
+  return steps > (value.length - 1) / 2;
+}
+
+export function secretProblem(value: string): string | undefined {
+  if (value.length < MIN_SECRET_LENGTH)
+    return `must be at least ${MIN_SECRET_LENGTH} characters of random secret; ${HOW_TO}`;
+  if (PLACEHOLDER.test(value))
+    return `is a placeholder value, public to anyone who read the example; ${HOW_TO}`;
+  if (estimatedEntropyBits(value) < MIN_SECRET_BITS || isSequence(value)) {
+    return `is too predictable (repeated or sequential characters); ${HOW_TO}`;
+  }
+  return undefined;
+}
+
+const secret = () =>
+  z.string().superRefine((value, ctx) => {
+    const problem = secretProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function validProxy(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const version = isIP(address);
+  if (!version || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/** Addresses of the reverse proxies whose X-Forwarded-For is believed; none by default. */
+const trustedProxies = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const entries = text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const bad = entries.filter((entry) => !validProxy(entry));
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${bad.join(', ')}" is not an IP address, a CIDR range, loopback, linklocal or uniquelocal`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 const duration = (fallback: string) =>
   z
@@ -42,8 +119,11 @@ export const configSchema = z
     SMTP_URL: url(['smtp:', 'smtps:']).default('smtp://127.0.0.1:1025'),
     MAIL_FROM: z.string().min(3).default('Contacts <no-reply@contacts.localhost>'),
     PUBLIC_BASE_URL: url(['http:', 'https:']).default('http://localhost:3000'),
-    CODE_HASH_KEY: z.string().min(32, 'must be at least 32 characters of secret'),
-    SESSION_SECRET: z.string().min(32, 'must be at least 32 characters of secret'),
+    CODE_HASH_KEY: secret(),
+    SESSION_SECRET: secret(),
+    /** The SESSION_SECRET before a rotation: sessions it signed stay valid until they expire (12 h). */
+    SESSION_SECRET_PREVIOUS: secret().optional(),
+    TRUSTED_PROXIES: trustedProxies,
     TASK_EXPIRY: duration('7d'),
     REMINDER_BEFORE_EXPIRY: duration('2d'),
     RESEND_MIN_INTERVAL: duration('60s'),
@@ -85,6 +165,10 @@ export const configSchema = z
   .refine((c) => c.REMINDER_BEFORE_EXPIRY < c.TASK_EXPIRY, {
     path: ['REMINDER_BEFORE_EXPIRY'],
     message: 'must be shorter than TASK_EXPIRY',
+  })
+  .refine((c) => c.SESSION_SECRET !== c.CODE_HASH_KEY, {
+    path: ['SESSION_SECRET'],
+    message: 'must differ from CODE_HASH_KEY (one secret per purpose)',
   })
   .transform((config, ctx) => ({ ...config, DKIM: dkimSigning(config, ctx) }));
 

@@ -1,9 +1,9 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Db } from '../../lib/db';
 import { ApiError } from '../errors';
-import { readSession, sessionToken, validCsrf, type SessionSettings } from './session';
+import { activeSession, sessionToken, validCsrf, type SessionSettings } from './session';
 import { ovhSignature, ruleAllows, signedOrigins, SIGNATURE_MAX_SKEW_S, type AccessRule } from './signature';
+import { safeEqual, tokenHash } from './tokens';
 
 export interface AuthAccount {
   id: number;
@@ -27,8 +27,17 @@ const unauthorized = (reason: string, message: string) => new ApiError(401, reas
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+/** A key's last use is written at most this often, not on every request. */
+const LAST_USE_RESOLUTION_MS = 60_000;
+
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The path that consumer-key access rules are written against: the request path without the API base. */
+export function rulePath(originalUrl: string, apiBasePath: string): string {
+  const path = originalUrl.split('?')[0];
+  return path.startsWith(`${apiBasePath}/`) ? path.slice(apiBasePath.length) : path;
 }
 
 /** Accepts the provider's signed requests (scripts) or a session cookie with CSRF token (the portal). */
@@ -41,7 +50,7 @@ export function authenticate(settings: AuthSettings): RequestHandler {
       return next();
     }
     const token = sessionToken(req);
-    const session = readSession(settings.session, token);
+    const session = await activeSession(settings.session, settings.db, token);
     if (!session)
       throw unauthorized('notAuthenticated', 'Log in, or sign the request with your application key');
     if (
@@ -54,9 +63,19 @@ export function authenticate(settings: AuthSettings): RequestHandler {
     if (!account) throw unauthorized('notAuthenticated', 'Your session has ended: log in again');
     req.account = account;
     req.authScheme = 'session';
+    req.sessionId = session.id;
+    req.sessionToken = token;
     next();
   };
 }
+
+/** For what only a person in the portal may do (approve a key, confirm an email, change the password). */
+export const requirePortalSession: RequestHandler = (req, _res, next) => {
+  if (req.authScheme !== 'session') {
+    throw new ApiError(403, 'sessionRequired', 'Only a person logged in to the portal can do this');
+  }
+  next();
+};
 
 async function verifySignedRequest(
   settings: AuthSettings,
@@ -80,7 +99,7 @@ async function verifySignedRequest(
     );
   }
   const key = await settings.db.consumerKey.findUnique({
-    where: { key: consumerKey },
+    where: { keyHash: tokenHash(consumerKey) },
     include: { application: true, account: true },
   });
   if (!key || key.application.appKey !== applicationKey || key.state !== 'validated' || !key.account) {
@@ -96,14 +115,20 @@ async function verifySignedRequest(
       timestamp,
     }),
   );
-  const matches = (candidate: string) =>
-    candidate.length === signature.length && timingSafeEqual(Buffer.from(candidate), Buffer.from(signature));
-  if (!expected.some(matches)) {
+  if (!expected.some((candidate) => safeEqual(candidate, signature))) {
     throw unauthorized('invalidSignature', 'X-Ovh-Signature does not match the request');
   }
-  const path = req.originalUrl.split('?')[0].slice(settings.apiBasePath.length);
+  const now = Date.now();
+  if (key.expiresAt && key.expiresAt.getTime() <= now) {
+    throw unauthorized('credentialExpired', 'This consumer key has expired: ask for a new one');
+  }
+  const path = rulePath(req.originalUrl, settings.apiBasePath);
   if (!ruleAllows(key.accessRules as unknown as AccessRule[], req.method, path)) {
     throw new ApiError(403, 'notGranted', `This consumer key is not granted ${req.method} ${path}`);
   }
+  if (!key.lastUseAt || now - key.lastUseAt.getTime() > LAST_USE_RESOLUTION_MS) {
+    await settings.db.consumerKey.update({ where: { id: key.id }, data: { lastUseAt: new Date(now) } });
+  }
+  req.credentialId = key.id;
   return key.account;
 }

@@ -1,23 +1,36 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { Request, Response } from 'express';
+import type { Db } from '../../lib/db';
+import { newToken, safeEqual, tokenHash } from './tokens';
 
-/** Stateless signed session cookie: survives API restarts and scales out without a session store. */
+/**
+ * Portal sessions. The cookie is a random token signed with SESSION_SECRET (so a forged cookie is turned away
+ * without a database read); the session itself is a row keyed by the token's hash, so logging out, changing
+ * the password or email, or "log out everywhere" ends it on the server at once.
+ */
 export const SESSION_COOKIE = 'contacts_session';
-const SESSION_TTL_MS = 12 * 3_600_000;
+export const SESSION_TTL_MS = 12 * 3_600_000;
 
 export interface SessionSettings {
   secret: string;
+  /** The secret before the last rotation: cookies and CSRF tokens it signed stay valid until they expire. */
+  previousSecret?: string;
   secure: boolean;
+}
+
+export interface ActiveSession {
+  id: number;
+  accountId: number;
 }
 
 function sign(secret: string, value: string): string {
   return createHmac('sha256', secret).update(value).digest('base64url');
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
+function signedBy(settings: SessionSettings, value: string, signature: string): boolean {
+  return [settings.secret, settings.previousSecret].some(
+    (secret) => secret !== undefined && safeEqual(signature, sign(secret, value)),
+  );
 }
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -39,21 +52,43 @@ export function sessionToken(req: Request): string | undefined {
   return parseCookies(req.headers.cookie)[SESSION_COOKIE];
 }
 
+/** Checks the cookie's signature and age only; `activeSession` also checks that it was not ended. */
 export function readSession(
   settings: SessionSettings,
   token: string | undefined,
 ): { accountId: number } | undefined {
   if (!token) return undefined;
   const [payload, signature] = token.split('.');
-  if (!payload || !signature || !safeEqual(signature, sign(settings.secret, payload))) return undefined;
+  if (!payload || !signature || !signedBy(settings, payload, signature)) return undefined;
   const [accountId, expiresAt] = Buffer.from(payload, 'base64url').toString().split(':').map(Number);
   if (!Number.isInteger(accountId) || !(expiresAt > Date.now())) return undefined;
   return { accountId };
 }
 
-export function startSession(settings: SessionSettings, res: Response, accountId: number): string {
-  const payload = Buffer.from(`${accountId}:${Date.now() + SESSION_TTL_MS}`).toString('base64url');
+export async function activeSession(
+  settings: SessionSettings,
+  db: Db,
+  token: string | undefined,
+): Promise<ActiveSession | undefined> {
+  const signed = readSession(settings, token);
+  if (!signed) return undefined;
+  const row = await db.session.findUnique({ where: { tokenHash: tokenHash(token!) } });
+  if (!row || row.accountId !== signed.accountId || row.expiresAt.getTime() <= Date.now()) return undefined;
+  return { id: row.id, accountId: row.accountId };
+}
+
+export async function startSession(
+  settings: SessionSettings,
+  db: Db,
+  res: Response,
+  accountId: number,
+): Promise<string> {
+  const expiresAt = Date.now() + SESSION_TTL_MS;
+  const payload = Buffer.from(`${accountId}:${expiresAt}:${newToken(24)}`).toString('base64url');
   const token = `${payload}.${sign(settings.secret, payload)}`;
+  await db.session.create({
+    data: { tokenHash: tokenHash(token), accountId, expiresAt: new Date(expiresAt) },
+  });
   res.cookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
@@ -64,8 +99,18 @@ export function startSession(settings: SessionSettings, res: Response, accountId
   return token;
 }
 
-export function endSession(settings: SessionSettings, res: Response): void {
+export function clearSessionCookie(settings: SessionSettings, res: Response): void {
   res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: settings.secure, path: '/' });
+}
+
+/** Ends every session of the account, except `keep` (the session that made the change) when given. */
+export async function endAccountSessions(db: Db, accountId: number, keep?: number): Promise<number> {
+  const ended = await db.session.deleteMany({
+    where: { accountId, ...(keep === undefined ? {} : { id: { not: keep } }) },
+  });
+  // Expired rows of everyone go at the same time: the table holds live sessions only, without a sweeper.
+  await db.session.deleteMany({ where: { expiresAt: { lt: new Date() } } });
+  return ended.count;
 }
 
 /** The CSRF token is bound to the session: pages send it back in X-CSRF-Token on every change. */
@@ -74,5 +119,5 @@ export function csrfTokenFor(settings: SessionSettings, token: string): string {
 }
 
 export function validCsrf(settings: SessionSettings, token: string, presented: string | undefined): boolean {
-  return typeof presented === 'string' && safeEqual(presented, csrfTokenFor(settings, token));
+  return typeof presented === 'string' && signedBy(settings, `csrf:${token}`, presented);
 }

@@ -4,7 +4,7 @@ import { createLogger } from '../../lib/logger';
 import { readCodeEmail } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
-import { login, waitForState, type Session } from '../helpers/http';
+import { changeEmail, login, waitForState, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -150,7 +150,7 @@ test('the new contact corrects its email address, asks for the email again, and 
   const newbie = await login(stack, NEWBIE);
   const id = await askTechChange(admin, 'resend.example');
   const old = await codeMailFor(NEWBIE, id);
-  await newbie.put('/1.0/me', { email: 'newbie.fixed@mail.test' }).expect(200);
+  await changeEmail(stack, newbie, 'newbie.fixed@mail.test');
   await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 500 ms in tests
   const mark = stack.mailbox.messages().length;
   expect((await newbie.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(200)).body).toEqual({
@@ -167,7 +167,7 @@ test('the new contact corrects its email address, asks for the email again, and 
       .reason,
   ).toBe('wrongCode');
   await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: fresh.code }).expect(200);
-  await newbie.put('/1.0/me', { email: `${NEWBIE}@mail.test` }).expect(200);
+  await changeEmail(stack, newbie, `${NEWBIE}@mail.test`);
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
 });
 

@@ -137,6 +137,8 @@ describe('contact management listing', () => {
       'svc-2.example',
     ]);
     expect(first.items[0]).toEqual({
+      name: 'svc-0.example',
+      type: 'domain',
       serviceName: 'svc-0.example',
       serviceType: 'domain',
       contactAdmin: OWNER,
@@ -172,7 +174,7 @@ describe('contact management listing', () => {
 describe("the provider's signed requests", () => {
   async function credentials() {
     const owner = await login(stack, OWNER);
-    const app = (await owner.post('/auth/applications', { name: 'my script' }).expect(201)).body;
+    const app = (await owner.post('/1.0/me/api/application', { name: 'my script' }).expect(201)).body;
     const pending = (
       await request(stack.app)
         .post('/1.0/auth/credential')
@@ -190,8 +192,8 @@ describe("the provider's signed requests", () => {
       validationUrl: expect.stringContaining('http://contacts.test/credential/'),
     });
     const token = pending.validationUrl.split('/credential/')[1];
-    await owner.post(`/auth/credential/${token}/validate`).expect(200);
-    await owner.post(`/auth/credential/${token}/validate`).expect(404);
+    await owner.post(`/1.0/auth/credential/${token}/validate`, { validity: '1d' }).expect(200);
+    await owner.post(`/1.0/auth/credential/${token}/validate`, { validity: '1d' }).expect(404);
     return { ...app, consumerKey: pending.consumerKey as string };
   }
 

@@ -43,3 +43,16 @@ export async function waitForState(session: Session, id: number, states: string[
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Changes the account's email the way a person does: PUT /1.0/me, then the token mailed to the new address. */
+export async function changeEmail(stack: Stack, session: Session, email: string): Promise<void> {
+  const mark = stack.mailbox.messages().length;
+  expect((await session.put('/1.0/me', { email }).expect(200)).body.pendingEmail).toBe(email);
+  await confirmEmailFromMail(stack, session, email, mark);
+}
+
+export async function confirmEmailFromMail(stack: Stack, session: Session, email: string, mark: number) {
+  const mail = await stack.mailbox.waitFor((m) => m.id > mark && m.to.includes(email));
+  const token = /confirmEmail=([\w-]+)/.exec(mail.text)![1];
+  await session.post('/1.0/me/email/confirm', { token }).expect(200);
+}

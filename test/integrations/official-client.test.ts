@@ -66,7 +66,7 @@ async function scriptFor(handle: string, application: { applicationKey: string; 
   expect(credential.state).toBe('pendingValidation');
   const person = await login(stack, handle);
   const token = new URL(credential.validationUrl).pathname.split('/').pop();
-  await person.post(`/auth/credential/${token}/validate`).expect(200);
+  await person.post(`/1.0/auth/credential/${token}/validate`, { validity: '1d' }).expect(200);
   return ovh({
     appKey: application.applicationKey,
     appSecret: application.applicationSecret,
@@ -82,7 +82,8 @@ const codeFor = (handle: string, taskId: number) =>
 
 test("the provider's official Node.js client over HTTPS: credential, change asked, both accept with their mailed codes", async () => {
   const owner = await login(stack, ADMIN);
-  const application = (await owner.post('/auth/applications', { name: 'contact script' }).expect(201)).body;
+  const application = (await owner.post('/1.0/me/api/application', { name: 'contact script' }).expect(201))
+    .body;
   const adminScript = await scriptFor(ADMIN, application);
   const newbieScript = await scriptFor(NEWBIE, application);
 
@@ -118,7 +119,7 @@ test("the provider's official Node.js client over HTTPS: credential, change aske
 
 test('a signature over the URL with its port (as the Python client signs) is accepted too, a wrong host is not', async () => {
   const owner = await login(stack, ADMIN);
-  const application = (await owner.post('/auth/applications', { name: 'port script' }).expect(201)).body;
+  const application = (await owner.post('/1.0/me/api/application', { name: 'port script' }).expect(201)).body;
   const script = await scriptFor(ADMIN, application);
   const signedGet = (url: string) => {
     const timestamp = Math.floor(Date.now() / 1000);

@@ -4,8 +4,8 @@ import { ConfigError, parseConfig } from '../../lib/config';
 
 const good = {
   DATABASE_URL: 'postgresql://contacts@localhost:5432/contacts',
-  CODE_HASH_KEY: 'k'.repeat(32),
-  SESSION_SECRET: 's'.repeat(32),
+  CODE_HASH_KEY: '3f9c1a7e52b84d06e1c7a9f2035b6d48',
+  SESSION_SECRET: 'Qm7vT2xK9pL4sW8nE1rY6uH3jB5cZ0aD',
 };
 
 test('a good configuration gets its defaults, durations in milliseconds', () => {
@@ -19,6 +19,8 @@ test('a good configuration gets its defaults, durations in milliseconds', () => 
 test.each([
   [{ DATABASE_URL: 'mysql://x' }, 'DATABASE_URL'],
   [{ CODE_HASH_KEY: 'short' }, 'CODE_HASH_KEY'],
+  [{ TRUSTED_PROXIES: '10.0.0.1, not-an-address' }, 'TRUSTED_PROXIES'],
+  [{ TRUSTED_PROXIES: '10.0.0.0/33' }, 'TRUSTED_PROXIES'],
   [{ TASK_EXPIRY: 'seven days' }, 'TASK_EXPIRY'],
   [{ TASK_EXPIRY: '1d', REMINDER_BEFORE_EXPIRY: '2d' }, 'REMINDER_BEFORE_EXPIRY'],
   [{ TEMPORAL_ADDRESS: 'no port' }, 'TEMPORAL_ADDRESS'],
@@ -50,3 +52,12 @@ test.each(['worker/main.ts', 'api/server.ts'])(
     ]);
   },
 );
+
+test('trusted proxies: none by default, else addresses, ranges and the names Express knows', () => {
+  expect(parseConfig(good).TRUSTED_PROXIES).toEqual([]);
+  expect(parseConfig({ ...good, TRUSTED_PROXIES: '10.0.0.0/8, ::1,loopback' }).TRUSTED_PROXIES).toEqual([
+    '10.0.0.0/8',
+    '::1',
+    'loopback',
+  ]);
+});
