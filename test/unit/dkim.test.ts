@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,8 +12,8 @@ import { ConfigError, parseConfig } from '../../lib/config';
 
 const good = {
   DATABASE_URL: 'postgresql://contacts@localhost:5432/contacts',
-  CODE_HASH_KEY: 'k'.repeat(32),
-  SESSION_SECRET: 's'.repeat(32),
+  CODE_HASH_KEY: randomBytes(32).toString('hex'),
+  SESSION_SECRET: randomBytes(32).toString('hex'),
 };
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
