@@ -137,8 +137,6 @@ describe('contact management listing', () => {
       'svc-2.example',
     ]);
     expect(first.items[0]).toEqual({
-      name: 'svc-0.example',
-      type: 'domain',
       serviceName: 'svc-0.example',
       serviceType: 'domain',
       contactAdmin: OWNER,
