@@ -1,6 +1,12 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { prepareEmails } from '../activities/email-templates';
+
+/** The workflow code prebundled by `npm run build` (scripts/build.ts), beside the compiled worker in dist/. */
+export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
+const workflowBundle = join(__dirname, '..', WORKFLOW_BUNDLE_FILE);
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -21,7 +27,10 @@ export async function createWorker({
     connection,
     namespace,
     taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    // The production build loads the prebundled code; sources (development, tests) are bundled at start.
+    ...(existsSync(workflowBundle)
+      ? { workflowBundle: { codePath: workflowBundle } }
+      : { workflowsPath: require.resolve('../workflows') }),
     activities: createActivities(deps),
   });
 }
