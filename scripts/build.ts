@@ -1,8 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { COMPILED_MAILS_FILE } from '../activities/email-templates';
+import { PORTAL_BUNDLE_DIR } from '../api/portal/bundle';
+import { MIGRATIONS_DIR } from '../lib/migrate';
 import { WORKFLOW_BUNDLE_FILE } from '../worker/worker';
 
 /**
@@ -10,7 +13,8 @@ import { WORKFLOW_BUNDLE_FILE } from '../worker/worker';
  * from there with production dependencies only (`node dist/api/server.js`, `node dist/worker/main.js`,
  * `node dist/scripts/migrate.js`, `node dist/prisma/seed.js`):
  * - the processes' TypeScript compiled by tsc (tsconfig.build.json: the entry points and what they import);
- * - the files they read at run time, beside them: the migrations and the portal's browser bundle;
+ * - the files they read at run time, at the same place relative to the code: the migrations, the portal's browser
+ *   bundle and the compiled mails;
  * - the workflow code prebundled for the worker (bundleWorkflowCode), which loads it instead of bundling at start.
  * It fails if the compiled code needs a package that is not in package.json's dependencies.
  */
@@ -25,9 +29,9 @@ async function main() {
     cwd: root,
     stdio: 'inherit',
   });
-  step('copying the migrations and the portal bundle');
-  for (const folder of [join('prisma', 'migrations'), join('generated', 'portal')]) {
-    cpSync(join(root, folder), join(dist, folder), { recursive: true });
+  for (const path of [MIGRATIONS_DIR, PORTAL_BUNDLE_DIR, COMPILED_MAILS_FILE]) {
+    step(`copying ${relative(root, path)}`);
+    cpSync(path, join(dist, relative(root, path)), { recursive: true });
   }
   step('bundling the workflow code');
   const { code } = await bundleWorkflowCode({

@@ -5,7 +5,7 @@
 #                                    certificate authorities this machine adds (/usr/local/share/ca-certificates)
 #   contacts-local/node:20           Node.js 20.20.2 and npm 11 from the npm registry   (for node:20-bookworm-slim)
 #   contacts-local/postgres:15       Debian's PostgreSQL 15, official-image entrypoint   (for postgres:16)
-#   contacts-local/temporal:1.29.1   server + schema tool + CLI, auto-setup entrypoint  (for temporalio/auto-setup, admin-tools)
+#   contacts-local/temporal:1.29.1   server + schema tool + CLI + schema   (for temporalio/server and temporalio/admin-tools)
 #   contacts-local/temporal-ui:2.50.1                                                    (for temporalio/ui)
 # Then: docker compose -f docker-compose.yml -f docker-compose.local-images.yml up --build
 set -euo pipefail
@@ -60,6 +60,7 @@ mkdir -p "$context/schema/postgresql" && cp -r "$schema" "$context/schema/postgr
 cp -r "$serverconfig" "$context/config"
 chmod -R u+w "$context"
 docker build -q -t contacts-local/temporal:1.29.1 "$context" >/dev/null
+docker tag contacts-local/temporal:1.29.1 contacts-local/temporal-admin-tools:1.29.1
 rm -rf "${context:?}"/*
 cp "$here/temporal-ui/Dockerfile" "$context/" && cp "$ui" "$context/server" && cp -r "$uiconfig" "$context/config"
 chmod -R u+w "$context"
