@@ -8,7 +8,13 @@ import {
 } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { hashCode } from '../lib/codes';
-import { planContactChange, REFUSAL_STATUS, RuleRefusal, type OpenTaskOnRole } from '../domain/contact-rules';
+import {
+  planContactChange,
+  REFUSAL_STATUS,
+  RuleRefusal,
+  type ChangeRequest,
+  type OpenTaskOnRole,
+} from '../domain/contact-rules';
 import { contactsOf } from '../domain/roles';
 import { isCancellable, isOpen, mayCancel, seesTask, tasksSeenBy } from '../domain/tasks';
 import type { Db } from '../lib/db';
@@ -30,7 +36,7 @@ import type { contactChange } from '../workflows/contact-change';
 import type { AuthAccount } from './auth/authenticate';
 import { ApiError, notFound, serviceNotFound } from './errors';
 import type { z } from 'zod';
-import type { changeContactBody, taskResponse } from './schemas';
+import type { changeCheckResponse, changeContactBody, taskResponse } from './schemas';
 
 export interface ContactChangeDeps {
   db: Db;
@@ -157,13 +163,13 @@ export function createContactChanges(deps: ContactChangeDeps) {
     return rows.map((row) => row.id);
   }
 
-  async function requestChange(
+  /** The service and everything the rule table needs to judge a change of its contacts. */
+  async function loadChangeRequest(
     account: AuthAccount,
     serviceType: string,
     serviceName: string,
     body: z.infer<typeof changeContactBody>,
-    sourceIp?: string,
-  ): Promise<number[]> {
+  ) {
     const service = await db.service.findUnique({
       where: { name: serviceName },
       include: { admin: true, tech: true, billing: true },
@@ -187,21 +193,77 @@ export function createContactChanges(deps: ContactChangeDeps) {
       const task = lockTasks.find((t) => t.id === lock.taskId)!;
       return { ...task, role: lock.role as ContactType, taskId: task.id };
     });
+    const request: ChangeRequest = {
+      asker: account.handle,
+      service: contacts,
+      changes: body,
+      accounts: new Map(accounts.map((a) => [a.handle, a])),
+      openTasks,
+    };
+    return { service, request };
+  }
+
+  function refusalError(error: unknown): unknown {
+    // Someone who is not a contact learns no more than about a service that does not exist.
+    if (error instanceof RuleRefusal && error.reason === 'notAContact') return serviceNotFound();
+    if (error instanceof RuleRefusal)
+      return new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
+    return error;
+  }
+
+  /**
+   * A change judged without making it, for the portal's form while it is typed: each new contact on its own
+   * (so every problem shows next to its own field), then who would validate and who would only be told.
+   */
+  async function checkChange(
+    account: AuthAccount,
+    serviceType: string,
+    serviceName: string,
+    body: z.infer<typeof changeContactBody>,
+  ) {
+    const { request } = await loadChangeRequest(account, serviceType, serviceName, body);
+    const problems: z.infer<typeof changeCheckResponse>['problems'] = {};
+    for (const role of Object.keys(body) as ContactType[]) {
+      try {
+        planContactChange({ ...request, changes: { [role]: body[role] } });
+      } catch (error) {
+        const refusal = refusalError(error);
+        if (!(refusal instanceof ApiError) || refusal.status === 404) throw refusal;
+        const busy = request.openTasks.find((open) => open.role === role);
+        problems[role] = {
+          reason: refusal.reason,
+          message: refusal.message,
+          ...(refusal.reason === 'taskAlreadyOpen' && busy ? { taskId: busy.taskId } : {}),
+        };
+      }
+    }
+    const valid = Object.fromEntries(Object.entries(body).filter(([role]) => !(role in problems)));
+    const tasks = Object.keys(valid).length
+      ? planContactChange({ ...request, changes: valid }).map((task) => ({
+          contactTypes: task.contactTypes,
+          fromAccount: task.fromAccount,
+          toAccount: task.toAccount,
+          validators: task.validators,
+          informed: task.informed,
+          existingTaskId: task.existingTaskId,
+        }))
+      : [];
+    return { problems, tasks };
+  }
+
+  async function requestChange(
+    account: AuthAccount,
+    serviceType: string,
+    serviceName: string,
+    body: z.infer<typeof changeContactBody>,
+    sourceIp?: string,
+  ): Promise<number[]> {
+    const { service, request } = await loadChangeRequest(account, serviceType, serviceName, body);
     let planned;
     try {
-      planned = planContactChange({
-        asker: account.handle,
-        service: contacts,
-        changes: body,
-        accounts: new Map(accounts.map((a) => [a.handle, a])),
-        openTasks,
-      });
+      planned = planContactChange(request);
     } catch (error) {
-      // Someone who is not a contact learns no more than about a service that does not exist.
-      if (error instanceof RuleRefusal && error.reason === 'notAContact') throw serviceNotFound();
-      if (error instanceof RuleRefusal)
-        throw new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
-      throw error;
+      throw refusalError(error);
     }
     const ids: number[] = [];
     for (const task of planned) {
@@ -373,7 +435,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     return present(await untilEnded(id), account.handle);
   }
 
-  return { getTask, listTaskIds, requestChange, decide, resend, cancel };
+  return { getTask, listTaskIds, requestChange, checkChange, decide, resend, cancel };
 }
 
 function translateTemporalError(error: unknown): Error {

@@ -5,6 +5,7 @@ import {
   applicationBody,
   applicationIdParams,
   applicationResponse,
+  changeCheckResponse,
   changeContactBody,
   credentialBody,
   credentialDecisionResponse,
@@ -94,6 +95,14 @@ export function buildOpenApiDocument(apiBasePath: string) {
     summary: 'Ask for a contact change: answers the ids of the created tasks',
     request: { params: serviceParams, body: json(changeContactBody) },
     ok: { description: 'Task ids', ...ids },
+  });
+  route({
+    method: 'post',
+    path: '/{serviceType}/{serviceName}/changeContact/check',
+    summary:
+      'Judge a contact change without making it: the problem of each new contact, and who would validate or be told',
+    request: { params: serviceParams, body: json(changeContactBody) },
+    ok: { description: 'Problems per role and the tasks it would open', ...json(changeCheckResponse) },
   });
   for (const { type, parameter, serviceInfos } of SERVICE_TYPES) {
     const params = z.object({ [parameter]: z.string().min(1).max(255) });

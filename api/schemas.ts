@@ -262,6 +262,25 @@ export const servicePage = z
   .object({ items: z.array(serviceContactsResponse), nextCursor: z.string().nullable() })
   .openapi('ServicePage');
 
+export const changeCheckResponse = z
+  .object({
+    problems: z.partialRecord(
+      contactTypeSchema,
+      z.object({ reason: z.string(), message: z.string(), taskId: z.number().optional() }),
+    ),
+    tasks: z.array(
+      z.object({
+        contactTypes: z.array(contactTypeSchema),
+        fromAccount: z.string(),
+        toAccount: z.string(),
+        validators: z.array(z.string()),
+        informed: z.array(z.string()),
+        existingTaskId: z.number().optional(),
+      }),
+    ),
+  })
+  .openapi('ChangeCheck');
+
 export const errorResponse = z
   .object({ class: z.string(), message: z.string(), reason: z.string(), requestId: z.string().optional() })
   .openapi('Error');

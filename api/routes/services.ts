@@ -47,6 +47,11 @@ export function servicesRouter(db: Db, contactChanges: ReturnType<typeof createC
       const ids = await contactChanges.requestChange(req.account!, serviceType, serviceName, body, req.ip);
       res.json(ids);
     });
+    router.post(`/${serviceType}/:serviceName/changeContact/check`, async (req, res) => {
+      const { serviceName } = serviceNameParams.parse(req.params);
+      const body = changeContactBody.parse(req.body ?? {});
+      res.json(await contactChanges.checkChange(req.account!, serviceType, serviceName, body));
+    });
   }
 
   return router;
