@@ -251,7 +251,8 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
         code,
         resent: mail.step.startsWith('resend'),
-        validationLink: `${base}/validate/${taskId}${code ? `#code=${code}` : ''}`,
+        // The fragment never reaches a server; `for` lets the page tell whoever else is logged in.
+        validationLink: `${base}/validate/${taskId}${code ? `#code=${code}&for=${recipient}` : ''}`,
         requestsLink: `${base}/requests`,
       });
       const messageId = `<task-${taskId}.${mailStep(mail).replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;

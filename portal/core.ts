@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { PortalData } from '../api/portal/page-data';
-import { TEXTS, type PortalLanguage, type TextKey } from '../api/portal/i18n';
+import { SERVICE_TYPE_NAMES, TEXTS, type PortalLanguage, type TextKey } from '../api/portal/i18n';
 import type { errorResponse, meResponse } from '../api/schemas';
 import type { ContactType } from '../workflows/contact-change.messages';
 
@@ -61,9 +61,25 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     : { ok: false, status: response.status, body: payload as ApiErrorBody | null };
 }
 
+export const serviceTypeName = (type: string) => SERVICE_TYPE_NAMES[app.language][type] ?? type;
+
+/** Seconds to wait, from the answer's own figure or its Retry-After, when the API gives one. */
+function waitSeconds(body: ApiErrorBody): number | undefined {
+  const ms = body.retryAfterMs ?? body.waitMs;
+  if (typeof ms === 'number') return Math.max(1, Math.ceil(ms / 1000));
+  const seconds = body.retryAfterSeconds ?? body.retryAfter ?? body.waitSeconds;
+  return typeof seconds === 'number' ? Math.max(1, Math.ceil(seconds)) : undefined;
+}
+
 /** The error in the person's language: every reason the API gives has a text; anything else is generic. */
 export function errorText(body: ApiErrorBody | null): string {
   if (!body) return t('genericError');
+  if (body.reason === 'taskAlreadyOpen' && typeof body.taskId === 'number')
+    return t('error_taskAlreadyOpenId', { taskId: body.taskId });
+  if (body.reason === 'billingInArrears' && app.session?.billingStanding === 'arrears')
+    return t('error_billingInArrearsMine');
+  const seconds = body.reason === 'resendTooSoon' ? waitSeconds(body) : undefined;
+  if (seconds !== undefined) return t('error_resendTooSoonExact', { seconds });
   const key = `error_${body.reason}`;
   return hasText(key) ? t(key, body as TextVars) : t('genericError');
 }
@@ -82,10 +98,18 @@ export function setTitle(text: string): void {
   document.title = `${text} · ${t('appName')}`;
 }
 
-/** Moves focus to an element of the page once it is drawn (after a page change or an action's result). */
+/** Moves focus to an element once it is drawn (a page's heading, an action's result), never leaving it on the body. */
 export function focusOn(selector: string): void {
   const target = document.querySelector<HTMLElement>(selector);
   if (!target) return;
   if (!target.matches('a, button, input, select, textarea, [tabindex]')) target.tabIndex = -1;
   target.focus();
+}
+
+/** Keeps a page's state in its address (filters, tabs), so it survives a reload and can be shared. */
+export function setQuery(values: Record<string, string>): void {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(values)) if (value) query.set(name, value);
+  const search = query.toString();
+  history.replaceState(null, '', location.pathname + (search ? `?${search}` : ''));
 }

@@ -1,13 +1,14 @@
 import { html, render } from 'lit-html';
 import type { PortalPage } from '../api/portal/page-data';
-import { api, app, data, main, setLanguage, t, type Session } from './core';
+import { api, app, data, focusOn, main, setLanguage, t, type Session } from './core';
 import { renderHeader } from './header';
 import { contactsPage } from './pages/contacts';
 import { credentialPage } from './pages/credential';
 import { loginPage } from './pages/login';
+import { notFoundPage } from './pages/not-found';
 import { profilePage } from './pages/profile';
 import { requestsPage } from './pages/requests';
-import { storeCode } from './pages/task';
+import { storeLink } from './pages/task';
 import { validatePage } from './pages/validate';
 
 const PAGES: Record<PortalPage, () => void | Promise<void>> = {
@@ -17,30 +18,33 @@ const PAGES: Record<PortalPage, () => void | Promise<void>> = {
   validate: validatePage,
   profile: profilePage,
   credential: credentialPage,
-  notFound: () => {
-    render(html`<h1>${t('notFound')}</h1>`, main);
-  },
+  notFound: notFoundPage,
 };
 
-/** A mail's link carries the code in the fragment: kept for this tab only, and taken out of the address bar. */
-function keepCodeFromLink(): void {
-  const code = new URLSearchParams(location.hash.slice(1)).get('code');
+/** A mail's link carries its code (and whom it is for) in the fragment: kept for this tab, out of the address bar. */
+function keepMailLink(): void {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  const code = fragment.get('code');
   if (data.page !== 'validate' || !code) return;
-  storeCode(Number(data.params.taskId), code);
+  storeLink(Number(data.params.taskId), { code, for: fragment.get('for') ?? undefined });
   history.replaceState(null, '', location.pathname);
 }
 
 async function start(): Promise<void> {
-  keepCodeFromLink();
+  keepMailLink();
   const current = await api<Session>('GET', '/auth/session');
   app.session = current.ok ? current.body : null;
   if (app.session && app.session.language !== app.language) setLanguage(app.session.language);
   if (!app.session && data.page !== 'login' && data.page !== 'notFound') {
-    location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+    location.href = `/login?next=${encodeURIComponent(location.pathname + location.search)}`;
     return;
   }
   renderHeader();
-  await PAGES[data.page]();
+  const loaded = PAGES[data.page]();
+  // A new page starts at its heading, for keyboard and screen-reader users (the login page at its first field).
+  if (data.page !== 'login' && (document.activeElement === document.body || !document.activeElement))
+    focusOn('main h1');
+  await loaded;
   document.body.classList.add('ready');
 }
 

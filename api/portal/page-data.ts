@@ -1,4 +1,9 @@
-import { CONTACT_TYPES, type ContactType } from '../../workflows/contact-change.messages';
+import {
+  CONTACT_TYPES,
+  OPEN_STATES,
+  type ContactType,
+  type TaskState,
+} from '../../workflows/contact-change.messages';
 import type { PortalLanguage } from './i18n';
 
 export type PortalPage =
@@ -13,6 +18,7 @@ export interface PortalData {
   language: PortalLanguage;
   params: Record<string, string>;
   contactTypes: readonly ContactType[];
+  openStates: readonly TaskState[];
 }
 
 export function portalData(
@@ -20,5 +26,5 @@ export function portalData(
   language: PortalLanguage,
   params: Record<string, string>,
 ): PortalData {
-  return { page, language, params, contactTypes: CONTACT_TYPES };
+  return { page, language, params, contactTypes: CONTACT_TYPES, openStates: OPEN_STATES };
 }

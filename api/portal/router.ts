@@ -39,7 +39,9 @@ export function portalRouter(deps: { db: Db; session: SessionSettings }): Router
   async function languageOf(req: Request): Promise<PortalLanguage> {
     const session = readSession(deps.session, sessionToken(req));
     const account = session && (await deps.db.account.findUnique({ where: { id: session.accountId } }));
-    return pickLanguage(account?.language, req.header('accept-language'));
+    // Before login, the language switch (?lang=) wins over the browser's; after, the account's language.
+    const chosen = typeof req.query.lang === 'string' ? req.query.lang : undefined;
+    return pickLanguage(account?.language ?? chosen, req.header('accept-language'));
   }
 
   const page =
@@ -47,6 +49,7 @@ export function portalRouter(deps: { db: Db; session: SessionSettings }): Router
     async (req: Request, res: express.Response) => {
       res.type('html').send(shell(name, await languageOf(req), params(req)));
     };
+  const notFoundPage = page('notFound');
 
   router.get('/', (req, res) => {
     res.redirect(readSession(deps.session, sessionToken(req)) ? '/contacts' : '/login');
@@ -55,13 +58,20 @@ export function portalRouter(deps: { db: Db; session: SessionSettings }): Router
   router.get('/contacts', page('contacts'));
   router.get('/requests', page('requests'));
   router.get('/profile', page('profile'));
-  router.get(
-    '/validate/:id',
-    page('validate', (req) => ({ taskId: String(req.params.id) })),
-  );
+  router.get('/validate/:id', (req, res, next) => {
+    if (!/^\d{1,10}$/.test(String(req.params.id))) return next(); // a truncated mail link: the page below
+    return page('validate', () => ({ taskId: String(req.params.id) }))(req, res);
+  });
   router.get(
     '/credential/:token',
     page('credential', (req) => ({ token: String(req.params.token) })),
   );
+  // Any other address a person's browser asks for (a mistyped or truncated link) gets the portal's own page,
+  // in the person's language; the API's paths keep their JSON answers.
+  router.get(/.*/, async (req, res, next) => {
+    if (req.path.startsWith('/1.0/') || req.path.startsWith('/auth/') || !req.accepts('html')) return next();
+    res.status(404);
+    return notFoundPage(req, res);
+  });
   return router;
 }

@@ -2,15 +2,30 @@ import { html, nothing, render } from 'lit-html';
 import { keyed } from 'lit-html/directives/keyed.js';
 import type { z } from 'zod';
 import type { TextKey } from '../../api/portal/i18n';
-import type { servicePage, serviceContactsResponse } from '../../api/schemas';
+import type { changeCheckResponse, servicePage, serviceContactsResponse } from '../../api/schemas';
 import { SERVICE_TYPES } from '../../domain/service-types';
 import type { ContactType } from '../../workflows/contact-change.messages';
 import type { TaskResponse } from './task';
-import { announce, api, data, errorText, main, roleName, setTitle, t } from '../core';
+import {
+  announce,
+  api,
+  data,
+  errorText,
+  focusOn,
+  main,
+  roleName,
+  serviceTypeName,
+  setQuery,
+  setTitle,
+  t,
+  type ApiErrorBody,
+} from '../core';
 import { field, statusLine } from '../ui';
 
 type Service = z.infer<typeof serviceContactsResponse>;
 type ServicePage = z.infer<typeof servicePage>;
+type ChangeCheck = z.infer<typeof changeCheckResponse>;
+const HANDLE = /^[a-z]{2}\d+-[a-z]+$/i;
 
 const NEW_HOLDER_TEXT: Record<ContactType, TextKey> = {
   contactAdmin: 'newAdmin',
@@ -29,13 +44,26 @@ const editableRoles = (service: Service) =>
 
 interface Editor {
   service: Service;
+  values: Partial<Record<ContactType, string>>;
   errors: Partial<Record<ContactType, string>>;
+  fine: Partial<Record<ContactType, string>>;
+  preview?: ChangeCheck['tasks'];
   message: string;
   created?: string[];
 }
 
+const problemText = (problem: ChangeCheck['problems'][ContactType]) =>
+  problem ? errorText({ class: '', ...problem } as ApiErrorBody) : '';
+
 export async function contactsPage(): Promise<void> {
-  const filters = { type: '', role: '', name: '' };
+  const query = new URLSearchParams(location.search);
+  const filters = {
+    type: query.get('type') ?? '',
+    role: query.get('role') ?? '',
+    name: query.get('name') ?? '',
+  };
+  /** The open requests on each service, to show on its row. */
+  const openByService = new Map<string, TaskResponse[]>();
   const state: {
     cursors: (string | undefined)[];
     cursor?: string;
@@ -67,7 +95,27 @@ export async function contactsPage(): Promise<void> {
     filters.name = String(values.get('name') ?? '');
     state.cursors = [];
     state.cursor = undefined;
+    setQuery(filters);
     void load();
+  }
+
+  async function loadOpenRequests(): Promise<void> {
+    const lists = await Promise.all(
+      data.openStates.map((state) => api<number[]>('GET', `/1.0/me/task/contactChange?state=${state}`)),
+    );
+    const ids = lists.flatMap((list) => (list.ok ? list.body : [])).slice(0, 50);
+    const tasks = await Promise.all(
+      ids.map((id) => api<TaskResponse>('GET', `/1.0/me/task/contactChange/${id}`)),
+    );
+    openByService.clear();
+    for (const task of tasks) {
+      if (!task.ok || !task.body.serviceDomain) continue;
+      openByService.set(task.body.serviceDomain, [
+        ...(openByService.get(task.body.serviceDomain) ?? []),
+        task.body,
+      ]);
+    }
+    draw();
   }
 
   function toggleMenu(name: string): void {
@@ -85,9 +133,55 @@ export async function contactsPage(): Promise<void> {
 
   function openEditor(service: Service): void {
     state.openMenu = undefined;
-    state.editor = { service, errors: {}, message: '' };
+    state.editor = { service, values: {}, errors: {}, fine: {}, message: '' };
     draw();
-    main.querySelector<HTMLElement>('#editor-title')?.focus();
+    focusOn('#editor-title');
+  }
+
+  let checkTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Judges what is typed so far (after a short pause): each handle next to its field, then who validates. */
+  function typed(role: ContactType, value: string): void {
+    const editor = state.editor;
+    if (!editor) return;
+    editor.values[role] = value.trim();
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(() => void check(editor), 300);
+  }
+
+  async function check(editor: Editor): Promise<ChangeCheck | undefined> {
+    const body: Partial<Record<ContactType, string>> = {};
+    editor.errors = {};
+    editor.fine = {};
+    for (const [role, value] of Object.entries(editor.values) as [ContactType, string][]) {
+      if (!value) continue;
+      if (HANDLE.test(value)) body[role] = value.toLowerCase();
+      else editor.errors[role] = t('handleFormat');
+    }
+    editor.preview = undefined;
+    if (Object.keys(body).length === 0) {
+      draw();
+      return undefined;
+    }
+    const { serviceType, serviceName } = editor.service;
+    const response = await api<ChangeCheck>(
+      'POST',
+      `/1.0/${serviceType}/${encodeURIComponent(serviceName)}/changeContact/check`,
+      body,
+    );
+    if (state.editor !== editor) return undefined;
+    if (!response.ok) {
+      editor.message = errorText(response.body);
+      draw();
+      return undefined;
+    }
+    for (const role of Object.keys(body) as ContactType[]) {
+      const problem = response.body.problems[role];
+      if (problem) editor.errors[role] = problemText(problem);
+      else editor.fine[role] = t('checkOk', { handle: body[role] });
+    }
+    editor.preview = response.body.tasks;
+    draw();
+    return response.body;
   }
 
   async function submitChange(event: SubmitEvent): Promise<void> {
@@ -98,7 +192,19 @@ export async function contactsPage(): Promise<void> {
     const body: Partial<Record<ContactType, string>> = {};
     for (const role of editableRoles(editor.service)) {
       const value = String(values.get(role) ?? '').trim();
+      editor.values[role] = value;
       if (value) body[role] = value;
+    }
+    editor.message = '';
+    clearTimeout(checkTimer);
+    if (Object.keys(body).length > 0) {
+      await check(editor);
+      const wrong = editableRoles(editor.service).filter((role) => editor.errors[role]);
+      if (wrong.length > 0) {
+        announce(wrong.map((role) => editor.errors[role]).join(' '));
+        focusOn(`#new-${wrong[0]}`);
+        return;
+      }
     }
     const { serviceType, serviceName } = editor.service;
     const response = await api<string[] | number[]>(
@@ -108,7 +214,6 @@ export async function contactsPage(): Promise<void> {
       body,
     );
     editor.errors = {};
-    editor.message = '';
     if (!response.ok) {
       const text = errorText(response.body);
       const message = String(response.body?.message ?? '').toLowerCase();
@@ -118,60 +223,82 @@ export async function contactsPage(): Promise<void> {
       else editor.message = text;
       draw();
       announce(text);
-      main.querySelector<HTMLInputElement>(`#new-${culprit ?? editableRoles(editor.service)[0]}`)?.focus();
+      focusOn(`#new-${culprit ?? editableRoles(editor.service)[0]}`);
       return;
     }
     const ids = response.body.map(String);
     const lines = [t('created', { ids: ids.join(', ') })];
     for (const id of ids) {
       const task = await api<TaskResponse>('GET', `/1.0/me/task/contactChange/${id}`);
-      if (task.ok)
-        lines.push(
-          t('mustValidate', { id, validators: task.body.validators.map((v) => v.handle).join(', ') }),
-        );
+      if (task.ok) {
+        const validators = task.body.validators.map((v) => v.handle);
+        const key = validators.length === 1 ? 'mustValidateOne' : 'mustValidate';
+        lines.push(t(key, { id, validators: validators.join(', ') }));
+      }
     }
     editor.created = lines;
     draw();
-    announce(lines.join(' '));
+    focusOn('#editor-result');
+    void loadOpenRequests();
   }
 
   const menuId = (name: string) => `menu-${name.replace(/[^\w-]/g, '_')}`;
+
+  const openRequests = (service: Service) =>
+    (openByService.get(service.serviceName) ?? []).map(
+      (task) =>
+        html`<a class="open-request" href="/validate/${task.id}"
+          >${t('openRequestOnRow', {
+            id: task.id,
+            roles: task.contactTypes.map(roleName).join(', '),
+            to: task.toAccount,
+          })}</a
+        >`,
+    );
 
   const row = (service: Service) => {
     const id = menuId(service.serviceName);
     const open = state.openMenu === service.serviceName;
     const cells = [
-      service.serviceType,
+      serviceTypeName(service.serviceType),
       service.contactAdmin,
       service.contactTech,
       service.contactBilling,
       service.myRoles.map(roleName).join(', '),
     ];
+    const editing = state.editor?.service.serviceName === service.serviceName;
     return html`<tr>
-      <th scope="row" data-label=${t('colService')}>${service.serviceName}</th>
-      ${cells.map((value, i) => html`<td data-label=${t(COLUMNS[i + 1])}>${value}</td>`)}
-      <td data-label=${t('colActions')} class="actions">
-        <button
-          type="button"
-          class="more"
-          aria-haspopup="true"
-          aria-expanded=${String(open)}
-          aria-controls=${id}
-          aria-label=${t('actionsFor', { service: service.serviceName })}
-          @click=${() => toggleMenu(service.serviceName)}
-        >
-          …
-        </button>
-        <div
-          id=${id}
-          class="menu"
-          ?hidden=${!open}
-          @keydown=${(e: KeyboardEvent) => closeMenu(e, service.serviceName)}
-        >
-          <button type="button" @click=${() => openEditor(service)}>${t('modifyContacts')}</button>
-        </div>
-      </td>
-    </tr>`;
+        <th scope="row" data-label=${t('colService')}>${service.serviceName} ${openRequests(service)}</th>
+        ${cells.map((value, i) => html`<td data-label=${t(COLUMNS[i + 1])}>${value}</td>`)}
+        <td data-label=${t('colActions')} class="actions">
+          <button
+            type="button"
+            class="more"
+            aria-haspopup="true"
+            aria-expanded=${String(open)}
+            aria-controls=${id}
+            aria-label=${t('actionsFor', { service: service.serviceName })}
+            @click=${() => toggleMenu(service.serviceName)}
+          >
+            …
+          </button>
+          <div
+            id=${id}
+            class="menu"
+            ?hidden=${!open}
+            @keydown=${(e: KeyboardEvent) => closeMenu(e, service.serviceName)}
+          >
+            <button type="button" @click=${() => openEditor(service)}>${t('modifyContacts')}</button>
+          </div>
+        </td>
+      </tr>
+      ${
+        editing && state.editor
+          ? html`<tr class="editor-row">
+              <td colspan="7">${keyed(service.serviceName, editorSection(state.editor))}</td>
+            </tr>`
+          : nothing
+      }`;
   };
 
   const table = () => {
@@ -219,13 +346,25 @@ export async function contactsPage(): Promise<void> {
       </button>
     </div>`;
 
+  const preview = (editor: Editor) => {
+    const tasks = editor.preview ?? [];
+    if (tasks.length === 0) return nothing;
+    const validators = [...new Set(tasks.flatMap((task) => task.validators))];
+    const informed = [...new Set(tasks.flatMap((task) => task.informed))];
+    return html`<div class="preview" role="status">
+      <h3>${t('previewTitle')}</h3>
+      <p>${t('willValidate', { handles: validators.join(', ') })}</p>
+      ${informed.length ? html`<p>${t('willBeInformed', { handles: informed.join(', ') })}</p>` : nothing}
+    </div>`;
+  };
+
   const editorSection = (editor: Editor) =>
     html`<section class="editor" aria-labelledby="editor-title">
       <h2 id="editor-title" tabindex="-1">${t('modifyTitle', { service: editor.service.serviceName })}</h2>
       <p>${t('modifyIntro')}</p>
       ${
         editor.created
-          ? html`<div class="status success" role="status">
+          ? html`<div id="editor-result" class="status success" role="status" tabindex="-1">
               ${editor.created.map((line) => html`<p>${line}</p>`)}
               <p><a href="/requests">${t('menuRequests')}</a></p>
             </div>`
@@ -239,14 +378,22 @@ export async function contactsPage(): Promise<void> {
                       id=${a.id}
                       name=${role}
                       autocapitalize="none"
+                      autocomplete="off"
                       spellcheck="false"
                       aria-describedby=${a.describedBy}
                       aria-invalid=${a.invalid}
+                      @input=${(e: Event) => typed(role, (e.target as HTMLInputElement).value)}
                     />`,
-                  { hint: t('current', { handle: editor.service[role] }), error: editor.errors[role] },
+                  {
+                    hint: t('current', { handle: editor.service[role] }),
+                    error: editor.errors[role],
+                    extra: editor.fine[role]
+                      ? html`<p class="field-ok" aria-live="polite">${editor.fine[role]}</p>`
+                      : nothing,
+                  },
                 ),
               )}
-              ${editor.message ? statusLine(editor.message, 'error') : nothing}
+              ${preview(editor)} ${editor.message ? statusLine(editor.message, 'error') : nothing}
               <div class="buttons">
                 <button type="submit">${t('confirm')}</button>
                 <button
@@ -266,7 +413,7 @@ export async function contactsPage(): Promise<void> {
 
   const draw = () =>
     render(
-      html`<h1>${t('contactsTitle')}</h1>
+      html`<h1 tabindex="-1">${t('contactsTitle')}</h1>
         <p>${t('contactsIntro')}</p>
         <form class="filters" @submit=${applyFilters}>
           ${field(
@@ -276,7 +423,9 @@ export async function contactsPage(): Promise<void> {
               html`<select id=${a.id} name="type">
                 ${['', ...SERVICE_TYPES.map((s) => s.type)].map(
                   (v) =>
-                    html`<option value=${v} ?selected=${filters.type === v}>${v || t('filterAll')}</option>`,
+                    html`<option value=${v} ?selected=${filters.type === v}>
+                      ${v ? serviceTypeName(v) : t('filterAll')}
+                    </option>`,
                 )}
               </select>`,
           )}
@@ -301,13 +450,12 @@ export async function contactsPage(): Promise<void> {
           <button type="submit">${t('filterApply')}</button>
         </form>
         <div class="table-box">${table()}</div>
-        ${pager()}
-        ${state.editor ? keyed(state.editor.service.serviceName, editorSection(state.editor)) : nothing}`,
+        ${pager()}`,
       main,
     );
 
   setTitle(t('contactsTitle'));
   main.replaceChildren();
   draw();
-  await load();
+  await Promise.all([load(), loadOpenRequests()]);
 }

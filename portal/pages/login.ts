@@ -1,18 +1,23 @@
-import { html, render } from 'lit-html';
-import { announce, api, main, setTitle, t } from '../core';
+import { html, nothing, render } from 'lit-html';
+import { LANGUAGES, type PortalLanguage } from '../../api/portal/i18n';
+import { announce, api, app, main, setTitle, t } from '../core';
 import { field } from '../ui';
+import { storedLink } from './task';
+
+const LANGUAGE_NAMES: Record<PortalLanguage, string> = { es: 'Español', en: 'English', fr: 'Français' };
 
 /** Only a path of this origin: never "//host" nor "/\host", which browsers read as another host. */
 export function safeNext(next: string | null): string {
-  if (!next) return '/contacts';
+  if (!next || !next.startsWith('/')) return '/contacts';
   const target = new URL(next, location.origin);
-  return target.origin === location.origin && next.startsWith('/')
-    ? target.pathname + target.search + target.hash
-    : '/contacts';
+  return target.origin === location.origin ? target.pathname + target.search : '/contacts';
 }
 
 export function loginPage(): void {
-  const next = new URLSearchParams(location.search).get('next');
+  const query = new URLSearchParams(location.search);
+  const next = query.get('next');
+  const taskId = /^\/validate\/(\d+)$/.exec(next ?? '')?.[1];
+  const link = taskId ? storedLink(Number(taskId)) : undefined;
   let error = '';
 
   async function submit(event: SubmitEvent): Promise<void> {
@@ -33,9 +38,42 @@ export function loginPage(): void {
     form.querySelector<HTMLInputElement>('#password')?.focus();
   }
 
+  const languageHref = (language: PortalLanguage) => {
+    const target = new URLSearchParams(location.search);
+    target.set('lang', language);
+    return `/login?${target}`;
+  };
+
   const draw = () =>
     render(
-      html`<h1>${t('loginTitle')}</h1>
+      html`<nav class="languages" aria-label=${t('languageChoice')}>
+          <ul>
+            ${LANGUAGES.map(
+              (l) =>
+                html`<li>
+                  <a
+                    href=${languageHref(l)}
+                    lang=${l}
+                    hreflang=${l}
+                    aria-current=${l === app.language ? 'true' : nothing}
+                    >${LANGUAGE_NAMES[l]}</a
+                  >
+                </li>`,
+            )}
+          </ul>
+        </nav>
+        <h1>${t('loginTitle')}</h1>
+        ${
+          taskId
+            ? html`<p class="note">
+                ${
+                  link?.for
+                    ? t('loginFromLink', { handle: link.for, id: taskId })
+                    : t('loginFromLinkAnyone', { id: taskId })
+                }
+              </p>`
+            : nothing
+        }
         <form novalidate @submit=${submit}>
           ${field(
             'handle',
@@ -48,6 +86,7 @@ export function loginPage(): void {
                 required
                 autocapitalize="none"
                 spellcheck="false"
+                .value=${link?.for ?? ''}
                 aria-describedby=${a.describedBy}
               />`,
             { hint: t('handleHint') },
@@ -74,5 +113,5 @@ export function loginPage(): void {
   setTitle(t('loginTitle'));
   main.replaceChildren();
   draw();
-  main.querySelector<HTMLInputElement>('#handle')?.focus();
+  main.querySelector<HTMLInputElement>(link?.for ? '#password' : '#handle')?.focus();
 }

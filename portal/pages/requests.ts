@@ -1,18 +1,96 @@
 import { html, nothing, render } from 'lit-html';
-import { api, errorText, main, setTitle, t } from '../core';
-import { statusLine } from '../ui';
-import { newCard, storedCode, taskCardView, type TaskCard, type TaskResponse } from './task';
+import type { TextKey } from '../../api/portal/i18n';
+import { api, app, errorText, main, setQuery, setTitle, t } from '../core';
+import { field, statusLine } from '../ui';
+import { codeForMe, newCard, taskCardView, type TaskCard, type TaskResponse } from './task';
 
+type View = 'toValidate' | 'open' | 'ended' | 'all';
+const VIEWS: [View, TextKey][] = [
+  ['toValidate', 'tabToValidate'],
+  ['open', 'tabOpen'],
+  ['ended', 'tabEnded'],
+  ['all', 'tabAll'],
+];
+
+const awaitsMe = (task: TaskResponse) =>
+  task.state === 'validatingByCustomers' &&
+  task.validators.some((v) => v.handle === app.session?.nichandle && v.status === 'pending');
+
+const IN_VIEW: Record<View, (task: TaskResponse) => boolean> = {
+  toValidate: awaitsMe,
+  open: (task) => task.open,
+  ended: (task) => !task.open,
+  all: () => true,
+};
+
+const matches = (task: TaskResponse, search: string) =>
+  !search ||
+  [task.serviceDomain, task.askingAccount, task.fromAccount, task.toAccount, String(task.id)].some((value) =>
+    value?.toLowerCase().includes(search.toLowerCase()),
+  );
+
+/** "My requests": tabs (to validate, open, ended, all) and a search, both kept in the address. */
 export async function requestsPage(): Promise<void> {
+  const query = new URLSearchParams(location.search);
+  let view = (VIEWS.find(([v]) => v === query.get('view'))?.[0] ?? undefined) as View | undefined;
+  let search = query.get('q') ?? '';
   let cards: TaskCard[] | undefined;
   let error = '';
+
+  const choose = (next: View) => (event: Event) => {
+    event.preventDefault();
+    view = next;
+    setQuery({ view: next, q: search });
+    draw();
+  };
+
+  const list = () => {
+    if (!cards) return nothing;
+    if (cards.length === 0) return html`<p>${t('noRequests')}</p>`;
+    const shown = cards.filter((card) => IN_VIEW[view ?? 'all'](card.task) && matches(card.task, search));
+    return shown.length
+      ? html`<div class="tasks">${shown.map((card) => taskCardView(card, draw))}</div>`
+      : html`<p>${t('noMatchingRequests')}</p>`;
+  };
+
   const draw = () =>
     render(
-      html`<h1>${t('requestsTitle')}</h1>
+      html`<h1 tabindex="-1">${t('requestsTitle')}</h1>
         <p>${t('requestsIntro')}</p>
-        ${error ? statusLine(error, 'error') : nothing}
-        ${cards && cards.length === 0 ? html`<p>${t('noRequests')}</p>` : nothing}
-        ${cards?.length ? html`<div class="tasks">${cards.map((card) => taskCardView(card, draw))}</div>` : nothing}`,
+        <nav class="tabs" aria-label=${t('requestViews')}>
+          <ul>
+            ${VIEWS.map(([v, key]) => {
+              const count = cards?.filter((card) => IN_VIEW[v](card.task)).length;
+              return html`<li>
+                <a
+                  href="?view=${v}"
+                  aria-current=${v === (view ?? 'all') ? 'page' : nothing}
+                  @click=${choose(v)}
+                  >${t(key)}${count === undefined ? '' : ` (${count})`}</a
+                >
+              </li>`;
+            })}
+          </ul>
+        </nav>
+        <form class="filters" role="search" @submit=${(e: SubmitEvent) => e.preventDefault()}>
+          ${field(
+            'search-requests',
+            t('searchRequests'),
+            (a) =>
+              html`<input
+                id=${a.id}
+                type="search"
+                name="q"
+                .value=${search}
+                @input=${(e: Event) => {
+                  search = (e.target as HTMLInputElement).value.trim();
+                  setQuery({ view: view ?? '', q: search });
+                  draw();
+                }}
+              />`,
+          )}
+        </form>
+        ${error ? statusLine(error, 'error') : nothing} ${list()}`,
       main,
     );
   setTitle(t('requestsTitle'));
@@ -27,10 +105,12 @@ export async function requestsPage(): Promise<void> {
   }
   const tasks = (
     await Promise.all(
-      ids.body.slice(0, 50).map((id) => api<TaskResponse>('GET', `/1.0/me/task/contactChange/${id}`)),
+      ids.body.slice(0, 100).map((id) => api<TaskResponse>('GET', `/1.0/me/task/contactChange/${id}`)),
     )
   ).flatMap((r) => (r.ok ? [r.body] : []));
   tasks.sort((a, b) => Number(b.open) - Number(a.open) || b.id - a.id);
-  cards = tasks.map((task) => newCard(task, storedCode(task.id)));
+  cards = tasks.map((task) => newCard(task, codeForMe(task)));
+  // With nothing chosen, open on what waits for me when something does.
+  view ??= tasks.some(awaitsMe) ? 'toValidate' : 'all';
   draw();
 }

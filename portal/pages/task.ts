@@ -2,11 +2,23 @@ import { html, nothing, type TemplateResult } from 'lit-html';
 import type { z } from 'zod';
 import type { decisionResponse, taskResponse } from '../../api/schemas';
 import type { TextKey } from '../../api/portal/i18n';
-import { announce, api, app, errorText, formatDate, hasText, roleName, t } from '../core';
-import { field, statusLine, type StatusKind } from '../ui';
+import {
+  announce,
+  api,
+  app,
+  errorText,
+  focusOn,
+  formatDate,
+  hasText,
+  roleName,
+  serviceTypeName,
+  t,
+} from '../core';
+import { field, type StatusKind } from '../ui';
 
 export type TaskResponse = z.infer<typeof taskResponse>;
 type DecisionResponse = z.infer<typeof decisionResponse>;
+type Confirming = 'refuse' | 'cancel' | undefined;
 
 /** One request as a card, with what its reader may do; the page redraws after each change. */
 export interface TaskCard {
@@ -15,6 +27,7 @@ export interface TaskCard {
   codeError: string;
   message: string;
   kind: StatusKind;
+  confirming: Confirming;
 }
 
 export const newCard = (task: TaskResponse, code = ''): TaskCard => ({
@@ -23,7 +36,34 @@ export const newCard = (task: TaskResponse, code = ''): TaskCard => ({
   codeError: '',
   message: '',
   kind: '',
+  confirming: undefined,
 });
+
+/** What a mail's link brought: its code, and whom the mail was sent to. Kept for this tab only. */
+export interface MailLink {
+  code: string;
+  for?: string;
+}
+const linkKey = (id: number) => `link:${id}`;
+export function storedLink(id: number): MailLink | undefined {
+  const raw = sessionStorage.getItem(linkKey(id));
+  return raw ? (JSON.parse(raw) as MailLink) : undefined;
+}
+export const storeLink = (id: number, link: MailLink) =>
+  sessionStorage.setItem(linkKey(id), JSON.stringify(link));
+export const forgetLink = (id: number) => sessionStorage.removeItem(linkKey(id));
+
+/** The code to put in my form: only a link sent to me (or an old link that names nobody, if I am awaited). */
+export function codeForMe(task: TaskResponse): string {
+  const link = storedLink(task.id);
+  const me = app.session?.nichandle;
+  if (!link || (link.for !== undefined && link.for !== me)) return '';
+  return task.validators.some((v) => v.handle === me && v.status === 'pending') ? link.code : '';
+}
+
+/** Between the last acceptance and the end, the change is being checked and applied: a second or so. */
+const SETTLING_STATES: TaskResponse['state'][] = ['todo', 'checkValidity', 'doing'];
+export const isSettling = (task: TaskResponse) => SETTLING_STATES.includes(task.state);
 
 const VALIDATOR_TEXT: Record<TaskResponse['validators'][number]['status'], TextKey> = {
   accepted: 'validatorAccepted',
@@ -31,9 +71,19 @@ const VALIDATOR_TEXT: Record<TaskResponse['validators'][number]['status'], TextK
   pending: 'validatorPending',
 };
 
-const codeKey = (id: number) => `code:${id}`;
-export const storedCode = (id: number) => sessionStorage.getItem(codeKey(id)) ?? '';
-export const storeCode = (id: number, code: string) => sessionStorage.setItem(codeKey(id), code);
+const historyText = (entry: TaskResponse['history'][number]) => {
+  const key = `history_${entry.action}`;
+  return hasText(key)
+    ? t(key, { actor: entry.actor })
+    : t('history_other', { actor: entry.actor, action: entry.action });
+};
+
+export const describeChange = (task: TaskResponse) =>
+  t('changeText', {
+    roles: task.contactTypes.map(roleName).join(', '),
+    from: task.fromAccount,
+    to: task.toAccount,
+  });
 
 export function taskCardView(
   card: TaskCard,
@@ -43,14 +93,28 @@ export function taskCardView(
   const { task } = card;
   const me = app.session?.nichandle;
   const mine = task.validators.find((v) => v.handle === me);
-  const open = task.open;
   const path = `/1.0/me/task/contactChange/${task.id}`;
+  const statusId = `task-${task.id}-status`;
 
   const show = (message: string, kind: StatusKind) => {
     card.message = message;
     card.kind = kind;
+    card.confirming = undefined;
     redraw();
+    focusOn(`#${statusId}`);
   };
+
+  /** Follows the request until its check and apply are over, so the card never shows a state already past. */
+  async function settle(): Promise<void> {
+    const until = Date.now() + 15_000;
+    while (isSettling(card.task) && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const fresh = await api<TaskResponse>('GET', path);
+      if (!fresh.ok) return;
+      card.task = fresh.body;
+      redraw();
+    }
+  }
 
   async function decide(decision: 'accept' | 'refuse', form: HTMLFormElement): Promise<void> {
     const token = String(new FormData(form).get('token') ?? '').trim();
@@ -59,15 +123,17 @@ export function taskCardView(
     const response = await api<DecisionResponse>('POST', `${path}/${decision}`, { token });
     if (!response.ok) {
       card.codeError = errorText(response.body);
+      card.confirming = undefined;
       redraw();
       announce(card.codeError);
       form.querySelector<HTMLInputElement>('input[name="token"]')?.focus();
       return;
     }
-    sessionStorage.removeItem(codeKey(task.id));
+    forgetLink(task.id);
     card.task = response.body.task;
     card.code = '';
     show(t(decision === 'accept' ? 'accepted' : 'refusedDone'), 'success');
+    await settle();
   }
 
   async function resend(): Promise<void> {
@@ -84,16 +150,16 @@ export function taskCardView(
     } else show(errorText(response.body), 'error');
   }
 
+  function ask(confirming: Confirming): void {
+    card.confirming = confirming;
+    redraw();
+    focusOn(`#task-${task.id}-confirm`);
+  }
+
+  const awaitingValidation = task.state === 'validatingByCustomers';
   const rows: [TextKey, string][] = [
-    ['service', `${task.serviceDomain ?? ''} (${task.serviceType})`],
-    [
-      'change',
-      t('changeText', {
-        roles: task.contactTypes.map(roleName).join(', '),
-        from: task.fromAccount,
-        to: task.toAccount,
-      }),
-    ],
+    ['service', `${task.serviceDomain ?? ''} (${serviceTypeName(task.serviceType)})`],
+    ['change', describeChange(task)],
     ['askedBy', task.askingAccount ?? ''],
     [
       'state',
@@ -103,15 +169,78 @@ export function taskCardView(
           : ''),
     ],
     ['requestedOn', formatDate(task.dateRequest)],
-    task.dateDone ? ['doneOn', formatDate(task.dateDone)] : ['expiresOn', formatDate(task.expiresAt)],
   ];
+  if (task.dateDone) rows.push(['doneOn', formatDate(task.dateDone)]);
+  else if (awaitingValidation) rows.push(['expiresOn', formatDate(task.expiresAt)]);
+
   const headingId = `task-${task.id}`;
   const heading =
     headingLevel === 'h1'
-      ? html`<h1 id=${headingId}>${t('request', { id: task.id })}</h1>`
+      ? html`<h1 id=${headingId} tabindex="-1">${t('request', { id: task.id })}</h1>`
       : html`<h2 id=${headingId}>${t('request', { id: task.id })}</h2>`;
-  const canResend = open && (mine?.status === 'pending' || task.askingAccount === me);
+  const mayDecide = awaitingValidation && mine?.status === 'pending';
+  const canResend = awaitingValidation && (mine?.status === 'pending' || task.askingAccount === me);
   const canCancel = task.canCancel;
+  const validatorText = (v: TaskResponse['validators'][number]) =>
+    v.status === 'pending' && !task.open
+      ? t('validatorSilent', { handle: v.handle })
+      : t(VALIDATOR_TEXT[v.status], { handle: v.handle });
+
+  const confirmation = (what: 'refuse' | 'cancel') =>
+    html`<div class="confirm" role="group" aria-labelledby="task-${task.id}-confirm">
+      <p id="task-${task.id}-confirm" tabindex="-1">
+        ${t(what === 'refuse' ? 'confirmRefuse' : 'confirmCancel', { id: task.id })}
+      </p>
+      <div class="buttons">
+        <button
+          type="button"
+          class="danger"
+          @click=${(e: Event) =>
+            what === 'refuse'
+              ? decide('refuse', (e.target as HTMLElement).closest('form') as HTMLFormElement)
+              : cancel()}
+        >
+          ${t(what === 'refuse' ? 'yesRefuse' : 'yesCancel')}
+        </button>
+        <button type="button" class="secondary" @click=${() => ask(undefined)}>${t('keepIt')}</button>
+      </div>
+    </div>`;
+
+  const decisionForm = html`<form
+    class="decision"
+    novalidate
+    @submit=${(e: SubmitEvent) => {
+      e.preventDefault();
+      void decide('accept', e.target as HTMLFormElement);
+    }}
+  >
+    <p class="note">${t('waitingForYou')}</p>
+    ${field(
+      `token-${task.id}`,
+      t('code'),
+      (a) =>
+        html`<input
+          id=${a.id}
+          name="token"
+          .value=${card.code}
+          autocomplete="one-time-code"
+          autocapitalize="characters"
+          spellcheck="false"
+          required
+          aria-describedby=${a.describedBy}
+          aria-invalid=${a.invalid}
+        />`,
+      { hint: t('codeHint'), error: card.codeError },
+    )}
+    ${
+      card.confirming === 'refuse'
+        ? confirmation('refuse')
+        : html`<div class="buttons">
+            <button type="submit">${t('accept')}</button>
+            <button type="button" class="danger" @click=${() => ask('refuse')}>${t('refuse')}</button>
+          </div>`
+    }
+  </form>`;
 
   return html`<article class="task" aria-labelledby=${headingId}>
     ${heading}
@@ -124,73 +253,62 @@ export function taskCardView(
     </dl>
     <h3>${t('validators')}</h3>
     <ul class="validators">
-      ${task.validators.map((v) => html`<li class=${v.status}>${t(VALIDATOR_TEXT[v.status], { handle: v.handle })}</li>`)}
+      ${task.validators.map((v) => html`<li class=${v.status}>${validatorText(v)}</li>`)}
     </ul>
+    ${isSettling(task) ? html`<p class="note">${t('beingApplied')}</p>` : nothing}
     ${
-      open && mine?.status === 'accepted' && task.awaiting.length > 0
+      awaitingValidation && mine?.status === 'accepted' && task.awaiting.length > 0
         ? html`<p class="note">${t('waitingForOther')}</p>`
         : nothing
     }
     ${
-      open && mine?.status === 'pending'
-        ? html`<form
-            class="decision"
-            novalidate
-            @submit=${(e: SubmitEvent) => {
-              e.preventDefault();
-              void decide('accept', e.target as HTMLFormElement);
-            }}
-          >
-            <p class="note">${t('waitingForYou')}</p>
-            ${field(
-              `token-${task.id}`,
-              t('code'),
-              (a) =>
-                html`<input
-                  id=${a.id}
-                  name="token"
-                  .value=${card.code}
-                  autocomplete="one-time-code"
-                  autocapitalize="characters"
-                  spellcheck="false"
-                  required
-                  aria-describedby=${a.describedBy}
-                  aria-invalid=${a.invalid}
-                />`,
-              { hint: t('codeHint'), error: card.codeError },
-            )}
-            <div class="buttons">
-              <button type="submit">${t('accept')}</button>
-              <button
-                type="button"
-                class="danger"
-                @click=${(e: Event) =>
-                  decide('refuse', (e.target as HTMLElement).closest('form') as HTMLFormElement)}
-              >
-                ${t('refuse')}
-              </button>
-            </div>
-          </form>`
+      !mine && me && task.informed.includes(me) && task.askingAccount !== me
+        ? html`<p class="note">${t('informedOnly')}</p>`
         : nothing
     }
+    ${mayDecide ? decisionForm : nothing}
     ${
-      canResend || canCancel
-        ? html`<div class="buttons">
-            ${
-              canResend
-                ? html`<button type="button" class="secondary" @click=${resend}>${t('resend')}</button>`
-                : nothing
-            }
-            ${
-              canCancel
-                ? html`<button type="button" class="secondary" @click=${cancel}>
-                    ${t('cancelRequest')}
-                  </button>`
-                : nothing
-            }
-          </div>`
+      card.confirming === 'cancel'
+        ? confirmation('cancel')
+        : canResend || canCancel
+          ? html`<div class="buttons">
+              ${
+                canResend
+                  ? html`<button type="button" class="secondary" @click=${resend}>${t('resend')}</button>`
+                  : nothing
+              }
+              ${
+                canCancel
+                  ? html`<button type="button" class="secondary" @click=${() => ask('cancel')}>
+                      ${t('cancelRequest')}
+                    </button>`
+                  : nothing
+              }
+            </div>`
+          : nothing
+    }
+    <p
+      id=${statusId}
+      class="status ${card.kind}"
+      role=${card.kind === 'error' ? 'alert' : 'status'}
+      tabindex="-1"
+    >
+      ${card.message}
+    </p>
+    ${
+      task.history.length
+        ? html`<details class="timeline">
+            <summary>${t('timeline')}</summary>
+            <ol>
+              ${task.history.map(
+                (entry) =>
+                  html`<li>
+                    <time datetime=${entry.date}>${formatDate(entry.date)}</time> ${historyText(entry)}
+                  </li>`,
+              )}
+            </ol>
+          </details>`
         : nothing
     }
-    ${statusLine(card.message, card.kind)}
   </article>`;
 }

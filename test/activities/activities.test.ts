@@ -145,7 +145,7 @@ test('issueCodes mails a personal code whose keyed hash alone is stored; the sam
     (m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`),
   );
   const { code, link } = readCodeEmail(mail);
-  expect(link).toBe(`http://contacts.test/validate/${taskId}#code=${code}`);
+  expect(link).toBe(`http://contacts.test/validate/${taskId}#code=${code}&for=ne4-ovh`);
   expect(code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
   expect(codeHash).toBe(hashCode(codeHashKey, taskId, 'ne4-ovh', code));
   const stored = await database.db.taskValidator.findUniqueOrThrow({

@@ -64,7 +64,7 @@ test("the guide's story through the API: ask, both validate with their emailed c
   const adminCode = await codeMailFor(ADMIN, id);
   const newbieCode = await codeMailFor(NEWBIE, id);
   expect(adminCode.code).not.toEqual(newbieCode.code);
-  expect(adminCode.link).toBe(`http://contacts.test/validate/${id}#code=${adminCode.code}`);
+  expect(adminCode.link).toBe(`http://contacts.test/validate/${id}#code=${adminCode.code}&for=${ADMIN}`);
   const informed = await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`));
   expect(informed.subject).toContain('Demande de changement de contact'); // the old tech reads French
 

@@ -1,32 +1,16 @@
-import type { Server } from 'node:http';
-import type { Browser, Locator, Page } from 'playwright-core';
 import { readCodeEmail } from '../../lib/mailbox';
-import { freePort } from '../../lib/net';
-import { buildPortal } from '../../scripts/build-portal';
-import { launchChromium, screenshot } from '../helpers/browser';
-import { contactsOf, createAccounts, createService, PASSWORD } from '../helpers/fixtures';
-import { startStack, type Stack } from '../helpers/stack';
+import { expectAttribute, expectCount, portalWorld, screenshot } from '../helpers/browser';
+import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 
 // The guide's story in a real browser (Debian's Chromium), with codes read from the real SMTP sink.
 const ADMIN = 'xx11111-ovh'; // Spanish
 const TECH = 'te22222-ovh'; // French
 const BILLING = 'bi33333-ovh'; // English
 const NEWBIE = 'ne44444-ovh'; // English
-let stack: Stack;
-let server: Server;
-let browser: Browser;
-let base: string;
+const { world, newPerson, logIn, loginAt, askChange, codeFor, waitForContacts } = portalWorld();
 
 beforeAll(async () => {
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  [stack, browser] = await Promise.all([
-    startStack({ env: { PUBLIC_BASE_URL: base } }),
-    launchChromium(),
-    buildPortal(), // the bundle of the sources under test, also when jest runs alone
-  ]);
-  server = stack.app.listen(port, '127.0.0.1');
-  await createAccounts(stack.database.db, [
+  await createAccounts(world.stack.database.db, [
     { handle: ADMIN, language: 'es' },
     { handle: TECH, language: 'fr' },
     { handle: BILLING, language: 'en' },
@@ -39,70 +23,18 @@ beforeAll(async () => {
     'refusal.example',
     'resend.example',
   ]) {
-    await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
+    await createService(world.stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   }
 });
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  await stack?.teardown();
-});
-
-async function newPerson(options: { locale?: string; viewport?: { width: number; height: number } } = {}) {
-  const context = await browser.newContext({
-    locale: options.locale ?? 'en-GB',
-    viewport: options.viewport ?? { width: 1280, height: 900 },
-  });
-  return { context, page: await context.newPage() };
-}
-
-async function logIn(page: Page, handle: string, passwordLabel = /contraseña|password|mot de passe/i) {
-  await page.getByLabel(/identifi|handle/i).fill(handle);
-  await page.getByLabel(passwordLabel).fill(PASSWORD);
-  await page.keyboard.press('Enter');
-}
-
-async function loginAt(page: Page, handle: string) {
-  await page.goto(`${base}/login`);
-  await logIn(page, handle);
-  await page.waitForURL((url) => url.pathname !== '/login');
-}
-
-async function askChange(page: Page, service: string, fieldLabel: RegExp, newHandle: string) {
-  await page.goto(`${base}/contacts`);
-  await page.getByRole('button', { name: new RegExp(service.replace(/\./g, '\\.')) }).click();
-  await page.getByRole('button', { name: /modif/i }).click();
-  await page.getByLabel(fieldLabel).fill(newHandle);
-}
-
-const codeFor = (handle: string, after = 0) =>
-  stack.mailbox
-    .waitFor(
-      (m) => m.id > after && m.to.includes(`${handle}@mail.test`) && /\/validate\/\d+#code=/.test(m.text),
-    )
-    .then(readCodeEmail);
-
-async function waitForContacts(name: string, expected: Partial<Awaited<ReturnType<typeof contactsOf>>>) {
-  const until = Date.now() + 15_000;
-  while (Date.now() < until) {
-    const contacts = await contactsOf(stack.database.db, name);
-    if (
-      Object.entries(expected).every(([role, handle]) => contacts[role as keyof typeof contacts] === handle)
-    )
-      return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`contacts of ${name} did not become ${JSON.stringify(expected)}`);
-}
 
 test("the guide's story: the admin asks for a new tech, the new contact validates from the email link, the admin from My requests", async () => {
   const admin = await newPerson({ locale: 'es-ES' });
   const newbie = await newPerson();
 
-  await admin.page.goto(`${base}/login`);
+  await admin.page.goto(`${world.base}/login`);
   await screenshot(admin.page, '01-login');
   await logIn(admin.page, ADMIN, /contraseña/i);
-  await admin.page.waitForURL(`${base}/contacts`);
+  await admin.page.waitForURL(`${world.base}/contacts`);
   await admin.page.getByRole('heading', { level: 1, name: 'Gestión de contactos' }).waitFor();
   await admin.page.getByRole('row', { name: /tienda-ejemplo\.es/ }).waitFor();
   await screenshot(admin.page, '02-contact-management');
@@ -131,7 +63,7 @@ test("the guide's story: the admin asks for a new tech, the new contact validate
   const code = newbie.page.getByLabel('Verification code (token)');
   await code.waitFor();
   expect(await code.inputValue()).toBe(newbieMail.code);
-  expect(await contactsOf(stack.database.db, 'tienda-ejemplo.es')).toMatchObject({ tech: TECH }); // opening decided nothing
+  expect(await contactsOf(world.stack.database.db, 'tienda-ejemplo.es')).toMatchObject({ tech: TECH }); // opening decided nothing
   await screenshot(newbie.page, '06-validation-page');
   await newbie.page.getByRole('button', { name: 'Accept' }).click();
   await newbie.page.locator('main').getByText('Accepted. The change is applied').waitFor();
@@ -151,7 +83,7 @@ test("the guide's story: the admin asks for a new tech, the new contact validate
   await admin.page.getByRole('button', { name: 'Aceptar' }).click();
   await waitForContacts('tienda-ejemplo.es', { tech: NEWBIE });
 
-  await newbie.page.goto(`${base}/requests`);
+  await newbie.page.goto(`${world.base}/requests`);
   await newbie.page.locator('main').getByText('done', { exact: true }).first().waitFor();
   await screenshot(newbie.page, '09-request-done');
   await admin.context.close();
@@ -162,7 +94,7 @@ test('the new contact sees "waiting for the other contact" once it has validated
   const admin = await newPerson();
   const newbie = await newPerson();
   await loginAt(admin.page, ADMIN);
-  const mark = stack.mailbox.messages().length;
+  const mark = world.stack.mailbox.messages().length;
   await askChange(admin.page, 'refusal.example', /técnico/, NEWBIE);
   await admin.page.getByRole('button', { name: 'Confirmar' }).click();
   await admin.page
@@ -180,15 +112,16 @@ test('the new contact sees "waiting for the other contact" once it has validated
   await screenshot(newbie.page, '10-waiting-for-other');
 
   const adminMail = await codeFor(ADMIN, mark);
-  await admin.page.goto(`${base}/requests`);
+  await admin.page.goto(`${world.base}/requests`);
   await admin.page.getByLabel('Código de verificación (token)').first().fill(adminMail.code);
   await admin.page.getByRole('button', { name: 'Rechazar' }).first().click();
+  await admin.page.getByRole('button', { name: 'Sí, rechazar' }).click();
   await admin.page
     .getByText(/Rechazada/)
     .first()
     .waitFor();
   await screenshot(admin.page, '11-refused');
-  expect(await contactsOf(stack.database.db, 'refusal.example')).toMatchObject({ tech: TECH });
+  expect(await contactsOf(world.stack.database.db, 'refusal.example')).toMatchObject({ tech: TECH });
   await admin.context.close();
   await newbie.context.close();
 });
@@ -208,7 +141,7 @@ test('tech variant in French: the tech names its successor and sees only its own
     .waitFor();
   await screenshot(tech.page, '12-error-next-to-field');
   await tech.page.getByLabel('Nouveau contact technique').fill(NEWBIE);
-  const before = stack.mailbox.messages().length;
+  const before = world.stack.mailbox.messages().length;
   await tech.page.getByRole('button', { name: 'Confirmer' }).click();
   await tech.page
     .getByText(new RegExp(`${TECH}, ${NEWBIE} doivent la valider`))
@@ -233,7 +166,7 @@ test('billing variant and a resend after the new contact corrects its email addr
   await loginAt(billing.page, BILLING);
   await billing.page.locator('main').getByText('billing-variant.example').first().waitFor();
   await screenshot(billing.page, '13-phone-contact-management');
-  const mark = stack.mailbox.messages().length;
+  const mark = world.stack.mailbox.messages().length;
   await askChange(billing.page, 'billing-variant.example', /new billing contact/i, NEWBIE);
   await expectCount(billing.page.getByLabel('New technical contact'), 0);
   await billing.page.getByRole('button', { name: 'Confirm' }).click();
@@ -244,14 +177,14 @@ test('billing variant and a resend after the new contact corrects its email addr
   const first = await codeFor(NEWBIE, mark);
 
   await loginAt(newbie.page, NEWBIE);
-  await newbie.page.goto(`${base}/profile`);
-  const beforeChange = stack.mailbox.messages().length;
+  await newbie.page.goto(`${world.base}/profile`);
+  const beforeChange = world.stack.mailbox.messages().length;
   await newbie.page.getByLabel('Email address').fill('nora.fixed@mail.test');
   await newbie.page.getByRole('button', { name: 'Save' }).click();
   await newbie.page.locator('main').getByText('Saved.').waitFor();
   await screenshot(newbie.page, '14-profile');
   // A new address counts once confirmed with the token mailed to it, from a logged-in browser.
-  const confirmation = await stack.mailbox.waitFor(
+  const confirmation = await world.stack.mailbox.waitFor(
     (m) => m.id > beforeChange && m.to.includes('nora.fixed@mail.test'),
   );
   const emailToken = /confirmEmail=([\w-]+)/.exec(confirmation.text)![1];
@@ -264,15 +197,15 @@ test('billing variant and a resend after the new contact corrects its email addr
     }, emailToken),
   ).toBe(200);
   await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 500 ms in tests
-  const beforeResend = stack.mailbox.messages().length;
-  await newbie.page.goto(`${base}/requests`);
+  const beforeResend = world.stack.mailbox.messages().length;
+  await newbie.page.goto(`${world.base}/requests`);
   await newbie.page.getByRole('button', { name: 'Resend the request' }).first().click();
   await newbie.page
     .locator('main')
     .getByText(/The email was sent again to/)
     .waitFor();
   await screenshot(newbie.page, '15-resent');
-  const fresh = await stack.mailbox
+  const fresh = await world.stack.mailbox
     .waitFor((m) => m.id > beforeResend && m.to.includes('nora.fixed@mail.test'))
     .then(readCodeEmail);
   expect(fresh.code).not.toBe(first.code);
@@ -308,19 +241,3 @@ test('keyboard only: the row menu opens, Escape closes it and gives focus back',
   expect(headers).toBe('no-referrer');
   await admin.context.close();
 });
-
-// playwright-core ships no test runner: two small waiting assertions over its locators
-async function eventually(check: () => Promise<boolean>, what: string) {
-  const until = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error(what);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-const expectCount = (locator: Locator, n: number) =>
-  eventually(async () => (await locator.count()) === n, `expected ${n} element(s) for ${locator}`);
-const expectAttribute = (locator: Locator, name: string, value: string) =>
-  eventually(
-    async () => (await locator.getAttribute(name)) === value,
-    `expected ${name}="${value}" on ${locator}`,
-  );
