@@ -47,7 +47,10 @@ export async function requestsPage(): Promise<void> {
   const list = () => {
     if (!cards) return nothing;
     if (cards.length === 0) return html`<p>${t('noRequests')}</p>`;
-    const shown = cards.filter((card) => IN_VIEW[view ?? 'all'](card.task) && matches(card.task, search));
+    // A card just acted on stays in view with its result, even once it no longer belongs to the tab.
+    const shown = cards.filter(
+      (card) => (card.message || IN_VIEW[view ?? 'all'](card.task)) && matches(card.task, search),
+    );
     return shown.length
       ? html`<div class="tasks">${shown.map((card) => taskCardView(card, draw))}</div>`
       : html`<p>${t('noMatchingRequests')}</p>`;

@@ -11,6 +11,8 @@ const STRANGER = 'st10005-ovh'; // French
 const ARREARS = 'ar10006-ovh'; // English, in arrears
 const { world, newPerson, logIn, loginAt, askChange, codeFor, waitForContacts } = portalWorld();
 
+jest.setTimeout(120_000); // a browser, the stack and the worker share CI's two cores
+
 beforeAll(async () => {
   await createAccounts(world.stack.database.db, [
     { handle: ADMIN, language: 'es' },

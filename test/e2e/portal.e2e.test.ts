@@ -9,6 +9,8 @@ const BILLING = 'bi33333-ovh'; // English
 const NEWBIE = 'ne44444-ovh'; // English
 const { world, newPerson, logIn, loginAt, askChange, codeFor, waitForContacts } = portalWorld();
 
+jest.setTimeout(120_000); // a browser, the stack and the worker share CI's two cores
+
 beforeAll(async () => {
   await createAccounts(world.stack.database.db, [
     { handle: ADMIN, language: 'es' },
