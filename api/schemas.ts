@@ -9,7 +9,10 @@ extendZodWithOpenApi(z);
 
 export const handleSchema = z
   .string()
+  .max(64)
   .trim()
+  // Before lower-casing: "K" (Kelvin sign) or "ſ" would otherwise become ASCII letters and name another account.
+  .regex(/^[\x20-\x7e]*$/, 'must be an account handle such as xx11111-ovh')
   .toLowerCase()
   .regex(/^[a-z]{2}\d+-[a-z]+$/, 'must be an account handle such as xx11111-ovh')
   .openapi({ example: 'xx11111-ovh' });

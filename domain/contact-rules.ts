@@ -60,7 +60,7 @@ export type RefusalReason =
   | 'nothingToChange'
   | 'notAContact'
   | 'roleNotAllowed'
-  | 'unknownAccount'
+  | 'contactNotEligible'
   | 'sameAsCurrent'
   | 'billingInArrears'
   | 'taskAlreadyOpen';
@@ -69,7 +69,7 @@ export const REFUSAL_STATUS: Record<RefusalReason, number> = {
   nothingToChange: 400,
   notAContact: 404,
   roleNotAllowed: 403,
-  unknownAccount: 422,
+  contactNotEligible: 422,
   sameAsCurrent: 422,
   billingInArrears: 422,
   taskAlreadyOpen: 409,
@@ -103,17 +103,25 @@ function checkAllowed(asker: string, askerRoles: ContactType[], role: ContactTyp
   }
 }
 
+/**
+ * Whether another account exists and whether it is in arrears are not the asker's business: both answer the
+ * same `contactNotEligible`. Only the asker's own arrears are named (`billingInArrears`): they can act on it.
+ */
 function checkTarget(request: ChangeRequest, role: ContactType, newHolder: string): void {
   const current = request.service[role];
   const target = request.accounts.get(newHolder);
-  if (!target) throw new RuleRefusal('unknownAccount', `the account ${newHolder} does not exist`);
-  if (newHolder === current) throw new RuleRefusal('sameAsCurrent', `${newHolder} is already the ${role}`);
-  if (!billingStandingAllows([role], request.accounts.get(current), target)) {
-    throw new RuleRefusal(
-      'billingInArrears',
-      'the old and the new billing contacts must both be in good standing',
-    );
+  if (target && newHolder === current) {
+    throw new RuleRefusal('sameAsCurrent', `${newHolder} is already the ${role}`);
   }
+  if (target && billingStandingAllows([role], request.accounts.get(current), target)) return;
+  const askerInArrears = request.accounts.get(request.asker)?.billingStanding === 'arrears';
+  if (target && askerInArrears && [current, newHolder].includes(request.asker)) {
+    throw new RuleRefusal('billingInArrears', 'your account is not in good standing: settle it first');
+  }
+  throw new RuleRefusal(
+    'contactNotEligible',
+    `${newHolder} cannot be named for this service: check the handle with its holder (a billing contact must be in good standing)`,
+  );
 }
 
 function validatorsFor(asker: string, toAccount: string): string[] {

@@ -115,9 +115,11 @@ const en = {
   error_wrongCode: 'Wrong code: {attemptsLeft} attempt(s) left.',
   error_codeLocked: 'Too many wrong codes: use "Resend the request" to get a new one.',
   error_unknownAccount: 'This customer handle does not exist.',
+  error_contactNotEligible:
+    'This handle cannot be named for this service: check it with its holder (a billing contact must be in good standing).',
   error_sameAsCurrent: 'This account already holds that role.',
   error_billingInArrears:
-    'The billing contact changes only between two accounts in good standing, and one of them is not. Ask the new contact to check their invoices; the change can be asked again once they are paid.',
+    'Your account is not in good standing: settle it before changing the billing contact.',
   error_taskAlreadyOpen: 'A request is already open for this contact.',
   error_roleNotAllowed: 'Your role does not allow this change.',
   error_nothingToChange: 'Enter at least one new contact.',
@@ -302,9 +304,11 @@ const es: Texts = {
   error_codeLocked:
     'Demasiados códigos incorrectos: use «Volver a enviar la solicitud» para recibir uno nuevo.',
   error_unknownAccount: 'Este identificador de cliente no existe.',
+  error_contactNotEligible:
+    'Este identificador no puede designarse para este servicio: compruébelo con su titular (un contacto de facturación debe estar al corriente de pago).',
   error_sameAsCurrent: 'Esta cuenta ya ocupa esa función.',
   error_billingInArrears:
-    'El contacto de facturación solo cambia entre dos cuentas al corriente de pago, y una de ellas no lo está. Pida al nuevo contacto que revise sus facturas; podrá volver a pedirlo cuando estén pagadas.',
+    'Su cuenta no está al corriente de pago: regularícela antes de cambiar el contacto de facturación.',
   error_taskAlreadyOpen: 'Ya hay una solicitud abierta para este contacto.',
   error_roleNotAllowed: 'Su función no permite este cambio.',
   error_nothingToChange: 'Introduzca al menos un nuevo contacto.',
@@ -487,9 +491,11 @@ const fr: Texts = {
   error_codeLocked:
     'Trop de codes incorrects : utilisez « Renvoyer la demande » pour en recevoir un nouveau.',
   error_unknownAccount: "Cet identifiant client n'existe pas.",
+  error_contactNotEligible:
+    'Cet identifiant ne peut pas être désigné pour ce service : vérifiez-le auprès de son titulaire (un contact de facturation doit être à jour de ses paiements).',
   error_sameAsCurrent: 'Ce compte a déjà ce rôle.',
   error_billingInArrears:
-    "Le contact de facturation ne change qu'entre deux comptes à jour de leurs paiements, et l'un d'eux ne l'est pas. Demandez au nouveau contact de vérifier ses factures ; vous pourrez redemander une fois qu'elles sont réglées.",
+    "Votre compte n'est pas à jour de ses paiements : régularisez-le avant de changer le contact de facturation.",
   error_taskAlreadyOpen: 'Une demande est déjà ouverte pour ce contact.',
   error_roleNotAllowed: 'Votre rôle ne permet pas ce changement.',
   error_nothingToChange: 'Saisissez au moins un nouveau contact.',

@@ -97,27 +97,29 @@ describe('the rule table', () => {
     ['tech asks for an admin change', 'te2-ovh', { contactAdmin: 'ne4-ovh' }, 'roleNotAllowed'],
     ['billing asks for a tech change', 'bi3-ovh', { contactTech: 'ne4-ovh' }, 'roleNotAllowed'],
     ['someone who is not a contact', 'ot5-ovh', { contactTech: 'ne4-ovh' }, 'notAContact'],
-    ['an unknown new contact', 'ad1-ovh', { contactTech: 'zz9-ovh' }, 'unknownAccount'],
+    ['an unknown new contact', 'ad1-ovh', { contactTech: 'zz9-ovh' }, 'contactNotEligible'],
     ['the new contact is the holder', 'ad1-ovh', { contactTech: 'te2-ovh' }, 'sameAsCurrent'],
-    ['a new billing contact in arrears', 'ad1-ovh', { contactBilling: 'ar6-ovh' }, 'billingInArrears'],
+    ['a new billing contact in arrears', 'ad1-ovh', { contactBilling: 'ar6-ovh' }, 'contactNotEligible'],
+    ['an unknown new billing contact', 'ad1-ovh', { contactBilling: 'zz9-ovh' }, 'contactNotEligible'],
     ['nothing to change', 'ad1-ovh', {}, 'nothingToChange'],
   ] as const)('refuses %s', (_name, asker, changes, reason) => {
     expect(refusal(() => plan(asker, changes))).toBe(reason);
   });
 
-  test('refuses a billing change when the old billing contact is in arrears', () => {
+  test('refuses a billing change when the old billing contact is in arrears, naming arrears to that contact only', () => {
     const arrears = { ...service, contactBilling: 'ar6-ovh' };
-    expect(
+    const asked = (asker: string) =>
       refusal(() =>
         planContactChange({
-          asker: 'ad1-ovh',
+          asker,
           service: arrears,
           changes: { contactBilling: 'ne4-ovh' },
           accounts,
           openTasks: [],
         }),
-      ),
-    ).toBe('billingInArrears');
+      );
+    expect(asked('ad1-ovh')).toBe('contactNotEligible');
+    expect(asked('ar6-ovh')).toBe('billingInArrears');
   });
 
   const openTech: OpenTaskOnRole = {
