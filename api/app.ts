@@ -7,11 +7,13 @@ import { publicHttpsUrl, type Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createSmtpMailer, type Mailer } from '../activities/mailer';
+import type { ApiMetrics } from '../lib/metrics';
 import { authenticate } from './auth/authenticate';
 import { HashingSlots, LoginThrottle, SharedCounter, type Limit } from './auth/login-throttle';
 import { createContactChanges } from './contact-changes';
 import { ApiError, errorBody, errorMiddleware, routeNotFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
+import { measureRequests, metricsEndpoint, traceRequests } from './observability';
 import { portalRouter } from './portal/router';
 import { apiKeysRouter } from './routes/api-keys';
 import { apiAuthRouter, sessionRouter } from './routes/auth';
@@ -32,6 +34,10 @@ export interface AppDeps {
   logger: Logger;
   /** Account mails (email change); by default one SMTP connection per mail, as they are rare. */
   mailer?: Mailer;
+  /** Prometheus metrics of the requests, served on /metrics to loopback and private networks. */
+  metrics?: ApiMetrics;
+  /** A span per request (set when an OpenTelemetry exporter is configured). */
+  tracing?: boolean;
   /** Lets tests turn rate limits off or down; production keeps the defaults. */
   rateLimits?: Partial<Record<keyof typeof DEFAULT_LIMITS, Limit>>;
   /** Password hashes computed at once; more logins at that moment are answered 503 at once. */
@@ -143,6 +149,11 @@ export function createApp(deps: AppDeps) {
   app.set('trust proxy', config.TRUSTED_PROXIES.length > 0 ? config.TRUSTED_PROXIES : false);
   app.disable('x-powered-by');
   app.use(requestIds, accessLog(logger));
+  if (deps.tracing) app.use(traceRequests);
+  if (deps.metrics) {
+    app.use(measureRequests(deps.metrics));
+    app.get('/metrics', metricsEndpoint(deps.metrics));
+  }
   app.use(helmet({ referrerPolicy: { policy: 'no-referrer' }, strictTransportSecurity: false }));
   // HSTS only on https requests (TLS here, or X-Forwarded-Proto from a trusted proxy): over plain http it means nothing.
   const hsts = helmet.strictTransportSecurity();

@@ -4,6 +4,8 @@ import { loadConfigOrExit, publicHttpsUrl } from '../lib/config';
 import { readTlsFiles } from '../lib/tls';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
+import { createApiMetrics } from '../lib/metrics';
+import { startTracing, tracingClientInterceptors } from '../lib/tracing';
 import { createApp } from './app';
 
 async function main() {
@@ -12,8 +14,20 @@ async function main() {
   const db = createDb(config.DATABASE_URL);
   // Lazy: the API starts (and answers 503 where it needs Temporal) while the Temporal server is still down.
   const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-  const app = createApp({ db, temporal, config, logger });
+  const tracing = startTracing('contacts-api');
+  const temporal = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    interceptors: tracingClientInterceptors(tracing),
+  });
+  const app = createApp({
+    db,
+    temporal,
+    config,
+    logger,
+    metrics: createApiMetrics(),
+    tracing: tracing !== undefined,
+  });
   const server = app.listen(config.API_PORT, () => {
     logger.info({ port: config.API_PORT, url: config.PUBLIC_BASE_URL }, 'api listening');
   });
@@ -27,7 +41,9 @@ async function main() {
     logger.info('api stopping');
     httpsServer?.close();
     server.close(() => {
-      void Promise.all([db.$disconnect(), connection.close()]).finally(() => process.exit(0));
+      void Promise.all([db.$disconnect(), connection.close(), tracing?.shutdown()]).finally(() =>
+        process.exit(0),
+      );
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

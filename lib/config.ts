@@ -157,6 +157,10 @@ export const configSchema = z
     WEBHOOK_SECRET_OVERLAP: duration('24h'),
     /** How often the dispatcher looks for new events in the outbox. */
     WEBHOOK_DISPATCH_INTERVAL: duration('1s'),
+    /** The worker serves Prometheus metrics on this port (/metrics), the Temporal SDK's own included; unset: none. */
+    METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /** Where the SDK's Prometheus exporter listens on loopback (merged into /metrics); by default METRICS_PORT + 1. */
+    TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   })
   .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), {
     path: ['TLS_KEY_FILE'],

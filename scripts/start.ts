@@ -22,6 +22,7 @@ const dataDir = resolve(process.env.CONTACTS_DATA_DIR ?? join(root, 'data'));
 const ports = {
   api: Number(process.env.API_PORT ?? 3000),
   apiTls: Number(process.env.TLS_PORT ?? 3443),
+  workerMetrics: Number(process.env.METRICS_PORT ?? 9464),
   postgres: Number(process.env.POSTGRES_PORT ?? 54329),
   temporal: Number(process.env.TEMPORAL_PORT ?? 7233),
   temporalUi: Number(process.env.TEMPORAL_UI_PORT ?? 8233),
@@ -148,6 +149,7 @@ async function main() {
     TLS_CERT_FILE: tls.certFile,
     TLS_KEY_FILE: tls.keyFile,
     TLS_PORT: String(ports.apiTls),
+    METRICS_PORT: String(ports.workerMetrics),
   };
   const tsx = ['--import', 'tsx'];
   run('worker', process.execPath, [...tsx, 'worker/main.ts'], env);
@@ -160,6 +162,7 @@ async function main() {
   Portal             http://localhost:${ports.api}/
   API                http://localhost:${ports.api}/1.0   (OpenAPI: /1.0/openapi.json)
   API over HTTPS     https://localhost:${ports.apiTls}/1.0   (certificate made here: ${tls.certFile})
+  Metrics            http://localhost:${ports.api}/metrics (API), http://localhost:${ports.workerMetrics}/metrics (worker)
   Temporal Web UI    http://localhost:${ports.temporalUi}/
   Local mailbox      http://localhost:${ports.mailboxPage}/
   PostgreSQL         ${databaseUrl}

@@ -3,13 +3,26 @@ import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@tempor
 import { loadConfigOrExit } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
+import { createWorkerMetrics, serveMetrics } from '../lib/metrics';
+import { startTracing, tracingClientInterceptors } from '../lib/tracing';
 import { createSmtpMailer } from '../activities/mailer';
 import { createWebhookWorker, startWebhookDispatcher } from './webhooks';
 import { createWorker } from './worker';
 
 async function main() {
   const config = loadConfigOrExit();
-  Runtime.install({ logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel) });
+  const sdkMetricsPort = config.METRICS_PORT && (config.TEMPORAL_METRICS_PORT ?? config.METRICS_PORT + 1);
+  Runtime.install({
+    logger: new DefaultLogger((process.env.TEMPORAL_SDK_LOG_LEVEL ?? 'WARN') as LogLevel),
+    ...(sdkMetricsPort
+      ? { telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } }
+      : {}),
+  });
+  const metrics = config.METRICS_PORT ? createWorkerMetrics() : undefined;
+  const metricsServer =
+    metrics &&
+    serveMetrics(metrics.register, config.METRICS_PORT!, `http://127.0.0.1:${sdkMetricsPort}/metrics`);
+  const tracing = startTracing('contacts-worker');
   const log = createLogger(config.LOG_LEVEL).child({ component: 'worker' });
   const db = createDb(config.DATABASE_URL);
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM, config.DKIM);
@@ -19,6 +32,8 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+    metrics,
+    tracing,
   });
   const webhookWorker = await createWebhookWorker({
     connection,
@@ -26,11 +41,17 @@ async function main() {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     db,
     config,
+    metrics,
+    tracing,
   });
   const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const dispatcher = startWebhookDispatcher({
     db,
-    client: new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE }),
+    client: new Client({
+      connection: clientConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      interceptors: tracingClientInterceptors(tracing),
+    }),
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     config,
     logger: log,
@@ -40,6 +61,8 @@ async function main() {
     await Promise.all([worker.run(), webhookWorker.run()]);
   } finally {
     await dispatcher.stop();
+    metricsServer?.close();
+    await tracing?.shutdown();
     await clientConnection.close();
     mailer.close();
     await db.$disconnect();

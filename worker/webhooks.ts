@@ -4,7 +4,10 @@ import { createWebhookActivities } from '../activities/webhooks';
 import type { Config } from '../lib/config';
 import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
+import type { WorkerMetrics } from '../lib/metrics';
+import type { Tracing } from '../lib/tracing';
 import { webhookEventOf, type WebhookEventType } from '../lib/webhooks';
+import { observabilityOptions } from './metrics';
 import type { webhookDelivery } from '../workflows/webhook-delivery';
 import {
   webhookDeliveryWorkflowId,
@@ -37,8 +40,10 @@ export function createWebhookWorker(options: {
   taskQueue: string;
   db: Db;
   config: WebhookConfig;
-  onAttempt?: (outcome: 'delivered' | 'failed') => void;
+  metrics?: WorkerMetrics;
+  tracing?: Tracing;
 }): Promise<Worker> {
+  const { metrics } = options;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -47,8 +52,9 @@ export function createWebhookWorker(options: {
     activities: createWebhookActivities({
       db: options.db,
       attemptTimeoutMs: options.config.WEBHOOK_TIMEOUT,
-      onAttempt: options.onAttempt,
+      onAttempt: metrics && ((outcome) => metrics.webhookAttempts.inc({ outcome })),
     }),
+    ...observabilityOptions(options),
     maxConcurrentActivityTaskExecutions: 100,
   });
 }

@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { prepareEmails } from '../activities/email-templates';
+import type { WorkerMetrics } from '../lib/metrics';
+import type { Tracing } from '../lib/tracing';
+import { countingMailer, observabilityOptions } from './metrics';
 
 /** The workflow code prebundled by `npm run build` (scripts/build.ts), beside the compiled worker in dist/. */
 export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
@@ -13,6 +16,8 @@ export interface WorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  metrics?: WorkerMetrics;
+  tracing?: Tracing;
 }
 
 export async function createWorker({
@@ -20,6 +25,8 @@ export async function createWorker({
   namespace,
   taskQueue,
   deps,
+  metrics,
+  tracing,
 }: WorkerOptions): Promise<Worker> {
   // Every mail's HTML is compiled here, once, rather than on the first story that sends it.
   await prepareEmails();
@@ -31,6 +38,7 @@ export async function createWorker({
     ...(existsSync(workflowBundle)
       ? { workflowBundle: { codePath: workflowBundle } }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities(deps),
+    activities: createActivities(metrics ? { ...deps, mailer: countingMailer(deps.mailer, metrics) } : deps),
+    ...observabilityOptions({ db: deps.db, metrics, tracing }),
   });
 }

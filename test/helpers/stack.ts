@@ -4,6 +4,8 @@ import { createSmtpMailer } from '../../activities/mailer';
 import { createApp } from '../../api/app';
 import { parseConfig, type Config } from '../../lib/config';
 import { createLogger } from '../../lib/logger';
+import type { WorkerMetrics } from '../../lib/metrics';
+import type { Tracing } from '../../lib/tracing';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -23,6 +25,9 @@ export async function startStack(
   options: {
     env?: Record<string, string>;
     logDestination?: { write(line: string): void };
+    /** Worker-side metrics and traces (test/integrations/observability.test.ts). */
+    workerMetrics?: WorkerMetrics;
+    tracing?: Tracing;
   } = {},
 ): Promise<Stack> {
   const [database, mailbox, env] = await Promise.all([
@@ -54,6 +59,8 @@ export async function startStack(
       codeHashKey: config.CODE_HASH_KEY,
       publicBaseUrl: config.PUBLIC_BASE_URL,
     },
+    metrics: options.workerMetrics,
+    tracing: options.tracing,
   });
   const running = worker.run();
   const logger = options.logDestination

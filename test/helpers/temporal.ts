@@ -5,12 +5,15 @@ import { temporalBinary } from '../../lib/temporal-binaries';
 let runtimeInstalled = false;
 
 /** Keeps test output readable: the SDK logs warnings and errors only. */
-export function quietTemporalLogs(): void {
+export function quietTemporalLogs(sdkMetricsBindAddress?: string): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger('ERROR'),
-    telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} },
+      ...(sdkMetricsBindAddress ? { metrics: { prometheus: { bindAddress: sdkMetricsBindAddress } } } : {}),
+    },
   });
 }
 
