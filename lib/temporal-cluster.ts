@@ -90,6 +90,9 @@ export interface TemporalCluster {
   address: string;
   uiUrl: string;
   serverPid(): number | undefined;
+  /** SIGKILL the server process alone (fault tests); startServer() brings it back on the same databases. */
+  killServer(): Promise<void>;
+  startServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -183,7 +186,7 @@ export async function startTemporalCluster(options: {
       },
     );
 
-  const children: ChildProcess[] = [];
+  let children: ChildProcess[] = [];
   const started = (child: ChildProcess, name: string) => {
     let stderr = '';
     const keepTail = (chunk: Buffer) => (stderr = (stderr + String(chunk)).slice(-2000));
@@ -198,11 +201,15 @@ export async function startTemporalCluster(options: {
   };
   let stopping = false;
   const address = `127.0.0.1:${ports.frontend}`;
-  const server = started(
-    fromTemplate(binaries.server, binaries.serverConfigDir, serverEnv, ['--allow-no-auth']),
-    'Temporal server',
-  );
-  await waitForPort(ports.frontend, 'Temporal server', 60_000);
+  const startServer = async () => {
+    const child = started(
+      fromTemplate(binaries.server, binaries.serverConfigDir, serverEnv, ['--allow-no-auth']),
+      'Temporal server',
+    );
+    await waitForPort(ports.frontend, 'Temporal server', 60_000);
+    return child;
+  };
+  let server = await startServer();
   await registerNamespace(address, log);
   started(fromTemplate(binaries.ui, binaries.uiConfigDir, uiEnv), 'Temporal Web UI');
   await waitForPort(ports.ui, 'Temporal Web UI', 30_000);
@@ -210,6 +217,18 @@ export async function startTemporalCluster(options: {
     address,
     uiUrl: `http://127.0.0.1:${ports.ui}`,
     serverPid: () => server.pid,
+    async killServer() {
+      if (server.exitCode !== null || server.signalCode !== null) return;
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      stopping = true; // an exit asked for: not worth a log line
+      server.kill('SIGKILL');
+      await exited;
+      stopping = false;
+      children = children.filter((child) => child !== server);
+    },
+    async startServer() {
+      server = await startServer();
+    },
     async stop() {
       stopping = true;
       await Promise.all(

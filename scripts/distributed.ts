@@ -1,5 +1,4 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -9,6 +8,8 @@ import { startMailbox } from '../lib/mailbox';
 import { freePort, waitForPort } from '../lib/net';
 import { startTemporalCluster, type TemporalCluster } from '../lib/temporal-cluster';
 import { percentile } from './bench/http';
+import { appEnvironment } from './stack/app-env';
+import { appProcess } from './stack/processes';
 import { checkDeployment } from './deployment/checks';
 
 /**
@@ -48,52 +49,28 @@ async function main() {
     const apiPort = await freePort();
 
     // The same variables as x-app-env in docker-compose.yml, and nothing else.
-    const appEnv: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      DATABASE_URL: appDb.url('contacts'),
-      TEMPORAL_ADDRESS: cluster.address,
-      TEMPORAL_NAMESPACE: 'default',
-      TEMPORAL_TASK_QUEUE: 'contact-changes',
-      SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
-      MAIL_FROM: 'Contacts <no-reply@contacts.localhost>',
-      PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
-      API_PORT: String(apiPort),
-      CODE_HASH_KEY: randomBytes(32).toString('hex'),
-      SESSION_SECRET: randomBytes(32).toString('hex'),
-      TASK_EXPIRY: '7d',
-      LOG_LEVEL: 'warn',
-    };
-    const node = (script: string) => [process.execPath, ['--import', 'tsx', script]] as const;
+    const appEnv = appEnvironment({
+      databaseUrl: appDb.url('contacts'),
+      temporalAddress: cluster.address,
+      smtpPort: mailbox.port,
+      apiPort,
+    });
     log('migrate job: migrations and demo data');
     for (const script of ['scripts/migrate.ts', 'prisma/seed.ts']) {
-      const [cmd, args] = node(script);
-      execFileSync(cmd, [...args], { cwd: root, env: appEnv, stdio: ['ignore', 'ignore', 'inherit'] });
+      execFileSync(process.execPath, ['--import', 'tsx', script], {
+        cwd: root,
+        env: appEnv,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
     }
-    const processes = new Map<string, ChildProcess>();
-    const startProcess = (name: string, script: string) => {
-      const [cmd, args] = node(script);
-      const child = spawn(cmd, [...args], { cwd: root, env: appEnv, stdio: ['ignore', 'ignore', 'inherit'] });
-      processes.set(name, child);
-      return child;
-    };
-    stoppers.push(async () => {
-      await Promise.all(
-        [...processes.values()]
-          .filter((child) => child.exitCode === null && child.signalCode === null)
-          .map((child) => {
-            const exited = new Promise((done) => child.once('exit', done));
-            child.kill('SIGTERM');
-            return exited;
-          }),
-      );
-    });
-    const workers = [startProcess('worker-1', 'worker/main.ts'), startProcess('worker-2', 'worker/main.ts')];
-    startProcess('api', 'api/server.ts');
+    const workers = [1, 2].map((n) => appProcess(`worker-${n}`, 'worker/main.ts', appEnv));
+    const processes = [...workers, appProcess('api', 'api/server.ts', appEnv)];
+    for (const child of processes) child.start();
+    stoppers.push(async () => void (await Promise.all(processes.map((child) => child.stop()))));
     await waitForPort(apiPort, 'API', 60_000);
     log(
       `running: Temporal ${cluster.address} (UI ${cluster.uiUrl}), API http://127.0.0.1:${apiPort}, ` +
-        `workers pid ${workers.map((w) => w.pid).join(' and ')}, SMTP 127.0.0.1:${mailbox.port}`,
+        `workers pid ${workers.map((w) => w.pid()).join(' and ')}, SMTP 127.0.0.1:${mailbox.port}`,
     );
 
     const db = createDb(appEnv.DATABASE_URL!);
@@ -117,10 +94,7 @@ async function main() {
       temporalAddress: cluster.address,
       uiUrl: cluster.uiUrl,
       mails: async () => mailbox.messages(),
-      killWorker: async () => {
-        killed.kill('SIGKILL');
-        await new Promise((done) => killed.once('exit', done));
-      },
+      killWorker: () => killed.kill(),
       workers: 2,
       log,
     });

@@ -40,25 +40,37 @@ export class HttpSession {
   ) {
     this.latencies = latencies;
   }
-  async call(method: string, path: string, body?: unknown) {
-    const started = performance.now();
+  /** One request, whatever its answer (network errors and timeouts throw). */
+  async send(method: string, path: string, body?: unknown, timeoutMs = 120_000) {
     const response = await fetch(this.base + path, {
       method,
       headers: { 'content-type': 'application/json', cookie: this.cookie, 'x-csrf-token': this.csrf },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
     });
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const json: any = await response.json().catch(() => null);
+    return { status: response.status, json, headers: response.headers };
+  }
+  /** A request that must succeed; its latency is kept. */
+  async call(method: string, path: string, body?: unknown) {
+    const started = performance.now();
+    const { status, json, headers } = await this.send(method, path, body);
     const elapsed = performance.now() - started;
     this.latencies.push(elapsed);
     const kind = `${method} ${path.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/\/[\w-]+\.bench\//, '/{service}/')}`;
     this.byKind?.set(kind, [...(this.byKind.get(kind) ?? []), elapsed]);
-    if (!response.ok) throw new Error(`${method} ${path} -> ${response.status} ${JSON.stringify(json)}`);
-    return { json, headers: response.headers };
+    if (status < 200 || status >= 300)
+      throw new Error(`${method} ${path} -> ${status} ${JSON.stringify(json)}`);
+    return { json, headers };
+  }
+  /** Keeps the session of a login answer (its cookie and CSRF token). */
+  adopt(headers: Headers, json: { csrfToken: string }) {
+    this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
+    this.csrf = json.csrfToken;
   }
   async login(handle: string, password = PASSWORD) {
     const { json, headers } = await this.call('POST', '/auth/login', { handle, password });
-    this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
-    this.csrf = json.csrfToken;
+    this.adopt(headers, json);
   }
 }

@@ -1,5 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,10 +12,12 @@ import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres
 import { createLogger } from '../../lib/logger';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { migrate } from '../../lib/migrate';
-import { freePort, waitForPort } from '../../lib/net';
-import { temporalBinary } from '../../lib/temporal-binaries';
-import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
+import { freePort } from '../../lib/net';
 import { createWorker } from '../../worker/worker';
+import { appEnvironment } from '../stack/app-env';
+import { untilPolling } from '../stack/pollers';
+import { appProcess, type AppProcess } from '../stack/processes';
+import { startTemporalServer } from '../stack/temporal';
 
 /** The embedded stack, in one process but the servers: what `npm run bench` and `npm run chaos` measure. */
 export interface BenchStack {
@@ -87,65 +87,21 @@ export async function startBenchStack(
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const dataDir = mkdtempSync(join(tmpdir(), 'contacts-bench-'));
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user below it
-  const [pgPort, temporalPort, apiPort] = [await freePort(), await freePort(), await freePort()];
+  const [pgPort, apiPort] = [await freePort(), await freePort()];
   const firstPostgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
   const databaseUrl = firstPostgres.url('contacts');
   await migrate(databaseUrl);
   const mailbox = await startMailbox();
-  const cli = temporalBinary('cli', log)!;
-  let temporal: ChildProcess | undefined;
-  let cluster: TemporalCluster | undefined;
-  let temporalDb: LocalPostgres | undefined;
-  const startTemporal = async () => {
-    if (options.temporalOnPostgres) {
-      // The production server: Temporal on its own PostgreSQL cluster (lib/temporal-cluster.ts).
-      const temporalDbPort = await freePort();
-      temporalDb = await startLocalPostgres(join(dataDir, 'temporal-db'), temporalDbPort, log);
-      cluster = await startTemporalCluster({ postgres: temporalDb, postgresPort: temporalDbPort, log });
-      return;
-    }
-    temporal = spawn(
-      cli,
-      [
-        'server',
-        'start-dev',
-        '--headless',
-        '--db-filename',
-        join(dataDir, 'temporal.db'),
-        '--ip',
-        '127.0.0.1',
-        '--port',
-        String(temporalPort),
-        '--log-level',
-        'error',
-      ],
-      { stdio: 'ignore', env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' } },
-    );
-    await waitForPort(temporalPort, 'Temporal dev server');
-  };
-  const stopTemporal = async () => {
-    if (cluster) {
-      await cluster.stop();
-      await temporalDb!.stop();
-      return;
-    }
-    if (!temporal || temporal.exitCode !== null) return;
-    const exited = new Promise((resolve) => temporal!.once('exit', resolve));
-    temporal.kill('SIGTERM');
-    await exited;
-  };
-  await startTemporal();
-  const config = parseConfig({
-    DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: cluster?.address ?? `127.0.0.1:${temporalPort}`,
-    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
-    SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
-    PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
-    CODE_HASH_KEY: randomBytes(32).toString('hex'),
-    SESSION_SECRET: randomBytes(32).toString('hex'),
-    RESEND_MIN_INTERVAL: '1s',
-    LOG_LEVEL: 'silent',
+  const temporal = await startTemporalServer({ dataDir, onPostgres: options.temporalOnPostgres, log });
+  // The worker process runs with exactly these variables; the API in this process with the same.
+  const workerEnv = appEnvironment({
+    databaseUrl,
+    temporalAddress: temporal.address,
+    smtpPort: mailbox.port,
+    apiPort,
+    overrides: { TEMPORAL_SEARCH_ATTRIBUTES: 'off' },
   });
+  const config = parseConfig({ ...workerEnv, RESEND_MIN_INTERVAL: '1s', LOG_LEVEL: 'silent' });
   const db = createDb(databaseUrl, 20);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection });
@@ -163,28 +119,16 @@ export async function startBenchStack(
   let server: Server = app.listen(apiPort, '127.0.0.1');
   let postgres = firstPostgres;
 
-  const workerEnv: NodeJS.ProcessEnv = {
-    ...process.env,
-    DATABASE_URL: config.DATABASE_URL,
-    TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
-    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
-    SMTP_URL: config.SMTP_URL,
-    PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
-    CODE_HASH_KEY: config.CODE_HASH_KEY,
-    SESSION_SECRET: config.SESSION_SECRET,
-    LOG_LEVEL: 'warn',
-  };
   let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
-  let workerProcess: ChildProcess | undefined;
+  // As in production: the worker in a process of its own (and one that fault tests can SIGKILL).
+  const workerProcess: AppProcess | undefined = options.workerProcess
+    ? appProcess('worker', 'worker/main.ts', workerEnv, { nodeArgs: profileArgs })
+    : undefined;
   const startWorker = async () => {
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    if (options.workerProcess) {
-      // As in production: the worker in a process of its own (and one that fault tests can SIGKILL).
-      workerProcess = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'worker/main.ts'], {
-        cwd: join(__dirname, '..', '..'),
-        env: workerEnv,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
+    if (workerProcess) {
+      workerProcess.start();
+      await untilPolling(connection, config.TEMPORAL_TASK_QUEUE, 1, 120_000);
     } else {
       const worker = await createWorker({
         connection: workerConnection,
@@ -204,15 +148,8 @@ export async function startBenchStack(
       workers.push({ worker: ping, running: ping.run(), connection: workerConnection });
     }
   };
-  const stopWorkerProcess = async (signal: NodeJS.Signals) => {
-    const child = workerProcess;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
-  };
   const stopWorker = async () => {
-    await stopWorkerProcess('SIGTERM');
+    await workerProcess?.stop();
     for (const { worker } of workers) worker.shutdown();
     await Promise.all(workers.map((w) => w.running));
     await Promise.all([...new Set(workers.map((w) => w.connection))].map((c) => c.close()));
@@ -225,12 +162,12 @@ export async function startBenchStack(
     mailbox,
     client,
     baseUrl: `http://127.0.0.1:${apiPort}`,
-    temporalPid: () => cluster?.serverPid() ?? temporal?.pid,
-    temporalPostgresPid: () => temporalDb?.pid(),
+    temporalPid: () => temporal.pid(),
+    temporalPostgresPid: () => temporal.postgresPid(),
     startWorker,
     stopWorker,
-    startTemporal,
-    stopTemporal,
+    startTemporal: () => temporal.start(),
+    stopTemporal: () => temporal.stop(),
     get postgres() {
       return postgres;
     },
@@ -245,15 +182,9 @@ export async function startBenchStack(
       await new Promise((resolve) => setTimeout(resolve, downMs));
       server = app.listen(apiPort, '127.0.0.1');
     },
-    workerPid: () => workerProcess?.pid,
-    killWorker: () => stopWorkerProcess('SIGKILL'),
-    restartWorkerProcess: async () => {
-      workerProcess = spawn(process.execPath, [...profileArgs, '--import', 'tsx', 'worker/main.ts'], {
-        cwd: join(__dirname, '..', '..'),
-        env: workerEnv,
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-    },
+    workerPid: () => workerProcess?.pid(),
+    killWorker: async () => workerProcess?.kill(),
+    restartWorkerProcess: async () => workerProcess?.start(),
     dataDir,
     async close() {
       await stopWorker();
@@ -261,7 +192,7 @@ export async function startBenchStack(
       mailer.close();
       await connection.close();
       await db.$disconnect();
-      await stopTemporal();
+      await temporal.stop();
       await mailbox.close();
       await postgres.stop();
     },

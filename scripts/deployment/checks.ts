@@ -1,8 +1,8 @@
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { readCodeEmail, type StoredMail } from '../../lib/mailbox';
 import { DEMO_PASSWORD } from '../../prisma/seed-data';
 import { HttpSession } from '../bench/http';
+import { untilPolling } from '../stack/pollers';
 
 /** A running deployment, seen from the outside (`npm run deployment-check`, `npm run distributed`). */
 export interface Deployment {
@@ -94,7 +94,7 @@ export async function checkDeployment(deployment: Deployment): Promise<Deploymen
     const doneQuery = `WorkflowType = 'contactChange' AND ContactTaskState = 'done'`;
     const doneBefore = (await client.workflow.count(doneQuery)).count;
     if (deployment.workers !== undefined) {
-      const polling = await untilPolling(connection, deployment.workers);
+      const polling = await untilPolling(connection, TASK_QUEUE, deployment.workers);
       check(polling === deployment.workers, `${polling} workers poll the task queue`);
     }
 
@@ -146,22 +146,6 @@ export async function checkDeployment(deployment: Deployment): Promise<Deploymen
     return { stories, seconds, killSeconds, latencies };
   } finally {
     await connection.close();
-  }
-}
-
-/**
- * The workers polling the task queue for workflow tasks, once there are `expected` of them or after 60 s: workers
- * that are still starting would leave the first stories, and their sticky workflows, to the others.
- */
-async function untilPolling(connection: Connection, expected: number): Promise<number> {
-  for (const until = Date.now() + 60_000; ; await new Promise((resolve) => setTimeout(resolve, 250))) {
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: TASK_QUEUE },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    const polling = new Set((pollers ?? []).map((poller) => poller.identity)).size;
-    if (polling >= expected || Date.now() > until) return polling;
   }
 }
 

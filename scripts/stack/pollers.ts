@@ -1,0 +1,24 @@
+import type { Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+
+/**
+ * The workers polling the task queue for workflow tasks, once there are `expected` of them or after timeoutMs:
+ * workers that are still starting (bundling the workflows takes seconds, more on a loaded machine) would leave
+ * the first stories, and their sticky workflows, to the others, or to nobody.
+ */
+export async function untilPolling(
+  connection: Connection,
+  taskQueue: string,
+  expected: number,
+  timeoutMs = 60_000,
+): Promise<number> {
+  for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 250))) {
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: taskQueue },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    const polling = new Set((pollers ?? []).map((poller) => poller.identity)).size;
+    if (polling >= expected || Date.now() > until) return polling;
+  }
+}

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
+import { freePort, waitForPort } from '../../lib/net';
+import { temporalBinary } from '../../lib/temporal-binaries';
+import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
+import { stopChild } from './processes';
+
+/** The search attributes the app publishes, as the dev server's --search-attribute flags register them. */
+const SEARCH_ATTRIBUTES = [
+  'ContactServiceName=Keyword',
+  'ContactHandles=KeywordList',
+  'ContactTaskState=Keyword',
+];
+
+/**
+ * A Temporal server for the scripts that run the whole stack (bench, chaos, soak): the dev server on a SQLite
+ * file, or (onPostgres) the server on its own PostgreSQL as deployed (lib/temporal-cluster.ts). Its data
+ * survives stop/kill and start, so faults can take it down and bring it back.
+ */
+export interface TemporalServer {
+  address: string;
+  kind: string;
+  /** The server's own process (not its PostgreSQL), for CPU figures and SIGSTOP. */
+  pid(): number | undefined;
+  /** Temporal's own PostgreSQL postmaster (onPostgres), for CPU figures. */
+  postgresPid(): number | undefined;
+  start(): Promise<void>;
+  /** Clean stop (SIGTERM), everything the server runs on included. */
+  stop(): Promise<void>;
+  /** SIGKILL the server process alone; start() brings it back on the same data. */
+  kill(): Promise<void>;
+}
+
+export async function startTemporalServer(options: {
+  dataDir: string;
+  onPostgres?: boolean;
+  log: (line: string) => void;
+}): Promise<TemporalServer> {
+  const server = options.onPostgres ? await clusterOnPostgres(options) : await devServer(options);
+  await server.start();
+  return server;
+}
+
+async function devServer(options: { dataDir: string; log: (line: string) => void }): Promise<TemporalServer> {
+  const cli = temporalBinary('cli', options.log)!;
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const args = [
+    'server',
+    'start-dev',
+    '--headless',
+    '--db-filename',
+    join(options.dataDir, 'temporal.db'),
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--log-level',
+    'error',
+    ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', attribute]),
+  ];
+  return {
+    address: `127.0.0.1:${port}`,
+    kind: 'Temporal dev server (SQLite)',
+    pid: () => child?.pid,
+    postgresPid: () => undefined,
+    async start() {
+      child = spawn(cli, args, {
+        stdio: 'ignore',
+        env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
+      });
+      await waitForPort(port, 'Temporal dev server');
+    },
+    stop: () => stopChild(child, 'SIGTERM'),
+    kill: () => stopChild(child, 'SIGKILL'),
+  };
+}
+
+async function clusterOnPostgres(options: {
+  dataDir: string;
+  log: (line: string) => void;
+}): Promise<TemporalServer> {
+  const postgresPort = await freePort();
+  let postgres: LocalPostgres | undefined;
+  let cluster: TemporalCluster | undefined;
+  const server: TemporalServer = {
+    address: '',
+    kind: 'Temporal server on PostgreSQL',
+    pid: () => cluster?.serverPid(),
+    postgresPid: () => postgres?.pid(),
+    async start() {
+      if (cluster) return cluster.startServer();
+      postgres = await startLocalPostgres(join(options.dataDir, 'temporal-db'), postgresPort, options.log);
+      cluster = await startTemporalCluster({ postgres, postgresPort, log: options.log });
+      server.address = cluster.address;
+    },
+    async stop() {
+      await cluster?.stop();
+      await postgres?.stop();
+    },
+    kill: async () => cluster?.killServer(),
+  };
+  return server;
+}
