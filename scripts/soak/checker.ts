@@ -1,0 +1,312 @@
+import type { Client } from '@temporalio/client';
+import type { Db } from '../../lib/db';
+import type { StoredMail } from '../../lib/mailbox';
+import type { HttpSession } from '../bench/http';
+import type { InjectedFault } from './faults';
+import { storyParties, type Attempt, type Story } from './load';
+
+/**
+ * The checker: it knows the stack only from the outside — the database's rows, the mails in the mailbox,
+ * Temporal's visibility (and each workflow's result), the API's answers — and what the customers were told.
+ * It never asks the code under test for its state. Each invariant lists its violations, one line each.
+ */
+export const INVARIANTS = {
+  oneFinalState:
+    'every request with an id ends in exactly one final state, the same in the API, the read model, the audit log and the workflow',
+  toldTheTruth:
+    'the final state is what the customers were told (accepted by all: done; refused; cancelled; left: expired)',
+  appliedOnce: 'every change that reached done was applied exactly once; nothing not done changed a contact',
+  codesKept: 'no validator held a code that stopped working without a resend they asked for',
+  mailsSent: 'every (task, step, person) got its mail',
+  no5xx:
+    'no 5xx but 503 with Retry-After while a dependency was down; no request unanswered but while the API was down',
+  converged: 'every retry of a change request converged on the same task',
+  storiesPlayed:
+    'every customer got the answers the guide promises (no unexpected refusal, nothing given up)',
+} as const;
+export type Invariant = keyof typeof INVARIANTS;
+
+export interface CheckInput {
+  db: Db;
+  client: Client;
+  mails: StoredMail[];
+  stories: Story[];
+  attempts: Attempt[];
+  faults: InjectedFault[];
+  /** The session of each story's asker, to read the task through the API as the customer does. */
+  askerSessions: Map<number, HttpSession>;
+}
+
+export interface CheckResult {
+  violations: Record<Invariant, string[]>;
+  /** Mails sent more than once for one (task, step, person): reported, target 0 (at-least-once delivery). */
+  duplicateMails: string[];
+  tasks: number;
+  statesSeen: Record<string, number>;
+}
+
+const FINAL_STATES = ['done', 'refused', 'expired', 'aborted'];
+/** The audit event that ends a task in each final state. */
+const TERMINAL_EVENTS: Record<string, string[]> = {
+  done: ['applied'],
+  refused: ['refused', 'refusedAtApply'],
+  expired: ['expired'],
+  aborted: ['cancelled'],
+};
+const ALL_TERMINAL_EVENTS = Object.values(TERMINAL_EVENTS).flat();
+/** The end mail's template for each final state: to validators (and informed, when there is a second). */
+const END_TEMPLATES: Record<string, { validators: string; informed: string; asker: boolean }> = {
+  done: { validators: 'done', informed: 'doneInformed', asker: false },
+  refused: { validators: 'refused', informed: 'refused', asker: true },
+  expired: { validators: 'expired', informed: 'expired', asker: true },
+  aborted: { validators: 'aborted', informed: 'aborted', asker: true },
+};
+/** After a dependency is back, requests it held may still answer 503 for this long. */
+const RECOVERY_GRACE_MS = 15_000;
+
+/** A mail's identity as sent: <task-ID.STEP.HANDLE@contacts>, one per (task, step, person). */
+export function mailIdentity(mail: StoredMail) {
+  const match = /^<task-(\d+)\.(.+)\.([^.@]+)@contacts>$/.exec(mail.messageId);
+  if (!match) return undefined;
+  return { taskId: Number(match[1]), step: match[2], handle: match[3] };
+}
+
+export async function check(input: CheckInput): Promise<CheckResult> {
+  const violations = Object.fromEntries(Object.keys(INVARIANTS).map((key) => [key, []])) as unknown as Record<
+    Invariant,
+    string[]
+  >;
+  const flag = (invariant: Invariant, line: string) => violations[invariant].push(line);
+
+  const tasks = await input.db.contactChangeTask.findMany({
+    include: { validators: true, events: { orderBy: { id: 'asc' } } },
+    orderBy: { id: 'asc' },
+  });
+  const services = await input.db.service.findMany({ include: { admin: true, tech: true, billing: true } });
+  const observed = await input.db.$queryRaw<{ service_id: number; count: bigint }[]>`
+    SELECT service_id, count(*) AS count FROM soak_observed_contact_change GROUP BY service_id`;
+  const changesOf = new Map(observed.map((row) => [row.service_id, Number(row.count)]));
+  const workflows = await visibleWorkflows(input.client);
+  const statesSeen: Record<string, number> = {};
+
+  for (const task of tasks) {
+    const where = `task ${task.id} (${task.serviceName})`;
+    statesSeen[task.state] = (statesSeen[task.state] ?? 0) + 1;
+    // One final state, the same everywhere.
+    if (!FINAL_STATES.includes(task.state)) flag('oneFinalState', `${where} is still ${task.state}`);
+    const terminal = task.events.filter((event) => ALL_TERMINAL_EVENTS.includes(event.action));
+    if (terminal.length !== 1 || !(TERMINAL_EVENTS[task.state] ?? []).includes(terminal[0].action)) {
+      flag(
+        'oneFinalState',
+        `${where}: state ${task.state}, audit log ends with [${terminal.map((e) => e.action)}]`,
+      );
+    }
+    if (task.events.filter((event) => event.action === 'created').length !== 1)
+      flag('oneFinalState', `${where}: not exactly one "created" in the audit log`);
+    const workflow = workflows.get(`${task.workflowId}/${task.runId}`);
+    if (!workflow) flag('oneFinalState', `${where}: its workflow is not in Temporal's visibility`);
+    else {
+      if (workflow.status !== 'COMPLETED') flag('oneFinalState', `${where}: workflow ${workflow.status}`);
+      if (workflow.searchState !== task.state)
+        flag(
+          'oneFinalState',
+          `${where}: visibility says ${workflow.searchState}, the read model ${task.state}`,
+        );
+      const outcome = await workflowOutcome(input.client, task.workflowId, task.runId ?? undefined);
+      if (outcome !== task.state)
+        flag('oneFinalState', `${where}: the workflow ended ${outcome}, the read model says ${task.state}`);
+    }
+    // Applied exactly once; nothing else changed a contact.
+    const applied = task.events.filter((event) => event.action === 'applied').length;
+    if (applied !== (task.state === 'done' ? 1 : 0))
+      flag('appliedOnce', `${where}: ${task.state} with ${applied} "applied" audit events`);
+  }
+
+  // What the customers saw, story by story.
+  const tasksByService = groupBy(tasks, (task) => task.serviceName);
+  for (const story of input.stories) {
+    const { service, admin, tech, newcomer } = storyParties(story.index);
+    const where = `story ${story.index} (${story.kind}, ${service})`;
+    const ids = [...new Set(story.taskIds)];
+    const rows = tasksByService.get(service) ?? [];
+    if (ids.length > 1) flag('converged', `${where}: the change request answered tasks ${ids.join(', ')}`);
+    if (rows.length > 1)
+      flag('converged', `${where}: ${rows.length} tasks (${rows.map((t) => t.id)}) for one request`);
+    for (const surprise of story.surprises) flag('storiesPlayed', `${where}: ${surprise}`);
+    for (const refused of story.deliveredCodeRefused) flag('codesKept', `${where}: ${refused}`);
+    if (ids.length > 0 && !rows.some((row) => row.id === ids[0]))
+      flag('oneFinalState', `${where}: task ${ids[0]} was answered but is not in the database`);
+    const row = rows.length === 1 ? rows[0] : undefined;
+    // Contacts: the new tech contact if and only if done, and through exactly one change of the row.
+    const serviceRow = services.find((s) => s.name === service)!;
+    const done = row?.state === 'done';
+    const expectedTech = done ? newcomer : tech;
+    if (
+      serviceRow.tech.handle !== expectedTech ||
+      serviceRow.admin.handle !== admin ||
+      serviceRow.billing.handle !== admin
+    )
+      flag(
+        'appliedOnce',
+        `${where}: contacts ${serviceRow.admin.handle}/${serviceRow.tech.handle}/${serviceRow.billing.handle} after ${row?.state ?? 'no task'}`,
+      );
+    const changes = changesOf.get(serviceRow.id) ?? 0;
+    if (changes !== (done ? 1 : 0))
+      flag(
+        'appliedOnce',
+        `${where}: the service's contacts were written ${changes} times, its task is ${row?.state ?? 'missing'}`,
+      );
+    if (!row) continue;
+    const expected = expectedEnd(story);
+    if (expected && row.state !== expected)
+      flag('toldTheTruth', `${where}: task ${row.id} is ${row.state}, the customers were told ${expected}`);
+    const session = input.askerSessions.get(story.index);
+    if (session) {
+      const shown = await session.send('GET', `/1.0/me/task/contactChange/${row.id}`).catch(() => undefined);
+      if (shown?.json?.state !== row.state)
+        flag(
+          'oneFinalState',
+          `${where}: the API shows task ${row.id} ${shown?.json?.state ?? `(${shown?.status})`}, the read model ${row.state}`,
+        );
+    }
+  }
+
+  const duplicateMails = checkMails(input, tasks, flag);
+  checkAnswers(input, flag);
+  return { violations, duplicateMails, tasks: tasks.length, statesSeen };
+}
+
+/** The end a story's customers were promised by the answers they got; undefined when they were told nothing definite. */
+export function expectedEnd(story: Story): string | undefined {
+  const { admin, newcomer } = storyParties(story.index);
+  if (story.kind === 'expire') return 'expired';
+  if (story.cancelled) return 'aborted';
+  if (story.refusedBy) return 'refused';
+  if (story.accepted.includes(admin) && story.accepted.includes(newcomer)) return 'done';
+  return undefined;
+}
+
+type Flag = (invariant: Invariant, line: string) => void;
+type TaskRow = Awaited<ReturnType<Db['contactChangeTask']['findMany']>>[number] & {
+  validators: { handle: string }[];
+};
+
+/** Codes per validator, mails per (task, step, person); returns the duplicates. */
+function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag): string[] {
+  const byIdentity = new Map<string, StoredMail[]>();
+  for (const mail of input.mails) {
+    const identity = mailIdentity(mail);
+    if (!identity) {
+      flag(
+        'mailsSent',
+        `mail ${mail.messageId || '(no Message-ID)'} "${mail.subject}" names no task, step and person`,
+      );
+      continue;
+    }
+    const key = `${identity.taskId}|${identity.step}|${identity.handle}`;
+    byIdentity.set(key, [...(byIdentity.get(key) ?? []), mail]);
+  }
+  const duplicates = [...byIdentity.entries()]
+    .filter(([, mails]) => mails.length > 1)
+    .map(([key, mails]) => `${key.replaceAll('|', ' ')}: ${mails.length} mails`);
+  const storyOf = new Map(input.stories.map((story) => [storyParties(story.index).service, story]));
+  const has = (taskId: number, step: string, handle: string) => byIdentity.has(`${taskId}|${step}|${handle}`);
+
+  for (const task of tasks) {
+    const where = `task ${task.id} (${task.serviceName})`;
+    const validators = task.validators.map((v) => v.handle);
+    const story = storyOf.get(task.serviceName);
+    for (const handle of validators) {
+      // Codes: the first, and one more per resend asked, at most.
+      const codes = new Set(
+        input.mails
+          .filter((mail) => mailIdentity(mail)?.taskId === task.id && mailIdentity(mail)?.handle === handle)
+          .map((mail) => /#code=(\w+)/.exec(mail.text)?.[1])
+          .filter(Boolean),
+      );
+      if (codes.size === 0) flag('mailsSent', `${where}: no code mail for ${handle}`);
+      const allowed = 1 + (story?.resendsAsked[handle] ?? 0);
+      if (codes.size > allowed)
+        flag(
+          'codesKept',
+          `${where}: ${handle} received ${codes.size} different codes, asked for ${allowed - 1} resends`,
+        );
+    }
+    for (const handle of task.informed)
+      if (!has(task.id, 'created.informedCreated', handle))
+        flag('mailsSent', `${where}: ${handle} was not told of it`);
+    const end = END_TEMPLATES[task.state];
+    if (!end) continue;
+    const recipients = [
+      ...validators.map((handle) => [handle, end.validators] as const),
+      ...task.informed.map((handle) => [handle, end.informed] as const),
+      ...(end.asker && !validators.includes(task.askingAccount)
+        ? [[task.askingAccount, end.validators] as const]
+        : []),
+    ];
+    for (const [handle, template] of recipients)
+      if (!has(task.id, `end.${template}`, handle))
+        flag('mailsSent', `${where}: no "${template}" mail for ${handle}`);
+    if (task.state === 'expired')
+      for (const handle of validators)
+        if (!has(task.id, 'reminder.reminder', handle))
+          flag('mailsSent', `${where}: no reminder for ${handle}`);
+  }
+  return duplicates;
+}
+
+/** Every answer the load generator got, against the windows in which a dependency or the API was down. */
+function checkAnswers(input: CheckInput, flag: Flag) {
+  const overlaps = (attempt: Attempt, fault: InjectedFault) =>
+    attempt.startedAt <= fault.endedAt + RECOVERY_GRACE_MS && attempt.endedAt >= fault.startedAt;
+  const apiDown = (fault: InjectedFault) => fault.target === 'api';
+  for (const attempt of input.attempts) {
+    const where = `story ${attempt.story} ${attempt.op} at ${new Date(attempt.startedAt).toISOString()}`;
+    if (attempt.error !== undefined) {
+      if (!input.faults.some((fault) => apiDown(fault) && overlaps(attempt, fault)))
+        flag('no5xx', `${where}: no answer (${attempt.error}) while the API was up`);
+      continue;
+    }
+    if (attempt.status === undefined || attempt.status < 500) continue;
+    if (attempt.status !== 503 || !attempt.retryAfter)
+      flag(
+        'no5xx',
+        `${where}: ${attempt.status} ${attempt.reason ?? ''}${attempt.retryAfter ? '' : ' without Retry-After'}`,
+      );
+    else if (!input.faults.some((fault) => fault.dependencyDown && overlaps(attempt, fault)))
+      flag('no5xx', `${where}: 503 ${attempt.reason} while every dependency was up`);
+  }
+}
+
+interface VisibleWorkflow {
+  status: string;
+  searchState?: string;
+}
+
+/** Every contactChange workflow as Temporal's visibility lists it, by workflow id and run id. */
+export async function visibleWorkflows(client: Client): Promise<Map<string, VisibleWorkflow>> {
+  const found = new Map<string, VisibleWorkflow>();
+  for await (const execution of client.workflow.list({ query: `WorkflowType = 'contactChange'` })) {
+    const state = execution.searchAttributes?.ContactTaskState as string[] | undefined;
+    found.set(`${execution.workflowId}/${execution.runId}`, {
+      status: execution.status.name,
+      searchState: state?.[0],
+    });
+  }
+  return found;
+}
+
+async function workflowOutcome(client: Client, workflowId: string, runId?: string): Promise<string> {
+  try {
+    const view = (await client.workflow.getHandle(workflowId, runId).result()) as { state?: string };
+    return view.state ?? 'no state';
+  } catch (error) {
+    return `failed (${(error as Error).message})`;
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}

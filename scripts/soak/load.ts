@@ -1,0 +1,337 @@
+import { readCodeEmail, type Mailbox } from '../../lib/mailbox';
+import { HttpSession } from '../bench/http';
+import type { Random } from './random';
+
+/**
+ * The load: customers acting through the API only, as the guide describes, each story on a service and
+ * accounts of its own. Arrivals are open-loop (a Poisson process of the chosen rate): a slow or failing
+ * stack does not slow the arrivals down. Every request is recorded with its answer, for the checker.
+ *
+ * Moves (issue 12) do not exist yet. When they do: add 'move' to STORY_KINDS and STORY_MIX, its script to
+ * SCRIPTS (ask through the move route, then the codes of everyone it asks), and its expected end to
+ * `expectedEnd` in checker.ts; the checker's other invariants already hold for every task a story created.
+ */
+export const STORY_KINDS = [
+  'accept',
+  'wrongCodeThenAccept',
+  'refuse',
+  'resend',
+  'correctEmailThenResend',
+  'cancel',
+  'expire',
+] as const;
+export type StoryKind = (typeof STORY_KINDS)[number];
+
+export const STORY_MIX: readonly (readonly [StoryKind, number])[] = [
+  ['accept', 40],
+  ['wrongCodeThenAccept', 10],
+  ['refuse', 10],
+  ['resend', 10],
+  ['correctEmailThenResend', 5],
+  ['cancel', 10],
+  ['expire', 15],
+];
+
+export const PASSWORD = 'soak-password';
+
+/** One request as the customer sent it and what came back. */
+export interface Attempt {
+  story: number;
+  op: string;
+  startedAt: number;
+  endedAt: number;
+  status?: number;
+  retryAfter?: string | null;
+  reason?: string;
+  /** A network error or a timeout: no answer at all. */
+  error?: string;
+}
+
+/** The parties of story i: its own service and accounts. */
+export function storyParties(i: number) {
+  return {
+    service: `soak-${i}.test`,
+    admin: `ad${i}-ovh`,
+    tech: `te${i}-ovh`,
+    newcomer: `ne${i}-ovh`,
+  };
+}
+export const emailOf = (handle: string) => `${handle.replace('-ovh', '')}@soak.test`;
+export const correctedEmailOf = (handle: string) => `${handle.replace('-ovh', '')}.new@soak.test`;
+
+/** What a story's customers were told: the checker holds the stack to it. */
+export interface Story {
+  index: number;
+  kind: StoryKind;
+  startedAt: number;
+  endedAt?: number;
+  /** Every task id an answer to the change request gave (retries must all give the same). */
+  taskIds: number[];
+  /** Validators whose acceptance was confirmed (200 accepted, or 409 alreadyDecided after an unanswered try). */
+  accepted: string[];
+  refusedBy?: string;
+  cancelled?: boolean;
+  /** Resends asked for each validator (every try counts: an unanswered one may have gone through). */
+  resendsAsked: Record<string, number>;
+  /** A code read from the latest mail that the API called wrong: a code that stopped working. */
+  deliveredCodeRefused: string[];
+  /** Answers no customer should get in this story (an unexpected 4xx), and stories given up. */
+  surprises: string[];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
+class GaveUp extends Error {}
+
+export interface LoadSettings {
+  baseUrl: string;
+  mailbox: Mailbox;
+  random: Random;
+  rate: number;
+  loadMs: number;
+  resendMinIntervalMs: number;
+  log: (line: string) => void;
+}
+
+export class LoadGenerator {
+  readonly attempts: Attempt[] = [];
+  readonly stories: Story[] = [];
+  /** Each story's asker, logged in: the checker reads the tasks through the API with them. */
+  readonly askerSessions = new Map<number, HttpSession>();
+
+  constructor(private readonly settings: LoadSettings) {}
+
+  /** How many stories the run may start at most (the accounts and services seeded beforehand). */
+  static capacity(rate: number, loadMs: number): number {
+    return Math.ceil(rate * (loadMs / 1000) * 2) + 20;
+  }
+
+  /** Starts stories at their arrival times until the load time is over; resolves once all have ended. */
+  async run(loadStart: number): Promise<void> {
+    const { random, rate, loadMs } = this.settings;
+    const capacity = LoadGenerator.capacity(rate, loadMs);
+    const running: Promise<void>[] = [];
+    for (let at = random.exponentialMs(rate); at < loadMs && this.stories.length < capacity;) {
+      await sleep(loadStart + at - Date.now());
+      const story: Story = {
+        index: this.stories.length,
+        kind: random.weighted(STORY_MIX),
+        startedAt: Date.now(),
+        taskIds: [],
+        accepted: [],
+        resendsAsked: {},
+        deliveredCodeRefused: [],
+        surprises: [],
+      };
+      this.stories.push(story);
+      // Drawn now, in order, so that the run's randomness does not depend on how the stories interleave.
+      const choices = {
+        adminFirst: random.fraction() < 0.5,
+        adminAcceptsBeforeRefusal: random.fraction() < 0.5,
+      };
+      running.push(
+        this.play(story, choices)
+          .catch((error: Error) => {
+            story.surprises.push(
+              error instanceof GaveUp ? `gave up: ${error.message}` : `failed: ${error.message}`,
+            );
+          })
+          .finally(() => (story.endedAt = Date.now())),
+      );
+      at += random.exponentialMs(rate);
+    }
+    await Promise.all(running);
+  }
+
+  /**
+   * A request as a careful client sends it: without an answer (network error, timeout) or with a 503 or
+   * another 5xx, it is sent again, the same, after Retry-After (or a second), for up to three minutes.
+   */
+  private async request(
+    story: Story,
+    session: HttpSession,
+    op: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ) {
+    const until = Date.now() + 180_000;
+    for (let tries = 1; ; tries++) {
+      const attempt: Attempt = { story: story.index, op, startedAt: Date.now(), endedAt: 0 };
+      this.attempts.push(attempt);
+      let wait = 1000;
+      try {
+        const answer = await session.send(method, path, body, 60_000);
+        attempt.status = answer.status;
+        attempt.retryAfter = answer.headers.get('retry-after');
+        attempt.reason = answer.json?.reason;
+        if (answer.status < 500) return { ...answer, tries };
+        wait = Math.min(Number(attempt.retryAfter ?? 1) * 1000 || 1000, 10_000);
+      } catch (error) {
+        attempt.error = (error as Error).cause ? String((error as Error).cause) : (error as Error).message;
+      } finally {
+        attempt.endedAt = Date.now();
+      }
+      if (Date.now() + wait > until) throw new GaveUp(`${op} unanswered after ${tries} tries`);
+      await sleep(wait);
+    }
+  }
+
+  private async login(story: Story, handle: string) {
+    const session = new HttpSession(this.settings.baseUrl, []);
+    const answer = await this.request(story, session, 'login', 'POST', '/auth/login', {
+      handle,
+      password: PASSWORD,
+    });
+    if (answer.status !== 200) throw new Error(`login of ${handle}: ${answer.status} ${answer.json?.reason}`);
+    session.adopt(answer.headers, answer.json);
+    return session;
+  }
+
+  /** The newest code mailed to this address for the task, once there is one not in `seen`. */
+  private async codeMail(address: string, taskId: number, seen: string[]): Promise<string> {
+    const mail = await this.settings.mailbox.waitFor((m) => {
+      if (m.to[0] !== address || !m.text.includes(`/validate/${taskId}#code=`)) return false;
+      return !seen.includes(readCodeEmail(m).code);
+    }, 240_000);
+    return readCodeEmail(mail).code;
+  }
+
+  private async play(story: Story, choices: { adminFirst: boolean; adminAcceptsBeforeRefusal: boolean }) {
+    const { service, admin, newcomer } = storyParties(story.index);
+    const adminSession = await this.login(story, admin);
+    this.askerSessions.set(story.index, adminSession);
+    const newcomerSession =
+      story.kind === 'expire' || story.kind === 'cancel' ? undefined : await this.login(story, newcomer);
+    const asked = await this.request(
+      story,
+      adminSession,
+      'changeContact',
+      'POST',
+      `/1.0/domain/${service}/changeContact`,
+      {
+        contactTech: newcomer,
+      },
+    );
+    if (asked.status !== 200) {
+      story.surprises.push(`changeContact answered ${asked.status} ${asked.json?.reason}`);
+      return;
+    }
+    const taskId = asked.json[0] as number;
+    story.taskIds.push(taskId);
+    if (story.kind === 'expire') return; // nobody acts: the task must expire, after a reminder
+    if (story.kind === 'cancel') {
+      const cancelled = await this.request(
+        story,
+        adminSession,
+        'cancel',
+        'POST',
+        `/1.0/me/task/contactChange/${taskId}/cancel`,
+      );
+      if (cancelled.status === 200) story.cancelled = true;
+      else this.unexpected(story, 'cancel', cancelled);
+      return;
+    }
+    const codes: Record<string, string[]> = { [admin]: [], [newcomer]: [] };
+    const readCode = async (handle: string, address = emailOf(handle)) => {
+      const code = await this.codeMail(address, taskId, codes[handle]);
+      codes[handle].push(code);
+      return code;
+    };
+    const [adminCode, newcomerCode] = await Promise.all([readCode(admin), readCode(newcomer)]);
+    const decide = async (
+      session: HttpSession,
+      handle: string,
+      decision: 'accept' | 'refuse',
+      code: string,
+    ) => {
+      const answer = await this.request(
+        story,
+        session,
+        decision,
+        'POST',
+        `/1.0/me/task/contactChange/${taskId}/${decision}`,
+        {
+          token: code,
+        },
+      );
+      const ambiguous = answer.tries > 1; // an earlier try may have been taken
+      if (answer.status === 200 || (ambiguous && answer.json?.reason === 'alreadyDecided')) {
+        if (decision === 'accept') story.accepted.push(handle);
+        else story.refusedBy = handle;
+        return true;
+      }
+      if (answer.json?.reason === 'wrongCode' || answer.json?.reason === 'codeLocked')
+        story.deliveredCodeRefused.push(
+          `${handle} ${decision} with the code of their latest mail: ${answer.json.reason}`,
+        );
+      else this.unexpected(story, decision, answer);
+      return false;
+    };
+    const adminAccepts = () => decide(adminSession, admin, 'accept', adminCode);
+
+    switch (story.kind) {
+      case 'accept':
+        if (choices.adminFirst) {
+          if (await adminAccepts()) await decide(newcomerSession!, newcomer, 'accept', newcomerCode);
+        } else if (await decide(newcomerSession!, newcomer, 'accept', newcomerCode)) await adminAccepts();
+        return;
+      case 'wrongCodeThenAccept': {
+        const wrong = await this.request(
+          story,
+          newcomerSession!,
+          'accept (wrong code)',
+          'POST',
+          `/1.0/me/task/contactChange/${taskId}/accept`,
+          {
+            token: 'WRONG-CODE-0', // 0 and O are never in a code
+          },
+        );
+        if (wrong.json?.reason !== 'wrongCode') this.unexpected(story, 'accept with a wrong code', wrong);
+        if (await decide(newcomerSession!, newcomer, 'accept', newcomerCode)) await adminAccepts();
+        return;
+      }
+      case 'refuse':
+        if (choices.adminAcceptsBeforeRefusal && !(await adminAccepts())) return;
+        await decide(newcomerSession!, newcomer, 'refuse', newcomerCode);
+        return;
+      case 'resend':
+      case 'correctEmailThenResend': {
+        let address = emailOf(newcomer);
+        if (story.kind === 'correctEmailThenResend') {
+          address = correctedEmailOf(newcomer);
+          const changed = await this.request(story, newcomerSession!, 'correct email', 'PUT', '/1.0/me', {
+            email: address,
+          });
+          if (changed.status !== 200) return this.unexpected(story, 'email correction', changed);
+        }
+        await sleep(this.settings.resendMinIntervalMs + 500);
+        const resent = await this.request(
+          story,
+          newcomerSession!,
+          'resendEmail',
+          'POST',
+          `/1.0/me/task/contactChange/${taskId}/resendEmail`,
+        );
+        story.resendsAsked[newcomer] = (story.resendsAsked[newcomer] ?? 0) + resent.tries;
+        // Too soon after a try that got no answer: that try was taken.
+        const takenBefore = resent.tries > 1 && resent.json?.reason === 'resendTooSoon';
+        if (resent.status !== 200 && !takenBefore) return this.unexpected(story, 'resend', resent);
+        const freshCode = await readCode(newcomer, address);
+        if (await adminAccepts()) await decide(newcomerSession!, newcomer, 'accept', freshCode);
+        return;
+      }
+    }
+  }
+
+  /** A definite answer this story did not expect; 409s that say the task closed meanwhile are fine. */
+  private unexpected(
+    story: Story,
+    what: string,
+    answer: { status: number; json: { reason?: string } | null },
+  ) {
+    const reason = answer.json?.reason;
+    if (answer.status === 409 && (reason === 'taskNotOpen' || reason === 'notAwaitingDecisions')) return;
+    story.surprises.push(`${what} answered ${answer.status} ${reason}`);
+  }
+}

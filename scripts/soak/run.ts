@@ -1,0 +1,265 @@
+import { hashPassword } from '../../api/auth/passwords';
+import type { Db } from '../../lib/db';
+import { parseDuration } from '../../lib/duration';
+import { check, INVARIANTS, type CheckResult, type Invariant } from './checker';
+import {
+  describeFault,
+  FAULT_KINDS,
+  injectFaults,
+  planFaults,
+  type FaultKind,
+  type InjectedFault,
+} from './faults';
+import { emailOf, LoadGenerator, PASSWORD, storyParties } from './load';
+import { Random } from './random';
+import { startSoakStack, type SoakStack } from './stack';
+
+export interface SoakOptions {
+  seed: number;
+  durationMs: number;
+  /** New customer stories per second (open loop). */
+  rate: number;
+  temporalOnPostgres: boolean;
+  faultKinds: readonly FaultKind[];
+  meanFaultGapMs: number;
+  /** The app's own settings, compressed so that tasks expire within the run. */
+  taskExpiry: string;
+  reminderBeforeExpiry: string;
+  resendMinInterval: string;
+  log: (line: string) => void;
+}
+
+export interface SoakReport {
+  seed: number;
+  faults: InjectedFault[];
+  stories: number;
+  requests: number;
+  loadSeconds: number;
+  result: CheckResult;
+  violations: number;
+}
+
+/** SOAK_* variables, with the defaults of `npm run soak`: 10 minutes, 2 stories a second, every fault. */
+export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, log: (line: string) => void): SoakOptions {
+  const kinds =
+    env.SOAK_FAULTS === 'none'
+      ? []
+      : env.SOAK_FAULTS
+        ? env.SOAK_FAULTS.split(',').map((kind) => kind.trim())
+        : [...FAULT_KINDS];
+  const unknown = kinds.filter((kind) => !(FAULT_KINDS as readonly string[]).includes(kind));
+  if (unknown.length)
+    throw new Error(`SOAK_FAULTS: unknown ${unknown.join(', ')} (known: ${FAULT_KINDS.join(', ')})`);
+  const duration = (name: string, fallback: string) => {
+    const ms = parseDuration(env[name] ?? fallback);
+    if (!ms) throw new Error(`${name}: "${env[name]}" is not a duration such as 60s or 10m`);
+    return ms;
+  };
+  const rate = Number(env.SOAK_RATE ?? 2);
+  if (!(rate > 0))
+    throw new Error(`SOAK_RATE: "${env.SOAK_RATE}" is not a positive number of stories per second`);
+  return {
+    seed: env.SOAK_SEED ? Number(env.SOAK_SEED) : Math.floor(Math.random() * 2 ** 31),
+    durationMs: duration('SOAK_DURATION', '10m'),
+    rate,
+    temporalOnPostgres: env.SOAK_TEMPORAL === 'postgres',
+    faultKinds: kinds as FaultKind[],
+    meanFaultGapMs: duration('SOAK_FAULT_GAP', '20s'),
+    taskExpiry: env.TASK_EXPIRY ?? '60s',
+    reminderBeforeExpiry: env.REMINDER_BEFORE_EXPIRY ?? '20s',
+    resendMinInterval: env.RESEND_MIN_INTERVAL ?? '2s',
+    log,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const { log, seed } = options;
+  const temporalKind = options.temporalOnPostgres
+    ? 'Temporal server on PostgreSQL'
+    : 'Temporal dev server (SQLite)';
+  log(
+    `soak: seed ${seed}, ${options.durationMs / 1000} s at ${options.rate} stories/s, ${temporalKind}, ` +
+      `2 worker processes, the API process; TASK_EXPIRY ${options.taskExpiry}, faults: ${options.faultKinds.join(', ') || 'none'}`,
+  );
+  // Two streams from the seed: changing the rate does not move the faults.
+  const faultPlan = planFaults(new Random(seed * 2 + 1), {
+    loadMs: options.durationMs,
+    meanGapMs: options.meanFaultGapMs,
+    kinds: options.faultKinds,
+  });
+  const loadRandom = new Random(seed * 2);
+  const stack = await startSoakStack({
+    temporalOnPostgres: options.temporalOnPostgres,
+    appSettings: {
+      TASK_EXPIRY: options.taskExpiry,
+      REMINDER_BEFORE_EXPIRY: options.reminderBeforeExpiry,
+      RESEND_MIN_INTERVAL: options.resendMinInterval,
+      TEMPORAL_SEARCH_ATTRIBUTES: 'on',
+    },
+    log,
+  });
+  try {
+    await observeContactChanges(stack.db);
+    const capacity = LoadGenerator.capacity(options.rate, options.durationMs);
+    await seedStories(stack.db, capacity, loadRandom);
+    log(`stack up, ${capacity} customer stories seeded; ${faultPlan.length} faults planned; load starts`);
+    const generator = new LoadGenerator({
+      baseUrl: stack.baseUrl,
+      mailbox: stack.mailbox,
+      random: loadRandom,
+      rate: options.rate,
+      loadMs: options.durationMs,
+      resendMinIntervalMs: parseDuration(options.resendMinInterval)!,
+      log,
+    });
+    const loadStart = Date.now();
+    const progress = setInterval(() => {
+      const open = generator.stories.filter((story) => story.endedAt === undefined).length;
+      log(
+        `  … ${Math.round((Date.now() - loadStart) / 1000)} s: ${generator.stories.length} stories, ${open} in play, ${generator.attempts.length} requests`,
+      );
+    }, 15_000);
+    const [faults] = await Promise.all([
+      injectFaults(stack, faultPlan, loadStart, log),
+      generator.run(loadStart),
+    ]);
+    clearInterval(progress);
+    const loadSeconds = (Date.now() - loadStart) / 1000;
+    log(`load over after ${loadSeconds.toFixed(0)} s; waiting for every task to end`);
+    await drain(stack, parseDuration(options.taskExpiry)! + 180_000, log);
+    const result = await check({
+      db: stack.db,
+      client: stack.client,
+      mails: stack.mailbox.messages(),
+      stories: generator.stories,
+      attempts: generator.attempts,
+      faults,
+      askerSessions: generator.askerSessions,
+    });
+    const report: SoakReport = {
+      seed,
+      faults,
+      stories: generator.stories.length,
+      requests: generator.attempts.length,
+      loadSeconds,
+      result,
+      violations: Object.values(result.violations).reduce((sum, lines) => sum + lines.length, 0),
+    };
+    printReport(report, options, loadStart, log);
+    log(`worker and API logs: ${stack.logDir}`);
+    return report;
+  } finally {
+    await stack.close();
+  }
+}
+
+/** A row per write of a service's contacts, by a trigger of the soak's own: applications counted from outside. */
+async function observeContactChanges(db: Db) {
+  await db.$executeRawUnsafe(`CREATE TABLE soak_observed_contact_change (
+    id bigserial PRIMARY KEY, service_id int NOT NULL, old_tech int, new_tech int, at timestamptz DEFAULT clock_timestamp())`);
+  await db.$executeRawUnsafe(`CREATE FUNCTION soak_observe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+    INSERT INTO soak_observed_contact_change (service_id, old_tech, new_tech) VALUES (OLD.id, OLD.tech_id, NEW.tech_id);
+    RETURN NEW; END $$`);
+  await db.$executeRawUnsafe(`CREATE TRIGGER soak_observe AFTER UPDATE OF admin_id, tech_id, billing_id ON service
+    FOR EACH ROW EXECUTE FUNCTION soak_observe()`);
+}
+
+/** Each story's accounts (admin, tech, newcomer, in a drawn language) and service. */
+async function seedStories(db: Db, count: number, random: Random) {
+  const passwordHash = await hashPassword(PASSWORD);
+  const languages = ['es', 'en', 'fr'] as const;
+  const parties = Array.from({ length: count }, (_, i) => storyParties(i));
+  await db.account.createMany({
+    data: parties.flatMap((p) =>
+      [p.admin, p.tech, p.newcomer].map((handle) => ({
+        handle,
+        email: emailOf(handle),
+        language: random.pick(languages),
+        passwordHash,
+      })),
+    ),
+  });
+  const ids = new Map(
+    (await db.account.findMany({ select: { id: true, handle: true } })).map((a) => [a.handle, a.id]),
+  );
+  await db.service.createMany({
+    data: parties.map((p) => ({
+      name: p.service,
+      type: 'domain',
+      adminId: ids.get(p.admin)!,
+      techId: ids.get(p.tech)!,
+      billingId: ids.get(p.admin)!,
+    })),
+  });
+}
+
+/** Until every task is in a final state and every workflow closed (its last mails out), or the time is up. */
+async function drain(stack: SoakStack, timeoutMs: number, log: (line: string) => void) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await stack.db.contactChangeTask.count({
+      where: { state: { notIn: ['done', 'refused', 'expired', 'aborted', 'error'] } },
+    });
+    const { count: running } = await stack.client.workflowService.countWorkflowExecutions({
+      namespace: 'default',
+      query: `WorkflowType = 'contactChange' AND ExecutionStatus = 'Running'`,
+    });
+    if ((open === 0 && Number(String(running)) === 0) || Date.now() > until) {
+      if (open || running) log(`gave up waiting: ${open} tasks open, ${running} workflows running`);
+      break;
+    }
+    await sleep(2000);
+  }
+  await sleep(2000); // mails whose answer a fault held back
+}
+
+function printReport(
+  report: SoakReport,
+  options: SoakOptions,
+  loadStart: number,
+  log: (line: string) => void,
+) {
+  const { result } = report;
+  log('');
+  log(`| fault (seed ${report.seed}) | at (s) | lasted (s) |`);
+  log('| --- | --- | --- |');
+  for (const fault of report.faults)
+    log(
+      `| ${describeFault(fault)} | ${((fault.startedAt - loadStart) / 1000).toFixed(1)} | ${((fault.endedAt - fault.startedAt) / 1000).toFixed(1)} |`,
+    );
+  log('');
+  log(`| load | value |`);
+  log('| --- | --- |');
+  log(
+    `| customer stories started (open loop, ${options.rate}/s asked) | ${report.stories} (${(report.stories / report.loadSeconds).toFixed(2)}/s) |`,
+  );
+  log(
+    `| API requests (retries included) | ${report.requests} in ${report.loadSeconds.toFixed(0)} s: ${(report.requests / report.loadSeconds).toFixed(2)} operations/s |`,
+  );
+  log(
+    `| tasks by final state | ${Object.entries(result.statesSeen)
+      .map(([state, n]) => `${state} ${n}`)
+      .join(', ')} |`,
+  );
+  log('');
+  log('| invariant | violations |');
+  log('| --- | --- |');
+  for (const [key, text] of Object.entries(INVARIANTS))
+    log(`| ${text} | ${result.violations[key as Invariant].length} |`);
+  log(
+    `| mails sent more than once for one (task, step, person) (target 0) | ${result.duplicateMails.length} |`,
+  );
+  for (const [key, lines] of Object.entries(result.violations)) {
+    for (const line of lines.slice(0, 10)) log(`  ${key}: ${line}`);
+    if (lines.length > 10) log(`  ${key}: … ${lines.length - 10} more`);
+  }
+  for (const line of result.duplicateMails.slice(0, 10)) log(`  duplicate: ${line}`);
+  log('');
+  log(
+    report.violations === 0
+      ? `soak passed (seed ${report.seed})`
+      : `soak FAILED: ${report.violations} violations (seed ${report.seed}; SOAK_SEED=${report.seed} plays the same load and faults)`,
+  );
+}
