@@ -57,7 +57,9 @@ type TaskResponse = z.infer<typeof taskResponse>;
 type TaskRow = NonNullable<Awaited<ReturnType<typeof loadTask>>>;
 
 const REJECTION_STATUS: Record<DecisionRejection, number> = {
-  notRegistered: 409,
+  // The task's first workflow task is still running or being replayed by a worker that took over (found by
+  // npm run soak): the same request is right a moment later, so 503 with Retry-After, not a refusal.
+  notRegistered: 503,
   notAwaitingDecisions: 409,
   notAValidator: 403,
   alreadyDecided: 409,
