@@ -61,8 +61,12 @@ const END_TEMPLATES: Record<string, { validators: string; informed: string; aske
   expired: { validators: 'expired', informed: 'expired', asker: true },
   aborted: { validators: 'aborted', informed: 'aborted', asker: true },
 };
-/** After a dependency is back, requests it held may still answer 503 for this long. */
-const RECOVERY_GRACE_MS = 15_000;
+/**
+ * After a dependency is back, requests it held may still answer 503 for this long: a workflow task owned by a
+ * killed or paused worker waits for its 10 s timeout, and a new request waits up to TASK_REGISTRATION_TIMEOUT
+ * (30 s) for its task to be registered.
+ */
+const RECOVERY_GRACE_MS = 30_000;
 
 /** A mail's identity as sent: <task-ID.STEP.HANDLE@contacts>, one per (task, step, person). */
 export function mailIdentity(mail: StoredMail) {

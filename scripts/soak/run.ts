@@ -104,7 +104,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     await observeContactChanges(stack.db);
     const capacity = LoadGenerator.capacity(options.rate, options.durationMs);
     await seedStories(stack.db, capacity, loadRandom);
-    log(`stack up, ${capacity} customer stories seeded; ${faultPlan.length} faults planned; load starts`);
+    log(`stack up, ${capacity} customer stories seeded; ${faultPlan.length} faults planned`);
     const generator = new LoadGenerator({
       baseUrl: stack.baseUrl,
       mailbox: stack.mailbox,
@@ -115,6 +115,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       log,
     });
     const loadStart = Date.now();
+    log(`load starts at ${new Date(loadStart).toISOString()}`);
     const progress = setInterval(() => {
       const open = generator.stories.filter((story) => story.endedAt === undefined).length;
       log(
@@ -223,12 +224,13 @@ function printReport(
 ) {
   const { result } = report;
   log('');
-  log(`| fault (seed ${report.seed}) | at (s) | lasted (s) |`);
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+  log(`| fault (seed ${report.seed}) | at (s into the load) | from – to (UTC) |`);
   log('| --- | --- | --- |');
-  for (const fault of report.faults)
-    log(
-      `| ${describeFault(fault)} | ${((fault.startedAt - loadStart) / 1000).toFixed(1)} | ${((fault.endedAt - fault.startedAt) / 1000).toFixed(1)} |`,
-    );
+  for (const fault of report.faults) {
+    const at = ((fault.startedAt - loadStart) / 1000).toFixed(1);
+    log(`| ${describeFault(fault)} | ${at} | ${clock(fault.startedAt)} – ${clock(fault.endedAt)} |`);
+  }
   log('');
   log(`| load | value |`);
   log('| --- | --- |');
