@@ -18,6 +18,7 @@ const DRIVER_UNREACHABLE = new Set([
 const SQLSTATE_UNAVAILABLE = /^(08|57P0[1-3]|53300)/;
 // gRPC: UNAVAILABLE (14) and DEADLINE_EXCEEDED (4), what the Temporal client reports while its server is down.
 const GRPC_UNAVAILABLE = new Set([4, 14]);
+const GRPC_FAILED_PRECONDITION = 9;
 const SOCKET_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
 // The Update's answer did not come in time: the workers that would run it are down or paused.
 const UPDATE_TIMED_OUT = 'WorkflowUpdateRPCTimeoutOrCancelledError';
@@ -34,6 +35,10 @@ function saysUnavailable(error: ErrorLike): boolean {
   if (typeof error.code === 'string' && (PRISMA_UNREACHABLE.has(error.code) || SOCKET_ERRORS.has(error.code)))
     return true;
   if (typeof error.code === 'number' && GRPC_UNAVAILABLE.has(error.code)) return true;
+  // An Update refused while the workflow's last task failed or timed out (a worker died holding it): the next
+  // attempt, on another worker, lifts it.
+  if (error.code === GRPC_FAILED_PRECONDITION && /Workflow Task in failed state/.test(String(error.message)))
+    return true;
   if (error.name === UPDATE_TIMED_OUT) return true;
   const driver = error.meta?.driverAdapterError?.cause;
   if (driver?.kind && DRIVER_UNREACHABLE.has(driver.kind)) return true;

@@ -51,3 +51,18 @@ test('a Temporal server out of reach is recognised as unavailable, other errors 
     await connection.close();
   }
 });
+
+test('an Update refused while the workflow task is being retried is unavailable for a moment, not a failure', () => {
+  const refused = Object.assign(new Error('Workflow Update failed'), {
+    cause: Object.assign(
+      new Error(
+        '9 FAILED_PRECONDITION: Unable to perform workflow execution update due to Workflow Task in failed state.',
+      ),
+      { code: 9 },
+    ),
+  });
+  expect(isDependencyUnavailable(refused)).toBe(true);
+  expect(isDependencyUnavailable(Object.assign(new Error('9 FAILED_PRECONDITION: other'), { code: 9 }))).toBe(
+    false,
+  );
+});
