@@ -1,23 +1,17 @@
-import { chmodSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createSmtpMailer } from '../../activities/mailer';
 import { createApp } from '../../api/app';
 import { parseConfig, type Config } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
-import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
 import { createLogger } from '../../lib/logger';
-import { startMailbox, type Mailbox } from '../../lib/mailbox';
-import { migrate } from '../../lib/migrate';
-import { freePort } from '../../lib/net';
+import type { Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
-import { appEnvironment } from '../stack/app-env';
+import { startBaseStack, type RestartablePostgres } from '../stack/base';
 import { untilPolling } from '../stack/pollers';
 import { appProcess, type AppProcess } from '../stack/processes';
-import { startTemporalServer } from '../stack/temporal';
 
 /** The embedded stack, in one process but the servers: what `npm run bench` and `npm run chaos` measure. */
 export interface BenchStack {
@@ -33,7 +27,7 @@ export interface BenchStack {
   stopWorker(): Promise<void>;
   startTemporal(): Promise<void>;
   stopTemporal(): Promise<void>;
-  postgres: LocalPostgres;
+  postgres: RestartablePostgres;
   restartPostgres(downMs: number): Promise<void>;
   restartApi(downMs: number): Promise<void>;
   workerPid(): number | undefined;
@@ -85,24 +79,22 @@ export async function startBenchStack(
   options: { pingWorker?: boolean; workerProcess?: boolean; temporalOnPostgres?: boolean } = {},
 ): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const dataDir = mkdtempSync(join(tmpdir(), 'contacts-bench-'));
-  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user below it
-  const [pgPort, apiPort] = [await freePort(), await freePort()];
-  const firstPostgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
-  const databaseUrl = firstPostgres.url('contacts');
-  await migrate(databaseUrl);
-  const mailbox = await startMailbox();
-  const temporal = await startTemporalServer({ dataDir, onPostgres: options.temporalOnPostgres, log });
-  // The worker process runs with exactly these variables; the API in this process with the same.
-  const workerEnv = appEnvironment({
-    databaseUrl,
-    temporalAddress: temporal.address,
-    smtpPort: mailbox.port,
+  const {
+    dataDir,
+    postgres,
+    mailbox,
+    temporal,
     apiPort,
-    overrides: { TEMPORAL_SEARCH_ATTRIBUTES: 'off' },
+    env: workerEnv,
+  } = await startBaseStack({
+    name: 'bench',
+    temporalOnPostgres: options.temporalOnPostgres,
+    appSettings: { TEMPORAL_SEARCH_ATTRIBUTES: 'off' },
+    log,
   });
+  // The worker process runs with exactly the variables of workerEnv; the API in this process with the same.
   const config = parseConfig({ ...workerEnv, RESEND_MIN_INTERVAL: '1s', LOG_LEVEL: 'silent' });
-  const db = createDb(databaseUrl, 20);
+  const db = createDb(postgres.url, 20);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection });
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
@@ -117,7 +109,6 @@ export async function startBenchStack(
     },
   });
   let server: Server = app.listen(apiPort, '127.0.0.1');
-  let postgres = firstPostgres;
 
   let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
   // As in production: the worker in a process of its own (and one that fault tests can SIGKILL).
@@ -168,13 +159,11 @@ export async function startBenchStack(
     stopWorker,
     startTemporal: () => temporal.start(),
     stopTemporal: () => temporal.stop(),
-    get postgres() {
-      return postgres;
-    },
+    postgres,
     async restartPostgres(downMs) {
       await postgres.stop();
       await new Promise((resolve) => setTimeout(resolve, downMs));
-      postgres = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
+      await postgres.start();
     },
     async restartApi(downMs) {
       server.closeAllConnections();

@@ -136,14 +136,18 @@ async function begin(stack: SoakStack, fault: PlannedFault): Promise<() => Promi
     case 'killApi': {
       const victim = process(fault.target);
       await victim.kill();
-      return async () => victim.start();
+      // The fault lasts until the new process serves again: its start takes seconds, more on a loaded machine.
+      return async () => {
+        victim.start();
+        await stack.untilServing(victim);
+      };
     }
     case 'killTemporal':
       await stack.temporal.kill();
       return () => stack.temporal.start();
     case 'stopPostgres':
-      await stack.stopPostgres();
-      return () => stack.startPostgres();
+      await stack.postgres.stop();
+      return () => stack.postgres.start();
     case 'smtpRefuse':
     case 'smtpHang': {
       const mailFault: MailFault =

@@ -1,16 +1,16 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createDb, type Db } from '../../lib/db';
-import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
-import { startMailbox, type Mailbox } from '../../lib/mailbox';
-import { migrate } from '../../lib/migrate';
-import { freePort, waitForPort } from '../../lib/net';
-import { appEnvironment } from '../stack/app-env';
-import { untilPolling } from '../stack/pollers';
+import type { Mailbox } from '../../lib/mailbox';
+import { waitForPort } from '../../lib/net';
+import { startBaseStack, type RestartablePostgres } from '../stack/base';
+import { pollerIdentities, untilPolling } from '../stack/pollers';
 import { appProcess, type AppProcess } from '../stack/processes';
-import { startTemporalServer, type TemporalServer } from '../stack/temporal';
+import type { TemporalServer } from '../stack/temporal';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The soak's stack, all of it as separate processes that faults can reach: the app's PostgreSQL (its own
@@ -29,10 +29,10 @@ export interface SoakStack {
   client: Client;
   workers: AppProcess[];
   api: AppProcess;
-  /** The app's PostgreSQL postmaster. */
-  postgresPid(): number | undefined;
-  stopPostgres(): Promise<void>;
-  startPostgres(): Promise<void>;
+  /** The app's PostgreSQL, stopped and started by a fault. */
+  postgres: RestartablePostgres;
+  /** Resolves once this process serves: the API listens, a worker polls its task queue. */
+  untilServing(child: AppProcess): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -42,21 +42,9 @@ export async function startSoakStack(options: {
   log: (line: string) => void;
 }): Promise<SoakStack> {
   const { log } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), 'contacts-soak-'));
-  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user below it
-  const [pgPort, apiPort] = [await freePort(), await freePort()];
-  const postgresDir = join(dataDir, 'postgres');
-  let postgres: LocalPostgres | undefined = await startLocalPostgres(postgresDir, pgPort, log);
-  const databaseUrl = postgres.url('contacts');
-  await migrate(databaseUrl);
-  const mailbox = await startMailbox();
-  const temporal = await startTemporalServer({ dataDir, onPostgres: options.temporalOnPostgres, log });
-  const env = appEnvironment({
-    databaseUrl,
-    temporalAddress: temporal.address,
-    smtpPort: mailbox.port,
-    apiPort,
-    overrides: options.appSettings,
+  const { dataDir, postgres, mailbox, temporal, apiPort, env } = await startBaseStack({
+    name: 'soak',
+    ...options,
   });
   // Their logs are kept for the violations' investigation (logDir, printed with the report).
   const logDir = mkdtempSync(join(tmpdir(), 'contacts-soak-logs-'));
@@ -71,7 +59,7 @@ export async function startSoakStack(options: {
   await waitForPort(apiPort, 'API');
   const polling = await untilPolling(connection, env.TEMPORAL_TASK_QUEUE!, 2, 180_000);
   if (polling < 2) throw new Error(`only ${polling} of the 2 workers poll the task queue`);
-  const db = createDb(databaseUrl, 4);
+  const db = createDb(postgres.url, 4);
   return {
     baseUrl: `http://127.0.0.1:${apiPort}`,
     logDir,
@@ -81,13 +69,13 @@ export async function startSoakStack(options: {
     client,
     workers,
     api,
-    postgresPid: () => postgres?.pid(),
-    async stopPostgres() {
-      await postgres?.stop();
-      postgres = undefined;
-    },
-    async startPostgres() {
-      postgres ??= await startLocalPostgres(postgresDir, pgPort, log);
+    postgres,
+    async untilServing(child) {
+      if (child === api) return waitForPort(apiPort, 'API', 600_000);
+      for (const until = Date.now() + 600_000; Date.now() < until; await sleep(250)) {
+        const identities = await pollerIdentities(connection, env.TEMPORAL_TASK_QUEUE!);
+        if (identities.some((identity) => identity.startsWith(`${child.pid()}@`))) return;
+      }
     },
     async close() {
       await Promise.all([...workers, api].map((child) => child.stop()));
@@ -95,7 +83,7 @@ export async function startSoakStack(options: {
       await connection.close();
       await temporal.stop();
       await mailbox.close();
-      await postgres?.stop();
+      await postgres.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,16 @@
 import type { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
+/** The identities (pid@host) of the workers polling the task queue for workflow tasks lately. */
+export async function pollerIdentities(connection: Connection, taskQueue: string): Promise<string[]> {
+  const { pollers } = await connection.workflowService.describeTaskQueue({
+    namespace: 'default',
+    taskQueue: { name: taskQueue },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return [...new Set((pollers ?? []).map((poller) => poller.identity ?? ''))];
+}
+
 /**
  * The workers polling the task queue for workflow tasks, once there are `expected` of them or after timeoutMs:
  * workers that are still starting (bundling the workflows takes seconds, more on a loaded machine) would leave
@@ -13,12 +23,7 @@ export async function untilPolling(
   timeoutMs = 60_000,
 ): Promise<number> {
   for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 250))) {
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: taskQueue },
-      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-    });
-    const polling = new Set((pollers ?? []).map((poller) => poller.identity)).size;
+    const polling = (await pollerIdentities(connection, taskQueue)).length;
     if (polling >= expected || Date.now() > until) return polling;
   }
 }
