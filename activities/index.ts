@@ -13,7 +13,12 @@ import type {
   SendStepMailsArgs,
 } from '../workflows/contact-change.activities';
 import type { ContactType } from '../workflows/contact-change.messages';
-import { recheckAtApply, type ServiceContacts } from '../domain/contact-rules';
+import {
+  END_STATE_OF_APPLY_REFUSAL,
+  recheckAtApply,
+  type ApplyRefusal,
+  type ServiceContacts,
+} from '../domain/contact-rules';
 import { roleAssignment } from '../domain/roles';
 import { isOpen } from '../domain/tasks';
 import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
@@ -151,7 +156,13 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       const task = await tx.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
       if (task.state === 'done') return { applied: true };
       const checked = await checkPreconditions(tx, task);
-      if ('refusal' in checked) return { applied: false, reason: checked.refusal };
+      if ('refusal' in checked) {
+        return {
+          applied: false,
+          reason: checked.refusal,
+          state: END_STATE_OF_APPLY_REFUSAL[checked.refusal],
+        };
+      }
       const change = roleAssignment(task.contactTypes as ContactType[], checked.toId);
       await tx.service.update({ where: { id: task.serviceId }, data: change });
       await tx.contactChangeTask.update({
@@ -167,8 +178,14 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   /** The request-time rules that can change while a task waits; locks the service row until commit. */
   async function checkPreconditions(
     tx: Tx,
-    task: { serviceId: number; fromAccount: string; toAccount: string; contactTypes: string[] },
-  ): Promise<{ refusal: string } | { toId: number }> {
+    task: {
+      serviceId: number;
+      askingAccount: string;
+      fromAccount: string;
+      toAccount: string;
+      contactTypes: string[];
+    },
+  ): Promise<{ refusal: ApplyRefusal } | { toId: number }> {
     const [service] = await tx.$queryRaw<ServiceContacts[]>`
       SELECT a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
         FROM service s

@@ -97,6 +97,7 @@ const es: LanguagePack = {
     unknownAccount: 'el nuevo contacto ya no existe',
     taskAlreadyOpen: 'ya había otra solicitud abierta para este contacto',
     cancelledByAsker: '{asker}, que la había solicitado, la ha cancelado',
+    askerNoLongerEntitled: '{asker}, que la había solicitado, ya no puede pedir este cambio',
     cancelledByOperator: 'el equipo de soporte la ha cancelado',
   },
   mails: {
@@ -239,6 +240,7 @@ const en: LanguagePack = {
     unknownAccount: 'the new contact no longer exists',
     taskAlreadyOpen: 'another request was already open for this contact',
     cancelledByAsker: '{asker}, who asked for it, cancelled it',
+    askerNoLongerEntitled: '{asker}, who asked for it, may no longer ask for this change',
     cancelledByOperator: 'our support team cancelled it',
   },
   mails: {
@@ -376,6 +378,7 @@ const fr: LanguagePack = {
     unknownAccount: "le nouveau contact n'existe plus",
     taskAlreadyOpen: 'une autre demande était déjà ouverte pour ce contact',
     cancelledByAsker: "{asker}, qui l'avait demandée, l'a annulée",
+    askerNoLongerEntitled: "{asker}, qui l'avait demandée, ne peut plus demander ce changement",
     cancelledByOperator: "notre équipe support l'a annulée",
   },
   mails: {

@@ -182,9 +182,22 @@ function findIdenticalOpenTask(request: ChangeRequest, task: PlannedTask): numbe
   );
 }
 
-export type ApplyRefusal = 'roleNoLongerHeld' | 'unknownAccount' | 'billingInArrears';
+export type ApplyRefusal =
+  'roleNoLongerHeld' | 'unknownAccount' | 'billingInArrears' | 'askerNoLongerEntitled';
+
+/**
+ * How a task ends when its change cannot be applied: a precondition that no longer holds refuses it, as at
+ * request time; an asker who may no longer ask this change (e.g. no longer the admin) aborts it.
+ */
+export const END_STATE_OF_APPLY_REFUSAL: Record<ApplyRefusal, 'refused' | 'aborted'> = {
+  roleNoLongerHeld: 'refused',
+  unknownAccount: 'refused',
+  billingInArrears: 'refused',
+  askerNoLongerEntitled: 'aborted',
+};
 
 export interface ApplyCheck {
+  askingAccount: string;
   fromAccount: string;
   toAccount: string;
   contactTypes: readonly ContactType[];
@@ -194,12 +207,17 @@ export interface ApplyCheck {
   accounts: Map<string, KnownAccount>;
 }
 
-/** What must still be true when a validated change is applied: the request-time rules that can change meanwhile. */
+/**
+ * What must still be true when a validated change is applied: the request-time rules that can change meanwhile,
+ * the asker's right to ask this change included (the same table as at request time, on the service as it is now).
+ */
 export function recheckAtApply(check: ApplyCheck): ApplyRefusal | undefined {
   const from = check.accounts.get(check.fromAccount);
   const to = check.accounts.get(check.toAccount);
   if (!from || check.contactTypes.some((role) => check.service[role] !== check.fromAccount))
     return 'roleNoLongerHeld';
+  const askerRoles = rolesOf(check.askingAccount, check.service);
+  if (!check.contactTypes.every((role) => mayAskFor(askerRoles, role))) return 'askerNoLongerEntitled';
   if (!to) return 'unknownAccount';
   if (!billingStandingAllows(check.contactTypes, from, to)) return 'billingInArrears';
   return undefined;

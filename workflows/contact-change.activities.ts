@@ -36,7 +36,9 @@ export interface RecordTaskArgs {
   event: AuditEntry;
 }
 
-export type ApplyResult = { applied: true } | { applied: false; reason: string };
+/** Not applied: refused (a precondition no longer holds) or aborted (the asker may no longer ask it). */
+export type ApplyResult =
+  { applied: true } | { applied: false; reason: string; state: 'refused' | 'aborted' };
 
 /** One template to its recipients. */
 export interface MailBatch {

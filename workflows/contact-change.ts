@@ -302,9 +302,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       ]);
       return;
     }
-    state = 'refused';
+    state = result.state;
     reason = result.reason;
-    await record(audit('system', 'refusedAtApply', { reason: result.reason }));
-    await tellEveryone('refused');
+    await record(audit('system', `${result.state}AtApply`, { reason: result.reason }));
+    await tellEveryone(result.state);
   }
 }

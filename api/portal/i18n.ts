@@ -111,6 +111,7 @@ const en = {
   reason_taskAlreadyOpen: 'another request was already open',
   reason_notValidatedInTime: 'not validated in time',
   reason_cancelledByAsker: 'cancelled by the asker',
+  reason_askerNoLongerEntitled: 'the asker may no longer ask for this change',
   reason_cancelledByOperator: 'cancelled by an operator',
   error_wrongCode: 'Wrong code: {attemptsLeft} attempt(s) left.',
   error_codeLocked: 'Too many wrong codes: use "Resend the request" to get a new one.',
@@ -299,6 +300,7 @@ const es: Texts = {
   reason_taskAlreadyOpen: 'ya había otra solicitud abierta',
   reason_notValidatedInTime: 'no se validó a tiempo',
   reason_cancelledByAsker: 'cancelada por quien la pidió',
+  reason_askerNoLongerEntitled: 'quien la pidió ya no puede pedir este cambio',
   reason_cancelledByOperator: 'cancelada por un operador',
   error_wrongCode: 'Código incorrecto: le quedan {attemptsLeft} intento(s).',
   error_codeLocked:
@@ -486,6 +488,7 @@ const fr: Texts = {
   reason_taskAlreadyOpen: 'une autre demande était déjà ouverte',
   reason_notValidatedInTime: 'pas validée à temps',
   reason_cancelledByAsker: 'annulée par le demandeur',
+  reason_askerNoLongerEntitled: 'le demandeur ne peut plus demander ce changement',
   reason_cancelledByOperator: 'annulée par un opérateur',
   error_wrongCode: 'Code incorrect : il vous reste {attemptsLeft} essai(s).',
   error_codeLocked:

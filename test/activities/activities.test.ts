@@ -270,6 +270,7 @@ test('applyChange refuses when the role changed hands meanwhile, or a billing co
   expect(await activities.applyChange({ taskId: moved.taskId, event: audit(`a-${moved.taskId}`) })).toEqual({
     applied: false,
     reason: 'roleNoLongerHeld',
+    state: 'refused',
   });
   await database.db.service.update({
     where: { id: serviceId },
@@ -286,6 +287,7 @@ test('applyChange refuses when the role changed hands meanwhile, or a billing co
   ).toEqual({
     applied: false,
     reason: 'billingInArrears',
+    state: 'refused',
   });
   await database.db.account.update({ where: { handle: 'ne4-ovh' }, data: { billingStanding: 'good' } });
   expect(await contactsOf(database.db, 'svc.example')).toEqual({

@@ -4,7 +4,7 @@ import { createLogger } from '../../lib/logger';
 import { readCodeEmail } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
-import { changeEmail, login, waitForState, type Session } from '../helpers/http';
+import { changeEmail, endedTask, login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -34,6 +34,7 @@ beforeAll(async () => {
     'retry.example',
     'outage.example',
     'noworker.example',
+    'privacy.example',
   ]) {
     await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   }
@@ -103,7 +104,8 @@ test("the guide's story through the API: ask, both validate with their emailed c
   expect(again.body.reason).toBe('alreadyDecided');
 
   await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: newbieCode.code }).expect(200);
-  const done = await waitForState(newbie, id, ['done']);
+  const done = await endedTask(stack, newbie, id);
+  expect(done.state).toBe('done');
   expect(done.dateDone).toBeDefined();
   expect(done.history.map((h: { action: string }) => h.action)).toEqual(
     expect.arrayContaining(['created', 'wrongCode', 'accepted', 'applied']),
@@ -121,12 +123,6 @@ test("the guide's story through the API: ask, both validate with their emailed c
     (m) => m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('Contact change done'),
   );
   await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`) && m.subject.includes("n'êtes plus"));
-  await createService(stack.database.db, {
-    name: 'story2.example',
-    admin: ADMIN,
-    tech: NEWBIE,
-    billing: BILLING,
-  });
 });
 
 test('a refusal by the new contact ends the task; the contacts do not change', async () => {
@@ -136,8 +132,8 @@ test('a refusal by the new contact ends the task; the contacts do not change', a
   const { code } = await codeMailFor(NEWBIE, id);
   const result = await newbie.post(`/1.0/me/task/contactChange/${id}/refuse`, { token: code }).expect(200);
   expect(result.body.outcome).toBe('refused');
-  const task = await waitForState(admin, id, ['refused']);
-  expect(task.reason).toBe('refusedByContact');
+  const task = await endedTask(stack, admin, id);
+  expect(task).toMatchObject({ state: 'refused', reason: 'refusedByContact' });
   expect(await contactsOf(stack.database.db, 'refusal.example')).toMatchObject({ tech: TECH });
   const late = await admin
     .post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'ANYTHING22' })
@@ -297,14 +293,17 @@ test('with no worker running, a request answers 503 to retry; the same request t
 test("one account never sees another's tasks or services", async () => {
   const admin = await login(stack, ADMIN);
   const stranger = await login(stack, STRANGER);
-  const [id] = (await admin.get('/1.0/me/task/contactChange').expect(200)).body;
+  const id = await askTechChange(admin, 'privacy.example');
+  expect((await admin.get('/1.0/me/task/contactChange').expect(200)).body).toContain(id);
   const hidden = await stranger.get(`/1.0/me/task/contactChange/${id}`).expect(404);
   const missing = await stranger.get('/1.0/me/task/contactChange/999999').expect(404);
   expect(hidden.body.message).toBe(missing.body.message);
   expect((await stranger.get('/1.0/me/task/contactChange').expect(200)).body).toEqual([]);
   await stranger.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'ABCDEFGHJK' }).expect(404);
   await stranger.post(`/1.0/me/task/contactChange/${id}/resendEmail`).expect(404);
-  await stranger.get('/1.0/domain/story.example/serviceInfos').expect(404);
-  const infos = await admin.get('/1.0/domain/story2.example/serviceInfos').expect(200);
-  expect(infos.body).toMatchObject({ contactAdmin: ADMIN, contactTech: NEWBIE, myRoles: ['contactAdmin'] });
+  await stranger.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(404);
+  await stranger.get('/1.0/domain/privacy.example/serviceInfos').expect(404);
+  const infos = await admin.get('/1.0/domain/privacy.example/serviceInfos').expect(200);
+  expect(infos.body).toMatchObject({ contactAdmin: ADMIN, contactTech: TECH, myRoles: ['contactAdmin'] });
+  await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSmtpMailer } from '../../activities/mailer';
 import { createApp } from '../../api/app';
@@ -10,6 +11,7 @@ import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { timeSkippingEnvironment } from './temporal';
+import { within } from './wait';
 
 export interface Stack {
   config: Config;
@@ -17,6 +19,8 @@ export interface Stack {
   mailbox: Mailbox;
   env: TestWorkflowEnvironment;
   app: ReturnType<typeof createApp>;
+  /** Resolves once the task's workflow has ended (its end is in the read model by then). */
+  taskEnded(taskId: number, timeoutMs?: number): Promise<void>;
   teardown(): Promise<void>;
 }
 
@@ -67,12 +71,19 @@ export async function startStack(
     ? createLogger('trace', options.logDestination)
     : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = createApp({ db: database.db, temporal: env.client, config, logger });
+  // Not env.client: awaiting a result through it would skip the server's clock, and expire other tests' tasks.
+  const observer = new Client({ connection: env.connection, namespace: 'default' });
   return {
     config,
     database,
     mailbox,
     env,
     app,
+    async taskEnded(taskId, timeoutMs) {
+      const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+      const run = observer.workflow.getHandle(task.workflowId, task.runId ?? undefined);
+      await within(`task ${taskId} to end`, run.result(), timeoutMs);
+    },
     async teardown() {
       worker.shutdown();
       await running;

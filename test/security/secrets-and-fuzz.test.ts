@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { readCodeEmail } from '../../lib/mailbox';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
-import { login, waitForState } from '../helpers/http';
+import { endedTask, login } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 const logLines: string[] = [];
@@ -44,7 +44,7 @@ test('after a full story, no code appears in workflow history, logs or the datab
     await session.post(`/1.0/me/task/contactChange/${id}/accept`, { token: 'WRONG22222' }).expect(403);
     await session.post(`/1.0/me/task/contactChange/${id}/accept`, { token: code }).expect(200);
   }
-  await waitForState(admin, id, ['done']);
+  expect((await endedTask(stack, admin, id)).state).toBe('done');
 
   const task = await stack.database.db.contactChangeTask.findUniqueOrThrow({ where: { id } });
   const history = JSON.stringify(

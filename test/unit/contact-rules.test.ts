@@ -1,6 +1,7 @@
 import {
   ChangeRequest,
   planContactChange,
+  recheckAtApply,
   RuleRefusal,
   type OpenTaskOnRole,
 } from '../../domain/contact-rules';
@@ -144,5 +145,39 @@ describe('the rule table', () => {
     expect(plan('ad1-ovh', { contactTech: 'ne4-ovh' }, { openTasks: [openTech] })).toMatchObject([
       { existingTaskId: 7 },
     ]);
+  });
+});
+
+describe('the same rules again at apply time', () => {
+  const techChange = {
+    askingAccount: 'ad1-ovh',
+    fromAccount: 'te2-ovh',
+    toAccount: 'ne4-ovh',
+    contactTypes: ['contactTech' as const],
+    service,
+    accounts,
+  };
+
+  test('a change whose rules still hold is applied', () => {
+    expect(recheckAtApply(techChange)).toBeUndefined();
+    expect(recheckAtApply({ ...techChange, askingAccount: 'te2-ovh' })).toBeUndefined();
+  });
+
+  test('an asker who is no longer the admin may no longer ask the change', () => {
+    const handedOver = { ...service, contactAdmin: 'ot5-ovh' };
+    expect(recheckAtApply({ ...techChange, service: handedOver })).toBe('askerNoLongerEntitled');
+  });
+
+  test('a role that changed hands, a vanished account, or billing in arrears refuse the change', () => {
+    expect(recheckAtApply({ ...techChange, service: { ...service, contactTech: 'ot5-ovh' } })).toBe(
+      'roleNoLongerHeld',
+    );
+    expect(recheckAtApply({ ...techChange, toAccount: 'gone-ovh' })).toBe('unknownAccount');
+    const billingChange = {
+      ...techChange,
+      fromAccount: 'bi3-ovh',
+      contactTypes: ['contactBilling' as const],
+    };
+    expect(recheckAtApply({ ...billingChange, toAccount: 'ar6-ovh' })).toBe('billingInArrears');
   });
 });

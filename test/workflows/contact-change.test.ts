@@ -224,7 +224,7 @@ describe('contact-change workflow', () => {
   test.each([['billingInArrears'], ['roleNoLongerHeld']])(
     'a precondition broken before applying (%s) refuses the task with that reason',
     async (reason) => {
-      const { activities, calls } = fakeActivities({ apply: { applied: false, reason } });
+      const { activities, calls } = fakeActivities({ apply: { applied: false, reason, state: 'refused' } });
       await withWorker(activities, async (taskQueue) => {
         const handle = await start(taskQueue);
         for (const account of adminChangesTech.validators) {
