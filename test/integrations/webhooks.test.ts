@@ -6,7 +6,7 @@ import { readCodeEmail } from '../../lib/mailbox';
 import { createLogger } from '../../lib/logger';
 import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
 import { createAccounts, createService } from '../helpers/fixtures';
-import { login, waitForState, type Session } from '../helpers/http';
+import { endedTask, login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 const ADMIN = 'ad11111-ovh';
@@ -152,7 +152,7 @@ test('a story posts signed events to the subscriber, verified with the Standard 
   const codes = [await codeFor(ADMIN, id), await codeFor(NEWBIE, id)];
   await admin.post(`/1.0/me/task/contactChange/${id}/accept`, { token: codes[0] }).expect(200);
   await newbie.post(`/1.0/me/task/contactChange/${id}/accept`, { token: codes[1] }).expect(200);
-  await waitForState(admin, id, ['done']);
+  expect((await endedTask(stack, admin, id)).state).toBe('done');
   await receiver.waitFor(4);
 
   const events = receiver.verifiedWith(hook.secret);
