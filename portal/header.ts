@@ -7,6 +7,7 @@ const MENU: [href: string, text: TextKey, page: PortalPage][] = [
   ['/contacts', 'menuContacts', 'contacts'],
   ['/requests', 'menuRequests', 'requests'],
   ['/profile', 'menuProfile', 'profile'],
+  ['/api-keys', 'menuApi', 'apiKeys'],
 ];
 
 async function logout(): Promise<void> {

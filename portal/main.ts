@@ -3,7 +3,8 @@ import type { PortalPage } from '../api/portal/page-data';
 import { api, app, data, focusOn, main, setLanguage, t, type Session } from './core';
 import { renderHeader } from './header';
 import { contactsPage } from './pages/contacts';
-import { credentialPage } from './pages/credential';
+import { apiKeysPage } from './pages/api-keys';
+import { consentPage } from './pages/consent';
 import { loginPage } from './pages/login';
 import { notFoundPage } from './pages/not-found';
 import { profilePage } from './pages/profile';
@@ -17,7 +18,8 @@ const PAGES: Record<PortalPage, () => void | Promise<void>> = {
   requests: requestsPage,
   validate: validatePage,
   profile: profilePage,
-  credential: credentialPage,
+  credential: consentPage,
+  apiKeys: apiKeysPage,
   notFound: notFoundPage,
 };
 

@@ -7,7 +7,7 @@ import {
 import type { PortalLanguage } from './i18n';
 
 export type PortalPage =
-  'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential' | 'notFound';
+  'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential' | 'apiKeys' | 'notFound';
 
 /**
  * What the server tells the portal's script in each page: the page, its language and parameters, and the

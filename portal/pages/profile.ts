@@ -1,4 +1,4 @@
-import { html, render } from 'lit-html';
+import { html, nothing, render } from 'lit-html';
 import { LANGUAGES, type PortalLanguage } from '../../api/portal/i18n';
 import { announce, api, app, errorText, main, setLanguage, setTitle, t, type Session } from '../core';
 import { renderHeader } from '../header';
@@ -6,17 +6,29 @@ import { field, statusLine, type StatusKind } from '../ui';
 
 const LANGUAGE_NAMES: Record<PortalLanguage, string> = { es: 'Español', en: 'English', fr: 'Français' };
 
-export function profilePage(): void {
+/** The link mailed to a new address: `/profile#confirmEmail=<token>`, confirmed from this logged-in browser. */
+async function confirmEmailFromLink(): Promise<{ message: string; kind: StatusKind } | undefined> {
+  const token = new URLSearchParams(location.hash.slice(1)).get('confirmEmail');
+  if (!token) return undefined;
+  history.replaceState(null, '', location.pathname);
+  const response = await api<Omit<Session, 'csrfToken'>>('POST', '/1.0/me/email/confirm', { token });
+  if (!response.ok) return { message: errorText(response.body), kind: 'error' };
+  app.session = { ...(app.session as Session), ...response.body };
+  return { message: t('emailConfirmed', { email: response.body.email }), kind: 'success' };
+}
+
+export async function profilePage(): Promise<void> {
   const session = app.session as Session;
   let emailError = '';
   let message = '';
   let kind: StatusKind = '';
+  let pendingEmail = '';
 
   async function submit(event: SubmitEvent): Promise<void> {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const values = new FormData(form);
-    const response = await api<Omit<Session, 'csrfToken'>>('PUT', '/1.0/me', {
+    const response = await api<Omit<Session, 'csrfToken'> & { pendingEmail?: string }>('PUT', '/1.0/me', {
       email: String(values.get('email') ?? '').trim(),
       language: String(values.get('language') ?? ''),
     });
@@ -29,7 +41,9 @@ export function profilePage(): void {
       form.querySelector<HTMLInputElement>('#email')?.focus();
       return;
     }
-    app.session = { ...session, ...response.body };
+    const { pendingEmail: pending, ...me } = response.body;
+    app.session = { ...session, ...me };
+    pendingEmail = pending ?? pendingEmail;
     if (response.body.language !== app.language) {
       setLanguage(response.body.language);
       renderHeader();
@@ -43,7 +57,7 @@ export function profilePage(): void {
   const draw = () => {
     const current = app.session as Session;
     render(
-      html`<h1>${t('profileTitle')}</h1>
+      html`<h1 tabindex="-1">${t('profileTitle')}</h1>
         <p>${t('profileIntro')}</p>
         <form novalidate @submit=${submit}>
           ${field(
@@ -75,6 +89,13 @@ export function profilePage(): void {
                 )}
               </select>`,
           )}
+          ${
+            pendingEmail
+              ? html`<p class="note" role="status">
+                  ${t('emailPending', { pending: pendingEmail, email: current.email })}
+                </p>`
+              : nothing
+          }
           ${statusLine(message, kind)}
           <button type="submit">${t('save')}</button>
         </form>`,
@@ -84,4 +105,14 @@ export function profilePage(): void {
   setTitle(t('profileTitle'));
   main.replaceChildren();
   draw();
+  const confirmFromLink = async () => {
+    const confirmed = await confirmEmailFromLink();
+    if (!confirmed) return;
+    ({ message, kind } = confirmed);
+    pendingEmail = '';
+    draw();
+  };
+  // The link may also be opened in this very tab, where only the fragment changes.
+  window.addEventListener('hashchange', () => void confirmFromLink());
+  await confirmFromLink();
 }
