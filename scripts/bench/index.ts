@@ -1,16 +1,20 @@
 import { temporal } from '@temporalio/proto';
 import { hashPassword } from '../../api/auth/passwords';
-import { readCodeEmail } from '../../lib/mailbox';
 import { HttpSession, percentile, pool, PASSWORD } from './http';
+import { printOpenLoop, runOpenLoop } from './open-loop';
 import { cpuSecondsOf, rssOf, startBenchStack, type BenchStack } from './stack';
+import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies } from './stories';
 
 /**
  * npm run bench: full contact-change stories on the embedded stack (PostgreSQL, Temporal dev server on SQLite,
- * real worker, API over HTTP on loopback, SMTP sink), the engine's ceiling with a one-activity workflow, and
- * the "services where I am a contact" listing with 1,000,000 services. Prints tables; asserts nothing.
- * BENCH_STORIES (default 200), BENCH_CONCURRENCY (20), BENCH_SERVICES (1000000) tune it.
+ * real worker, API over HTTP on loopback, SMTP sink) run closed-loop for the maximum story throughput, then
+ * open-loop at fixed arrival rates below it for the latency people feel at a given load, the engine's ceiling
+ * with a one-activity workflow, and the "services where I am a contact" listing with 1,000,000 services.
+ * Prints tables; asserts nothing. BENCH_STORIES (default 200), BENCH_CONCURRENCY (20), BENCH_OPEN_SECONDS (20,
+ * at each open-loop rate; 0 skips the open loop), BENCH_SERVICES (1000000) tune it.
  */
 const STORIES = Number(process.env.BENCH_STORIES ?? 200);
+const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
 /** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
@@ -21,84 +25,25 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
-async function seedStories(stack: BenchStack) {
-  const passwordHash = await hashPassword(PASSWORD);
-  const accounts = [];
-  for (let i = 0; i < STORIES; i++) {
-    accounts.push({ handle: `ad${i}-ovh`, email: `ad${i}@bench.test`, passwordHash });
-    accounts.push({ handle: `te${i}-ovh`, email: `te${i}@bench.test`, passwordHash });
-    accounts.push({ handle: `ne${i}-ovh`, email: `ne${i}@bench.test`, passwordHash });
-  }
-  accounts.push({ handle: 'bi0-ovh', email: 'bi0@bench.test', passwordHash });
-  await stack.db.account.createMany({ data: accounts });
-  const ids = new Map(
-    (await stack.db.account.findMany({ select: { id: true, handle: true } })).map((a) => [a.handle, a.id]),
-  );
-  await stack.db.service.createMany({
-    data: Array.from({ length: STORIES }, (_, i) => ({
-      name: `story-${i}.bench`,
-      type: 'domain',
-      adminId: ids.get(`ad${i}-ovh`)!,
-      techId: ids.get(`te${i}-ovh`)!,
-      billingId: ids.get('bi0-ovh')!,
-    })),
-  });
-}
-
 async function runStories(stack: BenchStack) {
-  const apiLatencies: number[] = [];
-  const byKind = new Map<string, number[]>();
-  const applyLatencies: number[] = [];
-  // Logging in (scrypt, deliberately slow) is not part of a story: sessions are opened before the clock starts.
-  const sessions: { admin: HttpSession; newbie: HttpSession }[] = [];
+  const latencies = new StoryLatencies();
+  const stories = Array.from({ length: STORIES }, (_, i) => i);
   log('logging the accounts in');
-  await pool(
-    log,
-    Array.from({ length: STORIES }, (_, i) => i),
-    4,
-    async (i) => {
-      const admin = new HttpSession(stack.baseUrl, apiLatencies, byKind);
-      const newbie = new HttpSession(stack.baseUrl, apiLatencies, byKind);
-      await admin.login(`ad${i}-ovh`);
-      await newbie.login(`ne${i}-ovh`);
-      sessions[i] = { admin, newbie };
-    },
-  );
-  apiLatencies.length = 0;
-  byKind.clear();
+  const sessions = await openSessions(stack, log, CLOSED_LOOP_CAST, stories, latencies);
   log('running the stories');
   const cpuBefore = cpuSnapshot(stack);
   const started = performance.now();
-  await pool(
-    log,
-    Array.from({ length: STORIES }, (_, i) => i),
-    CONCURRENCY,
-    async (i) => {
-      const { admin, newbie } = sessions[i];
-      const [id] = (
-        await admin.call('POST', `/1.0/domain/story-${i}.bench/changeContact`, { contactTech: `ne${i}-ovh` })
-      ).json;
-      const codeOf = (who: string) =>
-        stack.mailbox
-          .waitFor((m) => m.to[0] === `${who}${i}@bench.test` && m.text.includes(`/validate/${id}#`), 60_000)
-          .then(readCodeEmail);
-      const [adminCode, newbieCode] = await Promise.all([codeOf('ad'), codeOf('ne')]);
-      await admin.call('POST', `/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code });
-      // Measured from the moment the last acceptance is sent: the change may land before its answer is back.
-      const lastAccept = Date.now();
-      await newbie.call('POST', `/1.0/me/task/contactChange/${id}/accept`, { token: newbieCode.code });
-      await stack.mailbox.waitFor(
-        (m) => m.to[0] === `ne${i}@bench.test` && m.subject.includes('done'),
-        60_000,
-      );
-      // The apply transaction stamps dateDone with the worker's clock, the same machine's clock as Date.now().
-      const { dateDone } = await stack.db.contactChangeTask.findUniqueOrThrow({ where: { id } });
-      applyLatencies.push(dateDone!.getTime() - lastAccept);
-    },
-  );
+  await pool(log, stories, CONCURRENCY, (i) => runStory(stack, CLOSED_LOOP_CAST, sessions[i], i, latencies));
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuUsed(cpuBefore, cpuSnapshot(stack), seconds);
-  return { seconds, perSecond: STORIES / seconds, apiLatencies, applyLatencies, byKind, cpu };
+  return {
+    seconds,
+    perSecond: STORIES / seconds,
+    apiLatencies: latencies.api,
+    applyLatencies: latencies.apply,
+    byKind: latencies.byKind,
+    cpu,
+  };
 }
 
 async function runPing(stack: BenchStack, count: number) {
@@ -219,7 +164,7 @@ async function measureListing(stack: BenchStack, handle: string) {
 
 async function main() {
   log(
-    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
+    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of their rate, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
   );
   const stack = await startBenchStack(log, {
     pingWorker: true,
@@ -227,7 +172,7 @@ async function main() {
     temporalOnPostgres: ON_POSTGRES,
   });
   try {
-    await seedStories(stack);
+    await seedStories(stack, CLOSED_LOOP_CAST, STORIES);
     const stories = await runStories(stack);
     const memory = {
       api: process.memoryUsage().rss,
@@ -243,6 +188,8 @@ async function main() {
       await tasksOf(stack, workflowId),
       await tasksOf(stack, ping.firstWorkflowId),
     ];
+    // Before the listing's million services: the open loop measures the stories, not a bigger database.
+    const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
     const listingSeed = await seedListing(stack);
     const listing = await measureListing(stack, listingSeed.handle);
 
@@ -272,6 +219,7 @@ async function main() {
     log(`| CPU during the stories (2 cores = 200 %) | ${stories.cpu} |`);
     log(`| CPU during the ping workflows | ${pingCpu} |`);
     log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
+    if (openLoop.length > 0) printOpenLoop(log, openLoop, stories.perSecond);
     log(
       `\n| listing: ${listing.count} services of one account among ${SERVICES} (seeded in ${listingSeed.seconds.toFixed(0)} s) | p50 | p99 |\n| --- | --- | --- |`,
     );
