@@ -164,7 +164,7 @@ async function measureListing(stack: BenchStack, handle: string) {
 
 async function main() {
   log(
-    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of their rate, then ${STORIES * 2} ping workflows, then listing over ${SERVICES} services`,
+    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then listing over ${SERVICES} services`,
   );
   const stack = await startBenchStack(log, {
     pingWorker: true,
