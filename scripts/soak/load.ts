@@ -99,6 +99,9 @@ export class LoadGenerator {
   /** Each story's asker, logged in: the checker reads the tasks through the API with them. */
   readonly askerSessions = new Map<number, HttpSession>();
 
+  /** Past it, stories give up instead of retrying: a run ends even on a stack that cannot keep up. */
+  private deadline = Infinity;
+
   constructor(private readonly settings: LoadSettings) {}
 
   /** How many stories the run may start at most (the accounts and services seeded beforehand). */
@@ -110,6 +113,7 @@ export class LoadGenerator {
   async run(loadStart: number): Promise<void> {
     const { random, rate, loadMs } = this.settings;
     const capacity = LoadGenerator.capacity(rate, loadMs);
+    this.deadline = loadStart + loadMs + 240_000;
     const running: Promise<void>[] = [];
     for (let at = random.exponentialMs(rate); at < loadMs && this.stories.length < capacity;) {
       await sleep(loadStart + at - Date.now());
@@ -155,7 +159,7 @@ export class LoadGenerator {
     path: string,
     body?: unknown,
   ) {
-    const until = Date.now() + 180_000;
+    const until = Math.min(Date.now() + 180_000, this.deadline);
     for (let tries = 1; ; tries++) {
       const attempt: Attempt = { story: story.index, op, startedAt: Date.now(), endedAt: 0 };
       this.attempts.push(attempt);
@@ -190,10 +194,13 @@ export class LoadGenerator {
 
   /** The newest code mailed to this address for the task, once there is one not in `seen`. */
   private async codeMail(address: string, taskId: number, seen: string[]): Promise<string> {
-    const mail = await this.settings.mailbox.waitFor((m) => {
-      if (m.to[0] !== address || !m.text.includes(`/validate/${taskId}#code=`)) return false;
-      return !seen.includes(readCodeEmail(m).code);
-    }, 240_000);
+    const mail = await this.settings.mailbox.waitFor(
+      (m) => {
+        if (m.to[0] !== address || !m.text.includes(`/validate/${taskId}#code=`)) return false;
+        return !seen.includes(readCodeEmail(m).code);
+      },
+      Math.max(1000, Math.min(240_000, this.deadline - Date.now())),
+    );
     return readCodeEmail(mail).code;
   }
 
