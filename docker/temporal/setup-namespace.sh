@@ -17,7 +17,7 @@ for attribute in ContactServiceName:Keyword ContactHandles:KeywordList ContactTa
     echo "search attribute $name exists"
   else
     temporal operator search-attribute create --namespace "$NAMESPACE" --address "$TEMPORAL_ADDRESS" \
-      --name "$name" --type "$type" --yes
+      --name "$name" --type "$type"
   fi
 done
 echo "namespace $NAMESPACE ready"
