@@ -1,16 +1,19 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/db';
-import { generateCode, hashCode } from '../lib/codes';
+import { codeDigest, deriveCode, hashCode } from '../lib/codes';
 import type {
   ApplyResult,
   AuditEntry,
   ContactChangeActivities,
   IssueCodesArgs,
+  IssuedCodes,
+  MailOutcome,
   OpenTaskArgs,
   OpenTaskResult,
   RecordTaskArgs,
   SendStepMailsArgs,
+  Undeliverable,
 } from '../workflows/contact-change.activities';
 import type { ContactType } from '../workflows/contact-change.messages';
 import {
@@ -22,7 +25,7 @@ import {
 import { roleAssignment } from '../domain/roles';
 import { isOpen } from '../domain/tasks';
 import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
-import type { Mailer } from './mailer';
+import { MailRejected, type Mailer } from './mailer';
 
 export interface ActivityDeps {
   db: Db;
@@ -38,8 +41,6 @@ interface OutgoingTaskMail {
   step: string;
   recipient: string;
   kind: EmailKind;
-  /** Only in the mail itself: never stored, never logged. */
-  code?: string;
 }
 
 /** A mail's step as recorded: the workflow's step and what the mail is (its code, or its template). */
@@ -76,6 +77,29 @@ function expiryFormat(language: Language): Intl.DateTimeFormat {
 
 function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+// Prisma's codes for a value or a constraint the database refuses (too long, unique, foreign key, null, check).
+const CONSTRAINT_ERRORS = new Set(['P2000', 'P2002', 'P2003', 'P2004', 'P2011', 'P2012', 'P2014']);
+
+/** A write the database refuses as such (SQLSTATE class 23, integrity constraint): trying again changes nothing. */
+function isConstraintViolation(error: unknown): boolean {
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  if (CONSTRAINT_ERRORS.has(error.code)) return true;
+  // A raw statement's failure (P2010) carries PostgreSQL's own code in the driver adapter's error.
+  return /"originalCode":"23\d{3}"/.test(JSON.stringify(error.meta ?? {}));
+}
+
+/** The activity, with a constraint violation made non-retryable (bounded retries are for what may pass). */
+function failingForGoodOnConstraint<A extends unknown[], R>(activity: (...args: A) => Promise<R>) {
+  return async (...args: A): Promise<R> => {
+    try {
+      return await activity(...args);
+    } catch (error) {
+      if (!isConstraintViolation(error)) throw error;
+      throw ApplicationFailure.nonRetryable((error as Error).message, 'constraintViolation');
+    }
+  };
 }
 
 export function createActivities(deps: ActivityDeps): ContactChangeActivities {
@@ -123,7 +147,14 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
    * One statement, atomic on its own: the task, its validators, the role lock and the audit event. It runs
    * at every step of every task, so it is one round trip instead of a transaction of eight (README, Performance).
    */
-  async function recordTask({ taskId, state, reason, validators, event }: RecordTaskArgs): Promise<void> {
+  async function recordTask({
+    taskId,
+    state,
+    reason,
+    validators,
+    needsAttention,
+    event,
+  }: RecordTaskArgs): Promise<void> {
     const ended = !isOpen(state);
     const decisions = JSON.stringify(
       validators.map(({ handle, status, wrongCodes }) => ({ handle, status, wrong_codes: wrongCodes })),
@@ -132,6 +163,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       WITH task AS (
         UPDATE contact_change_task
            SET state = ${state}, reason = ${reason ?? null},
+               needs_attention = ${needsAttention ? JSON.stringify(needsAttention) : null}::jsonb,
                date_done = CASE WHEN ${ended}::boolean THEN COALESCE(date_done, now() AT TIME ZONE 'UTC') END
          WHERE id = ${taskId}
       ), decided AS (
@@ -234,25 +266,25 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
 
   /**
    * Sends each mail not sent yet, with one lookup of the task, the recipients and what already went out for the
-   * whole batch: each database round trip counts (docs: performance).
+   * whole batch: each database round trip counts (docs: performance). A mail refused for good is not retried: it
+   * is reported, and the others still go.
    */
-  async function sendMany(taskId: number, mails: OutgoingTaskMail[], alreadySent?: Set<string>) {
+  async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
     const [sentKeys, task, accounts] = await Promise.all([
-      alreadySent ?? sentKeysAmong(taskId, mails),
-      db.contactChangeTask.findUniqueOrThrow({
-        where: { id: taskId },
-        include: { validators: { select: { handle: true, status: true } } },
-      }),
+      sentKeysAmong(taskId, mails),
+      loadTaskForMail(taskId),
       db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
+    const undeliverable: Undeliverable[] = [];
     for (const mail of mails) {
-      const { recipient, kind, code } = mail;
+      const { recipient, kind } = mail;
       const key = mailKey(taskId, mail);
       if (sentKeys.has(key)) continue;
       const account = accounts.find((a) => a.handle === recipient);
       if (!account)
         throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
+      const code = kind === 'code' ? codeOf(task, mail) : undefined;
       const language = account.language as Language;
       const email = await renderEmail(language, kind, {
         taskId,
@@ -273,9 +305,34 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         requestsLink: `${base}/requests`,
       });
       const messageId = `<task-${taskId}.${mailStep(mail).replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
-      await mailer.send({ to: account.email, ...email, messageId });
+      try {
+        await mailer.send({ to: account.email, ...email, messageId });
+      } catch (error) {
+        if (!(error instanceof MailRejected)) throw error;
+        undeliverable.push({ handle: recipient, response: error.response });
+        continue;
+      }
       await recordSent({ key, taskId, recipient, step: mailStep(mail), messageId });
     }
+    return { outcome: { undeliverable } satisfies MailOutcome, task };
+  }
+
+  function loadTaskForMail(taskId: number) {
+    return db.contactChangeTask.findUniqueOrThrow({
+      where: { id: taskId },
+      include: { validators: { select: { handle: true, status: true } } },
+    });
+  }
+
+  /** The code a code mail carries: derived, so that a retried send mails the very code a first try may have. */
+  function codeOf(task: { id: number; workflowId: string; runId: string | null }, mail: OutgoingTaskMail) {
+    return deriveCode(deps.codeHashKey, {
+      workflowId: task.workflowId,
+      runId: task.runId ?? '',
+      taskId: task.id,
+      handle: mail.recipient,
+      step: mail.step,
+    });
   }
 
   /** Which of these mails went out already (by idempotency key). */
@@ -285,49 +342,37 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
     return new Set(sent.map(({ key }) => key));
   }
 
-  /** Draws a code for each validator whose code of this step is not out yet, stores its keyed hash, mails it. */
-  async function issueCodes({ taskId, handles, step, notices }: IssueCodesArgs) {
+  /**
+   * Mails each validator named the code of this step, and the notices. The same step gives the same codes however
+   * often it runs, so the digests are returned even for mails that went out on an earlier try.
+   */
+  async function issueCodes({ taskId, handles, step, notices }: IssueCodesArgs): Promise<IssuedCodes> {
     const codeMails = handles.map((recipient): OutgoingTaskMail => ({ step, recipient, kind: 'code' }));
     const noticeMails = (notices?.recipients ?? []).map((recipient): OutgoingTaskMail => ({
       step,
       recipient,
       kind: notices!.template,
     }));
-    const [validators, sentKeys] = await Promise.all([
-      db.taskValidator.findMany({ where: { taskId, handle: { in: handles } } }),
-      sentKeysAmong(taskId, [...codeMails, ...noticeMails]),
-    ]);
-    const hashes: Record<string, string> = {};
-    const mails: OutgoingTaskMail[] = [];
-    for (const codeMail of codeMails) {
-      const handle = codeMail.recipient;
-      const stored = validators.find((v) => v.handle === handle)?.codeHash;
-      if (stored && sentKeys.has(mailKey(taskId, codeMail))) {
-        hashes[handle] = stored;
-        continue;
-      }
-      const code = generateCode();
-      hashes[handle] = hashCode(deps.codeHashKey, taskId, handle, code);
-      await db.taskValidator.update({
-        where: { taskId_handle: { taskId, handle } },
-        data: { codeHash: hashes[handle], codeIssuedAt: new Date(), failedAttempts: 0 },
-      });
-      mails.push({ ...codeMail, code });
-    }
-    await sendMany(taskId, [...mails, ...noticeMails], sentKeys);
-    return hashes;
+    const { outcome, task } = await sendMany(taskId, [...codeMails, ...noticeMails]);
+    const codeDigests = Object.fromEntries(
+      codeMails.map((mail) => [
+        mail.recipient,
+        codeDigest(hashCode(deps.codeHashKey, taskId, mail.recipient, codeOf(task, mail))),
+      ]),
+    );
+    return { codeDigests, ...outcome };
   }
 
   return {
-    openTask,
-    recordTask,
-    applyChange,
+    openTask: failingForGoodOnConstraint(openTask),
+    recordTask: failingForGoodOnConstraint(recordTask),
+    applyChange: failingForGoodOnConstraint(applyChange),
     issueCodes,
     async sendStepMails({ taskId, step, batches }: SendStepMailsArgs) {
       const mails = batches.flatMap(({ template, recipients }) =>
         recipients.map((recipient): OutgoingTaskMail => ({ step, recipient, kind: template })),
       );
-      await sendMany(taskId, mails);
+      return (await sendMany(taskId, mails)).outcome;
     },
   };
 }

@@ -10,7 +10,25 @@ export interface OutgoingMail {
   messageId: string;
 }
 
+/** The recipient's mail server refused the mail for good (SMTP 5xx): sending it again would change nothing. */
+export class MailRejected extends Error {
+  constructor(readonly response: string) {
+    super(`mail refused: ${response}`);
+    this.name = 'MailRejected';
+  }
+}
+
+/**
+ * Whether an SMTP failure is permanent. A 5xx answer (unknown mailbox, address refused, policy) is; a 4xx answer
+ * (try later), a connection refused or lost, and a timeout are not: the mail is sent again later.
+ */
+export function isPermanentSmtpFailure(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
+
 export interface Mailer {
+  /** Sends one mail; throws MailRejected when it is refused for good, any other error when it may go later. */
   send(mail: OutgoingMail): Promise<void>;
   close(): void;
 }
@@ -22,15 +40,21 @@ export function createSmtpMailer(smtpUrl: string, from: string, dkim?: DkimSigni
   const transport = nodemailer.createTransport(url.toString());
   return {
     async send(mail) {
-      await transport.sendMail({
-        from,
-        to: mail.to,
-        subject: mail.subject,
-        text: mail.text,
-        html: mail.html,
-        messageId: mail.messageId,
-        dkim,
-      });
+      try {
+        await transport.sendMail({
+          from,
+          to: mail.to,
+          subject: mail.subject,
+          text: mail.text,
+          html: mail.html,
+          messageId: mail.messageId,
+          dkim,
+        });
+      } catch (error) {
+        if (!isPermanentSmtpFailure(error)) throw error;
+        const { response, responseCode } = error as { response?: string; responseCode: number };
+        throw new MailRejected(response ?? String(responseCode));
+      }
     },
     close: () => transport.close(),
   };

@@ -20,15 +20,19 @@ import { isCancellable, isOpen, mayCancel, seesTask, tasksSeenBy } from '../doma
 import type { Db } from '../lib/db';
 import {
   acceptUpdate,
-  cancelSignal,
+  cancelUpdate,
   contactChangeWorkflowId,
-  DECISION_REJECTIONS,
   refuseUpdate,
-  resendSignal,
+  REJECTIONS,
+  resendTargets,
+  resendUpdate,
+  SEARCH_ATTRIBUTES,
   taskQuery,
+  taskSummary,
   type ContactChangeInput,
   type ContactType,
-  type DecisionRejection,
+  type NeedsAttention,
+  type Rejection,
   type TaskState,
   type TaskView,
 } from '../workflows/contact-change.messages';
@@ -56,7 +60,8 @@ export interface ContactChangeDeps {
 type TaskResponse = z.infer<typeof taskResponse>;
 type TaskRow = NonNullable<Awaited<ReturnType<typeof loadTask>>>;
 
-const REJECTION_STATUS: Record<DecisionRejection, number> = {
+/** The HTTP status of each reason the workflow rejects an Update for (the reason itself is the API's reason). */
+const REJECTION_STATUS: Record<Rejection, number> = {
   // The task's first workflow task is still running or being replayed by a worker that took over (found by
   // npm run soak): the same request is right a moment later, so 503 with Retry-After, not a refusal.
   notRegistered: 503,
@@ -64,6 +69,10 @@ const REJECTION_STATUS: Record<DecisionRejection, number> = {
   notAValidator: 403,
   alreadyDecided: 409,
   codeLocked: 403,
+  nothingToResend: 403,
+  resendTooSoon: 429,
+  notTheAsker: 403,
+  notCancellable: 409,
 };
 
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
@@ -77,12 +86,6 @@ async function loadTask(db: Db, id: number) {
 
 export function createContactChanges(deps: ContactChangeDeps) {
   const { db, temporal, config } = deps;
-
-  const recentResends = new Map<string, number>();
-  const forgetOldResends = (now: number) => {
-    for (const [key, at] of recentResends)
-      if (now - at > config.RESEND_MIN_INTERVAL) recentResends.delete(key);
-  };
 
   async function findVisibleTask(account: AuthAccount, id: number): Promise<TaskRow> {
     const task = await loadTask(db, id);
@@ -120,6 +123,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     // The live view is ahead of the read model only while the task is open; an end (done, refused...) is shown
     // once the database has it, so that its date and the service's new contacts are there too.
     const state = (live && isOpen(live.state) ? live.state : task.state) as TaskState;
+    const needsAttention = live ? live.needsAttention : (task.needsAttention as NeedsAttention | null);
     return {
       id: task.id,
       askingAccount: task.askingAccount,
@@ -131,6 +135,9 @@ export function createContactChanges(deps: ContactChangeDeps) {
       state,
       open: isOpen(state),
       canCancel: isCancellable(state) && mayCancel(viewer, task),
+      canResendTo:
+        resendTargets({ askingAccount: task.askingAccount, state, validators }, { by: viewer }) ?? [],
+      ...(needsAttention ? { needsAttention } : {}),
       reason: (state === live?.state ? live.reason : task.reason) ?? undefined,
       dateRequest: task.dateRequest.toISOString(),
       dateDone: task.dateDone?.toISOString(),
@@ -291,13 +298,18 @@ export function createContactChanges(deps: ContactChangeDeps) {
         args: [input],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        staticSummary: taskSummary(input),
+        staticDetails: `Validated by ${input.validators.join(' and ')}; told: ${input.informed.join(', ') || 'nobody'}.`,
         ...(input.searchAttributes
           ? {
-              searchAttributes: {
-                ContactServiceName: [service.name],
-                ContactHandles: [...new Set([account.handle, task.fromAccount, task.toAccount])],
-                ContactTaskState: ['todo'],
-              },
+              typedSearchAttributes: [
+                { key: SEARCH_ATTRIBUTES.serviceName, value: service.name },
+                {
+                  key: SEARCH_ATTRIBUTES.handles,
+                  value: [...new Set([account.handle, task.fromAccount, task.toAccount])],
+                },
+                { key: SEARCH_ATTRIBUTES.state, value: 'todo' },
+              ],
             }
           : {}),
       });
@@ -338,16 +350,6 @@ export function createContactChanges(deps: ContactChangeDeps) {
     }
   }
 
-  /** The task's row once the workflow has recorded its end (polled; the read model is written by activities). */
-  async function untilEnded(id: number, timeoutMs = 10_000): Promise<TaskRow> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      const task = (await loadTask(db, id))!;
-      if (!isOpen(task.state) || Date.now() > until) return task;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-
   function openTaskOrThrow(task: Pick<TaskRow, 'state'>) {
     if (!isOpen(task.state)) {
       throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it no longer takes this action`);
@@ -365,88 +367,60 @@ export function createContactChanges(deps: ContactChangeDeps) {
     openTaskOrThrow(task);
     const codeHash = hashCode(config.CODE_HASH_KEY, task.id, account.handle, token);
     const update = decision === 'accept' ? acceptUpdate : refuseUpdate;
-    let result;
-    try {
-      result = await handleOf(task).executeUpdate(update, {
-        args: [{ account: account.handle, codeHash, sourceIp }],
-      });
-    } catch (error) {
-      throw translateTemporalError(error);
+    const result = await handleOf(task)
+      .executeUpdate(update, { args: [{ account: account.handle, codeHash, sourceIp }] })
+      .catch(rethrowAsApiError);
+    const { attemptsLeft } = result;
+    if (result.outcome === 'wrongCode')
+      throw new ApiError(403, 'wrongCode', `Wrong code: ${attemptsLeft} attempt(s) left`, { attemptsLeft });
+    if (result.outcome === 'supersededCode') {
+      const message = 'This code is from an older email: a newer email replaced it, use the code it carries';
+      throw new ApiError(403, 'supersededCode', message, { attemptsLeft });
     }
-    if (result.outcome === 'wrongCode') {
-      throw new ApiError(403, 'wrongCode', `Wrong code: ${result.attemptsLeft} attempt(s) left`, {
-        attemptsLeft: result.attemptsLeft,
-      });
-    }
-    if (result.outcome === 'locked') {
-      throw new ApiError(403, 'codeLocked', DECISION_REJECTIONS.codeLocked, { attemptsLeft: 0 });
-    }
+    if (result.outcome === 'locked')
+      throw new ApiError(403, 'codeLocked', REJECTIONS.codeLocked, { attemptsLeft: 0 });
     const fresh = await findVisibleTask(account, id);
     return { outcome: result.outcome, task: present(fresh, account.handle, result.task) };
   }
 
-  async function resend(account: AuthAccount, id: number, sourceIp?: string) {
-    const task = await findVisibleTask(account, id);
+  /** Sends a fresh code to those named (by default: oneself if awaited, else, for the asker, everyone awaited). */
+  async function resend(account: AuthAccount, id: number, to?: string[], sourceIp?: string) {
+    const task = await findVisibleTaskHead(account, id);
     openTaskOrThrow(task);
-    const live = await handleOf(task).query(taskQuery);
-    const pending = live.validators.filter((v) => v.status === 'pending');
-    const targets = pending.some((v) => v.handle === account.handle)
-      ? pending.filter((v) => v.handle === account.handle)
-      : task.askingAccount === account.handle
-        ? pending
-        : [];
-    if (targets.length === 0)
-      throw new ApiError(403, 'nothingToResend', 'No code of yours is awaited on this task');
-    const now = Date.now();
-    // The signal is applied a moment later: remember our own recent requests too, not only what the Query shows.
-    const lastSent = (handle: string, shown?: string) =>
-      Math.max(shown ? Date.parse(shown) : 0, recentResends.get(`${task.id}:${handle}`) ?? 0);
-    const ready = targets.filter(
-      (v) => now - lastSent(v.handle, v.lastCodeSentAt) >= config.RESEND_MIN_INTERVAL,
-    );
-    if (ready.length === 0) {
-      const waitMs = Math.max(
-        ...targets.map((v) => lastSent(v.handle, v.lastCodeSentAt) + config.RESEND_MIN_INTERVAL - now),
-      );
-      throw new ApiError(
-        429,
-        'resendTooSoon',
-        `The email was sent moments ago: try again in ${Math.ceil(waitMs / 1000)} s`,
-        {
-          retryAfterSeconds: Math.ceil(waitMs / 1000),
-        },
-      );
-    }
-    for (const validator of ready) {
-      recentResends.set(`${task.id}:${validator.handle}`, now);
-      await handleOf(task).signal(resendSignal, { account: validator.handle, by: account.handle, sourceIp });
-    }
-    forgetOldResends(now);
-    return { resentTo: ready.map((v) => v.handle) };
+    const { resentTo, notYet } = await handleOf(task)
+      .executeUpdate(resendUpdate, { args: [{ by: account.handle, to, sourceIp }] })
+      .catch(rethrowAsApiError);
+    return { resentTo, notYet };
   }
 
+  /** Cancels the task; the answer is the task as cancelled (the mails telling everyone follow). */
   async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
-    const task = await findVisibleTask(account, id);
-    if (!mayCancel(account.handle, task))
-      throw new ApiError(403, 'notTheAsker', 'Only the asker can cancel a task');
-    if (!isCancellable(task.state)) {
-      throw new ApiError(409, 'taskNotOpen', `This task is ${task.state}: it can no longer be cancelled`);
-    }
-    await handleOf(task).signal(cancelSignal, { by: account.handle, sourceIp });
-    // Not the workflow's result: that waits for the "cancelled" mails, which an SMTP outage can delay for long.
-    return present(await untilEnded(id), account.handle);
+    const task = await findVisibleTaskHead(account, id);
+    openTaskOrThrow(task);
+    const cancelled = await handleOf(task)
+      .executeUpdate(cancelUpdate, { args: [{ by: account.handle, sourceIp }] })
+      .catch(rethrowAsApiError);
+    return present(await findVisibleTask(account, id), account.handle, cancelled);
   }
 
   return { getTask, listTaskIds, requestChange, checkChange, decide, resend, cancel };
 }
 
-function translateTemporalError(error: unknown): Error {
+/** The workflow's rejection of an Update as the API's answer (same reason); other errors pass on unchanged. */
+function rethrowAsApiError(error: unknown): never {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    const type = error.cause.type as DecisionRejection;
-    if (type in DECISION_REJECTIONS)
-      return new ApiError(REJECTION_STATUS[type], type, DECISION_REJECTIONS[type]);
+    const type = error.cause.type as Rejection;
+    if (type in REJECTIONS) {
+      const [details] = (error.cause.details ?? []) as [Record<string, unknown>?];
+      const retryAfterSeconds = details?.retryAfterSeconds;
+      const message =
+        type === 'resendTooSoon'
+          ? `${REJECTIONS[type]}: try again in ${String(retryAfterSeconds)} s`
+          : REJECTIONS[type];
+      throw new ApiError(REJECTION_STATUS[type], type, message, details ?? {});
+    }
   }
   if (error instanceof WorkflowNotFoundError)
-    return new ApiError(409, 'taskNotOpen', 'This task no longer takes decisions');
-  return error as Error;
+    throw new ApiError(409, 'taskNotOpen', 'This task no longer takes this action');
+  throw error;
 }

@@ -85,6 +85,10 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (apiError) {
       // Every 503 says when to try again: sending the same request again is safe (it converges on one task).
       if (apiError.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+      // A 429 that knows the exact wait says it too (a resend asked too soon).
+      const { retryAfterSeconds } = apiError.extra;
+      if (apiError.status === 429 && typeof retryAfterSeconds === 'number')
+        res.setHeader('Retry-After', String(retryAfterSeconds));
       res.status(apiError.status).json({
         ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId),
         ...apiError.extra,

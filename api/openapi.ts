@@ -22,6 +22,8 @@ import {
   decisionResponse,
   errorResponse,
   meResponse,
+  resendBody,
+  resendResponse,
   serviceListQuery,
   servicePage,
   serviceContactsResponse,
@@ -149,9 +151,10 @@ export function buildOpenApiDocument(apiBasePath: string) {
   route({
     method: 'post',
     path: '/me/task/contactChange/{id}/resendEmail',
-    summary: 'Send the email again with a fresh code (rate-limited)',
-    request: { params: taskIdParams },
-    ok: { description: 'Who was sent a new code', ...json(z.object({ resentTo: z.array(z.string()) })) },
+    summary:
+      'Send the email again with a fresh code (at most once a minute per validator: 429 with Retry-After)',
+    request: { params: taskIdParams, body: json(resendBody) },
+    ok: { description: 'Who was sent a new code, and who not yet', ...json(resendResponse) },
   });
   route({
     method: 'post',

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
+import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/db';
 import { isOpen, tasksSeenBy } from '../domain/tasks';
-import { cancelSignal, resendSignal, taskQuery } from '../workflows/contact-change.messages';
+import { cancelUpdate, resendUpdate, taskQuery } from '../workflows/contact-change.messages';
 
 /**
  * What an operator does (SPEC, "History and operators"): find tasks by id, service or handle, see where one
@@ -10,10 +11,11 @@ import { cancelSignal, resendSignal, taskQuery } from '../workflows/contact-chan
 export function createOperatorTools(db: Db, temporal: Client) {
   const include = { validators: true, events: { orderBy: { id: 'asc' as const } } };
 
-  async function find(filter: { id?: number; service?: string; handle?: string }) {
+  async function find(filter: { id?: number; service?: string; handle?: string; needsAttention?: boolean }) {
     return db.contactChangeTask.findMany({
       where: {
         ...(filter.id !== undefined ? { id: filter.id } : {}),
+        ...(filter.needsAttention ? { needsAttention: { not: Prisma.AnyNull } } : {}),
         ...(filter.service ? { serviceName: filter.service } : {}),
         ...(filter.handle ? tasksSeenBy(filter.handle) : {}),
       },
@@ -35,13 +37,16 @@ export function createOperatorTools(db: Db, temporal: Client) {
     async whereItWaits(id: number) {
       return (await openTask(id)).query(taskQuery);
     },
+    /** Cancels the task (it ends as aborted, cancelledByOperator); the answer is the task as cancelled. */
     async cancel(id: number, operator: string) {
       const handle = await openTask(id);
-      await handle.signal(cancelSignal, { by: `operator:${operator}` });
-      return handle.result();
+      return handle.executeUpdate(cancelUpdate, { args: [{ by: `operator:${operator}`, operator: true }] });
     },
+    /** Sends a validator a fresh code (the resend interval holds for operators too). */
     async resend(id: number, validator: string, operator: string) {
-      await (await openTask(id)).signal(resendSignal, { account: validator, by: `operator:${operator}` });
+      const handle = await openTask(id);
+      const request = { by: `operator:${operator}`, operator: true, to: [validator] };
+      return handle.executeUpdate(resendUpdate, { args: [request] });
     },
   };
 }

@@ -49,6 +49,23 @@ export const tokenBody = z
   .strict()
   .openapi('TokenBody');
 
+export const resendBody = z
+  .object({
+    to: z.array(handleSchema).min(1).max(10).optional().openapi({
+      description:
+        'Whom to send a fresh code to (validators still awaited); by default yourself if awaited, else (the asker) everyone awaited',
+    }),
+  })
+  .strict()
+  .openapi('ResendBody');
+
+export const resendResponse = z
+  .object({
+    resentTo: z.array(z.string()),
+    notYet: z.array(z.object({ handle: z.string(), retryAfterSeconds: z.number() })),
+  })
+  .openapi('Resend');
+
 export const updateMeBody = z
   .object({ email: z.email().max(254).optional(), language: languageSchema.optional() })
   .strict()
@@ -238,6 +255,16 @@ export const taskResponse = z
     open: z.boolean(),
     /** The person reading the task may cancel it now. */
     canCancel: z.boolean(),
+    /** Whom the person reading the task may send a fresh code to now (empty: no resend to offer). */
+    canResendTo: z.array(z.string()),
+    /** A mail that could not be delivered: the task waits on, and expires on time, until someone acts. */
+    needsAttention: z
+      .object({
+        reason: z.enum(['mailRejected', 'mailUndelivered']),
+        handles: z.array(z.string()),
+        since: z.string(),
+      })
+      .optional(),
     dateRequest: z.string(),
     dateDone: z.string().optional(),
     serviceType: z.string(),

@@ -1,15 +1,27 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 
 // No 0/O, 1/I/L: the code is read in an email and typed by hand.
 const ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
 export const CODE_LENGTH = 10;
 
-/** A fresh verification code, uniformly drawn with crypto.randomBytes (rejection sampling, no modulo bias). */
-export function generateCode(): string {
+/**
+ * The code of one validator at one step of one task run, derived from the key (HMAC-SHA256 as a stream of bytes,
+ * rejection-sampled onto the alphabet, no modulo bias). A retried send (after a crash or an outage) mails the
+ * same code, so a code already delivered keeps working; the code itself is never stored nor logged. The run id
+ * makes it unique even if task ids were ever reused.
+ */
+export function deriveCode(
+  key: string,
+  of: { workflowId: string; runId: string; taskId: number; handle: string; step: string },
+): string {
+  const codeKey = createHmac('sha256', key).update('contact-change verification code').digest();
   const limit = 256 - (256 % ALPHABET.length);
   let code = '';
-  while (code.length < CODE_LENGTH) {
-    for (const byte of randomBytes(CODE_LENGTH * 2)) {
+  for (let block = 0; code.length < CODE_LENGTH; block++) {
+    const bytes = createHmac('sha256', codeKey)
+      .update(JSON.stringify([block, of.workflowId, of.runId, of.taskId, of.handle, of.step]))
+      .digest();
+    for (const byte of bytes) {
       if (byte < limit && code.length < CODE_LENGTH) code += ALPHABET[byte % ALPHABET.length];
     }
   }
@@ -26,4 +38,12 @@ export function hashCode(key: string, taskId: number, handle: string, code: stri
   return createHmac('sha256', key)
     .update(`${taskId}:${handle}:${normalizeCode(code)}`)
     .digest('hex');
+}
+
+/**
+ * What the workflow keeps of a code: SHA-256 of its keyed hash. The accept Update carries the keyed hash, which
+ * cannot be recovered from this (workflows/sha256.ts computes the same digest inside the workflow).
+ */
+export function codeDigest(codeHash: string): string {
+  return createHash('sha256').update(codeHash, 'ascii').digest('hex');
 }

@@ -27,12 +27,13 @@ export interface Mailbox {
 }
 
 /**
- * - refuse: answer every new connection and every mail with this SMTP code (4xx: try later; 5xx: refused).
+ * - refuse: answer every new connection and every mail with this SMTP code (4xx: try later; 5xx: refused);
+ *   with `recipients`, only mail to those addresses is refused (at RCPT TO, as for an unknown mailbox).
  * - hang 'unresponsive': stop answering (greeting and commands wait) until the fault ends.
  * - hang 'afterData': take each mail (it is in the mailbox, as delivered) but withhold the "250 OK" until the
  *   fault ends: the sender cannot know the mail left, as when the link drops after the server accepted it.
  */
-export type MailFault = { refuse: number } | { hang: 'unresponsive' | 'afterData' };
+export type MailFault = { refuse: number; recipients?: string[] } | { hang: 'unresponsive' | 'afterData' };
 
 const refusal = (code: number) =>
   Object.assign(new Error(code < 500 ? 'mail server unavailable' : 'mail refused'), { responseCode: code });
@@ -51,8 +52,9 @@ export async function startMailbox(
   let withheld: (() => void)[] = [];
   /** Answers now, or later if the server hangs; refuses if it refuses. */
   const answer = (callback: (error?: Error) => void) => {
-    if (fault && 'refuse' in fault) return callback(refusal(fault.refuse));
-    if (fault && fault.hang === 'unresponsive') return void withheld.push(() => callback());
+    if (fault && 'refuse' in fault && !fault.recipients) return callback(refusal(fault.refuse));
+    if (fault && 'hang' in fault && fault.hang === 'unresponsive')
+      return void withheld.push(() => callback());
     callback();
   };
   const server = new SMTPServer({
@@ -65,6 +67,11 @@ export async function startMailbox(
     // Senders keep sessions open (pooled): a mail server that is down refuses mail on those too.
     onMailFrom(_address, _session, callback) {
       answer(callback);
+    },
+    onRcptTo(address, _session, callback) {
+      const current = fault;
+      const refuses = current && 'refuse' in current && current.recipients?.includes(address.address);
+      callback(refuses ? refusal(current.refuse) : undefined);
     },
     onData(stream, session, callback) {
       // Only the text is kept: no HTML rendering of the text (linkifying is the costly part of parsing).

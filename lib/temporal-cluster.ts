@@ -100,6 +100,7 @@ const SEARCH_ATTRIBUTES = [
   ['ContactServiceName', 'Keyword'],
   ['ContactHandles', 'KeywordList'],
   ['ContactTaskState', 'Keyword'],
+  ['ContactTaskId', 'Int'],
 ];
 
 /** Creates the two Temporal databases on `postgres`, applies the schema and starts the server and the Web UI. */

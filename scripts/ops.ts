@@ -4,7 +4,9 @@ import { createDb } from '../lib/db';
 import { createOperatorTools } from '../api/operator';
 
 const USAGE = `npm run ops -- <command>
-  find [--id N] [--service NAME] [--handle HANDLE]   tasks, newest first, with validators and history
+  find [--id N] [--service NAME] [--handle HANDLE] [--attention]
+                                                     tasks, newest first, with validators and history
+                                                     (--attention: those whose mail could not be delivered)
   waits ID                                           where an open task waits (live)
   cancel ID --operator NAME                          cancel an open task (audited)
   resend ID HANDLE --operator NAME                   send a validator a fresh code (audited)`;
@@ -28,6 +30,7 @@ async function main() {
         id: id ? Number(id) : undefined,
         service: option(args, 'service'),
         handle: option(args, 'handle'),
+        needsAttention: args.includes('--attention'),
       });
       process.stdout.write(`${JSON.stringify(found, null, 2)}\n`);
     } else if (command === 'waits') {
@@ -35,8 +38,8 @@ async function main() {
     } else if (command === 'cancel' && operator) {
       process.stdout.write(`${JSON.stringify(await tools.cancel(Number(args[0]), operator), null, 2)}\n`);
     } else if (command === 'resend' && operator && args[1]) {
-      await tools.resend(Number(args[0]), args[1], operator);
-      process.stdout.write('resend requested\n');
+      const { resentTo, notYet } = await tools.resend(Number(args[0]), args[1], operator);
+      process.stdout.write(`${JSON.stringify({ resentTo, notYet }, null, 2)}\n`);
     } else {
       process.stderr.write(`${USAGE}\n`);
       process.exitCode = 2;

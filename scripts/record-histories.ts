@@ -1,17 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { format } from 'prettier';
 import type { contactChange } from '../workflows/contact-change';
 import {
   acceptUpdate,
-  cancelSignal,
+  cancelUpdate,
   MAX_WRONG_CODES,
   refuseUpdate,
   registeredUpdate,
+  resendUpdate,
 } from '../workflows/contact-change.messages';
-import { adminChangesTech, fakeActivities } from '../test/helpers/fake-activities';
+import { adminChangesTech, fakeActivities, fakeCodeHash } from '../test/helpers/fake-activities';
 import { timeSkippingEnvironment } from '../test/helpers/temporal';
 
 /**
@@ -22,37 +23,71 @@ import { timeSkippingEnvironment } from '../test/helpers/temporal';
 const HISTORIES = join(__dirname, '..', 'test', 'histories');
 const input = adminChangesTech;
 const [asker, newContact] = input.validators;
-const codeOf = (account: string, step = 'created') => `hash:${account}:${step}`;
-
+type Env = Awaited<ReturnType<typeof timeSkippingEnvironment>>;
 type Handle = WorkflowHandle<typeof contactChange>;
-const accept = (handle: Handle, account: string, codeHash = codeOf(account)) =>
-  handle.executeUpdate(acceptUpdate, { args: [{ account, codeHash }] });
 
-const scenarios: Record<string, (handle: Handle) => Promise<void>> = {
+const accept = (handle: Handle, account: string, codeHash = fakeCodeHash(account)) =>
+  handle.executeUpdate(acceptUpdate, { args: [{ account, codeHash }] });
+const cancel = (handle: Handle) => handle.executeUpdate(cancelUpdate, { args: [{ by: asker }] });
+
+/** A gate the "code typed while its mail is out" scenario holds the resend's code activity at. */
+function gate() {
+  let open!: () => void;
+  let reached!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+  return { open, reached: reachedPromise, hold: async () => (reached(), opened) };
+}
+const resendGate = gate();
+
+const scenarios: Record<string, (handle: Handle, env: Env) => Promise<void>> = {
   done: async (handle) => {
     for (const account of input.validators) await accept(handle, account);
   },
   refused: async (handle) => {
     await accept(handle, newContact, 'hash:wrong');
     await handle.executeUpdate(refuseUpdate, {
-      args: [{ account: newContact, codeHash: codeOf(newContact) }],
+      args: [{ account: newContact, codeHash: fakeCodeHash(newContact) }],
     });
   },
   expired: async (handle) => {
     await accept(handle, asker);
   },
+  resend: async (handle, env) => {
+    await accept(handle, asker);
+    await env.sleep(61_000);
+    await handle.executeUpdate(resendUpdate, { args: [{ by: asker, to: [newContact] }] });
+    await accept(handle, newContact); // the superseded code
+    await accept(handle, newContact, fakeCodeHash(newContact, 'resend-1'));
+  },
   cancel: async (handle) => {
-    await handle.signal(cancelSignal, { by: asker });
+    await cancel(handle);
   },
   lock: async (handle) => {
     for (let attempt = 0; attempt < MAX_WRONG_CODES; attempt++)
       await accept(handle, newContact, 'hash:guess');
-    await handle.signal(cancelSignal, { by: asker });
+    await cancel(handle);
+  },
+  codeInFlight: async (handle, env) => {
+    await env.sleep(61_000);
+    await handle.executeUpdate(resendUpdate, { args: [{ by: newContact }] });
+    await resendGate.reached;
+    const early = await handle.startUpdate(acceptUpdate, {
+      args: [{ account: newContact, codeHash: fakeCodeHash(newContact, 'resend-1') }],
+      waitForStage: WorkflowUpdateStage.ACCEPTED,
+    });
+    resendGate.open();
+    await early.result();
+    await accept(handle, asker);
   },
 };
 
-async function record(name: string, env: Awaited<ReturnType<typeof timeSkippingEnvironment>>) {
-  const { activities } = fakeActivities();
+async function record(name: string, env: Env) {
+  const { activities } = fakeActivities({
+    beforeCodes: async (step) => {
+      if (name === 'codeInFlight' && step !== 'created') await resendGate.hold();
+    },
+  });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue: `record-${name}`,
@@ -66,7 +101,7 @@ async function record(name: string, env: Awaited<ReturnType<typeof timeSkippingE
       args: [input],
     });
     await handle.executeUpdate(registeredUpdate);
-    await scenarios[name](handle);
+    await scenarios[name](handle, env);
     await handle.result();
     const history = await handle.fetchHistory();
     const file = join(HISTORIES, `contact-change-${name}.json`);

@@ -33,6 +33,7 @@ const SEARCH_ATTRIBUTES = [
   'ContactServiceName=Keyword',
   'ContactHandles=KeywordList',
   'ContactTaskState=Keyword',
+  'ContactTaskId=Int',
 ];
 
 const log = (line: string) => process.stdout.write(`[start] ${line}\n`);

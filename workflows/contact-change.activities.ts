@@ -1,6 +1,6 @@
 // The activities the contact-change workflow calls: the contract lives beside the workflow, the
 // implementation in activities/ (createActivities), so workflow code never imports Node code.
-import type { ContactChangeInput, TaskState, ValidatorView } from './contact-change.messages';
+import type { ContactChangeInput, NeedsAttention, TaskState, ValidatorView } from './contact-change.messages';
 
 export type EmailTemplate =
   'informedCreated' | 'reminder' | 'done' | 'doneInformed' | 'refused' | 'expired' | 'aborted';
@@ -33,7 +33,24 @@ export interface RecordTaskArgs {
   state: TaskState;
   reason?: string;
   validators: ValidatorView[];
+  needsAttention?: NeedsAttention;
   event: AuditEntry;
+}
+
+/** A mail that will not go out however often it is tried: the recipient's server refused it (SMTP 5xx). */
+export interface Undeliverable {
+  handle: string;
+  /** The SMTP server's answer, for operators (it can name the address: never shown to other customers). */
+  response: string;
+}
+
+export interface MailOutcome {
+  undeliverable: Undeliverable[];
+}
+
+export interface IssuedCodes extends MailOutcome {
+  /** Per validator, SHA-256 of the keyed hash of their code: what the workflow compares an Update's hash with. */
+  codeDigests: Record<string, string>;
 }
 
 /** Not applied: refused (a precondition no longer holds) or aborted (the asker may no longer ask it). */
@@ -65,10 +82,13 @@ export interface SendStepMailsArgs {
 export interface ContactChangeActivities {
   /** Writes the task, its validators, its role locks and its creation event in one transaction. */
   openTask(args: OpenTaskArgs): Promise<OpenTaskResult>;
-  /** Mails each validator named a personal code of this step; returns what the workflow keeps of each code. */
-  issueCodes(args: IssueCodesArgs): Promise<Record<string, string>>;
+  /**
+   * Mails each validator named their code of this step (the same code however often it is retried) and returns
+   * what the workflow keeps of each code. A refused address is an outcome, not a failure: it is not retried.
+   */
+  issueCodes(args: IssueCodesArgs): Promise<IssuedCodes>;
   /** The mails of one step that carry no code (reminders, the end), each template to its recipients. */
-  sendStepMails(args: SendStepMailsArgs): Promise<void>;
+  sendStepMails(args: SendStepMailsArgs): Promise<MailOutcome>;
   recordTask(args: RecordTaskArgs): Promise<void>;
   /** Re-checks the preconditions and changes the contacts in one transaction. */
   applyChange(args: { taskId: number; event: AuditEntry }): Promise<ApplyResult>;

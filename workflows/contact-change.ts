@@ -1,77 +1,112 @@
 import {
   type ActivityOptions,
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AuditEntry, ContactChangeActivities, MailBatch } from './contact-change.activities';
+import type {
+  AuditEntry,
+  ContactChangeActivities,
+  MailBatch,
+  MailOutcome,
+} from './contact-change.activities';
 import {
   acceptUpdate,
-  cancelSignal,
-  ContactChangeInput,
-  DECISION_REJECTIONS,
-  DecisionInput,
-  DecisionRejection,
-  DecisionResult,
-  MAX_WRONG_CODES,
   CANCELLABLE_STATES,
+  cancelUpdate,
+  type CancelRequest,
+  type ContactChangeInput,
+  type DecisionInput,
+  type DecisionResult,
+  MAX_WRONG_CODES,
+  type NeedsAttention,
   OPEN_STATES,
   refuseUpdate,
   registeredUpdate,
-  resendSignal,
-  ResendRequest,
-  TaskState,
-  TaskView,
-  ValidatorView,
+  REJECTIONS,
+  type Rejection,
+  resendTargets,
+  resendUpdate,
+  resendWaitMs,
+  type ResendRequest,
+  type ResendResult,
+  SEARCH_ATTRIBUTES,
   taskQuery,
+  type TaskState,
+  type TaskView,
+  type ValidatorView,
 } from './contact-change.messages';
+import { sha256Hex } from './sha256';
 
-/** What the activity and the local activity of a kind share: timeout and retries. */
+/** What the activity and the local activity of a kind share: timeouts and a bounded retry policy. */
 type CommonActivityOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
 
-// One transaction takes milliseconds; 10 s is ample, and short enough that a worker killed mid-apply is noticed soon.
+// One transaction takes milliseconds. Retried through a database outage of about ten minutes (20 tries, backoff
+// capped at 30 s); past that the run fails, visibly, instead of retrying for ever. Constraint violations are
+// not retried at all (the activities mark them non-retryable).
 const DATABASE_OPTIONS: CommonActivityOptions = {
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 20,
+  },
 };
-// The database writes (open, record, apply) run as local activities, inside the workflow task that decides
-// them: no round trip through the Temporal server for each, which is what bounded the story throughput
-// (docs: performance).
+// The database writes (open, record, apply) are local activities run inside the workflow task that decides them:
+// no round trip through the Temporal server for each, which is what bounded the story throughput (docs: performance).
 const database = proxyLocalActivities<ContactChangeActivities>({
   ...DATABASE_OPTIONS,
-  startToCloseTimeout: '30 seconds',
   localRetryThreshold: '10 seconds',
 });
 
-// A mail server outage delays mail and loses none: retry for as long as the task lives.
+// A mail server that is down delays mail: tried for about an hour (20 tries, backoff capped at 5 minutes), then
+// the task shows "needs attention" for an operator. A refused address is not retried (see MailOutcome).
 const MAIL_OPTIONS: CommonActivityOptions = {
   // Short enough that a worker killed mid-send is noticed quickly; an SMTP exchange takes well under it.
   startToCloseTimeout: '20 seconds',
-  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '5 minutes',
+    maximumAttempts: 20,
+  },
 };
 const mail = proxyActivities<ContactChangeActivities>(MAIL_OPTIONS);
 // The opening mails go out as a local activity of the workflow's first task: one workflow task and one activity
-// task fewer per story. Nobody waits on that task (the API answers from the read model), and an SMTP outage only
-// makes it retry, on timers once past the local retry threshold.
+// task fewer per story. Nobody waits on that task (the API answers from the read model).
 const openingMail = proxyLocalActivities<ContactChangeActivities>({
   ...MAIL_OPTIONS,
   localRetryThreshold: '10 seconds',
 });
 
 interface ValidatorState extends ValidatorView {
-  codeHash?: string;
+  /** SHA-256 of the keyed hash of the current code: what an Update's hash must hash to. */
+  codeDigest?: string;
+  /** Digests of codes that a resend replaced: typing one is told apart from a wrong guess. */
+  supersededDigests: string[];
   /** Its code mail may already be in the person's mailbox while the activity has not yet reported back. */
-  codeInFlight?: boolean;
+  codeInFlight: boolean;
 }
 
-function rejectDecision(reason: DecisionRejection): never {
-  throw ApplicationFailure.create({ type: reason, message: DECISION_REJECTIONS[reason], nonRetryable: true });
+function reject(reason: Rejection, details?: Record<string, unknown>): never {
+  throw ApplicationFailure.create({
+    type: reason,
+    message: REJECTIONS[reason],
+    nonRetryable: true,
+    ...(details ? { details: [details] } : {}),
+  });
 }
+
+/** What an Update may carry as a code hash: the API's hex HMAC (anything else is not hashed, but refused). */
+const CODE_HASH_SHAPE = /^[\x21-\x7e]{1,128}$/;
 
 export async function contactChange(input: ContactChangeInput): Promise<TaskView> {
   const { workflowId, runId } = workflowInfo();
@@ -80,6 +115,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   let taskId: number | undefined;
   let state: TaskState = 'todo';
   let reason: string | undefined;
+  let needsAttention: NeedsAttention | undefined;
   let eventCount = 0;
   let resendCount = 0;
   const validators: ValidatorState[] = input.validators.map((handle) => ({
@@ -87,22 +123,33 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     status: 'pending',
     wrongCodes: 0,
     locked: false,
+    supersededDigests: [],
+    codeInFlight: false,
   }));
-  const resendQueue: ResendRequest[] = [];
-  let cancelledBy: { by: string; sourceIp?: string } | undefined;
+  // Code and reminder mails run beside the wait for decisions, so that a mail server outage never delays the
+  // expiry; those still being retried when the run ends are dropped with it. A failure there (not a mail's: a
+  // database write's, past its retries) ends the run.
+  let backgroundFailure: unknown;
 
   const view = (): TaskView => ({
     taskId,
     state,
     reason,
-    validators: validators.map(({ codeHash: _hidden, codeInFlight: _internal, ...visible }) => visible),
-    awaiting: validators.filter((v) => v.status === 'pending').map((v) => v.handle),
+    validators: validators.map(({ handle, status, wrongCodes, locked, lastCodeSentAt }) => ({
+      handle,
+      status,
+      wrongCodes,
+      locked,
+      lastCodeSentAt,
+    })),
+    awaiting: OPEN_STATES.includes(state)
+      ? validators.filter((v) => v.status === 'pending').map((v) => v.handle)
+      : [],
     expiresAt,
+    needsAttention,
   });
-  const isOpen = () => OPEN_STATES.includes(state);
-  const allAccepted = () => validators.every((v) => v.status === 'accepted');
-  const anyRefused = () => validators.some((v) => v.status === 'refused');
   const findValidator = (account: string) => validators.find((v) => v.handle === account);
+  const allAccepted = () => validators.every((v) => v.status === 'accepted');
   const audit = (
     actor: string,
     action: string,
@@ -115,33 +162,65 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     detail,
     sourceIp,
   });
-  const publishState = () => {
-    if (input.searchAttributes) upsertSearchAttributes({ ContactTaskState: [state] });
-  };
-  const record = async (event: AuditEntry) => {
-    publishState();
-    await database.recordTask({ taskId: taskId!, state, reason, validators: view().validators, event });
+
+  let publishedState: TaskState | undefined;
+  /** Operators' view of the run: search attributes (task id, state) and the current details, in words. */
+  const publish = () => {
+    setCurrentDetails(describe());
+    if (!input.searchAttributes || publishedState === state) return;
+    publishedState = state;
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTES.state, value: state },
+      ...(taskId !== undefined ? [{ key: SEARCH_ATTRIBUTES.taskId, value: taskId }] : []),
+    ]);
   };
 
-  const validateDecision = ({ account }: DecisionInput) => {
-    if (taskId === undefined) rejectDecision('notRegistered');
-    if (state !== 'validatingByCustomers') rejectDecision('notAwaitingDecisions');
+  // The read model gets each snapshot in order: two writes started together (a handler's and the main line's)
+  // must not land in either order.
+  let previousWrite: Promise<unknown> = Promise.resolve();
+  const record = (event: AuditEntry) => {
+    publish();
+    const args = { taskId: taskId!, state, reason, validators: view().validators, needsAttention, event };
+    const write = previousWrite.then(() => database.recordTask(args));
+    previousWrite = write.catch(() => undefined);
+    return write;
+  };
+
+  const validateDecision = ({ account, codeHash }: DecisionInput) => {
+    if (taskId === undefined) reject('notRegistered');
+    if (state !== 'validatingByCustomers') reject('notAwaitingDecisions');
     const validator = findValidator(account);
-    if (!validator) rejectDecision('notAValidator');
-    if (validator.status !== 'pending') rejectDecision('alreadyDecided');
-    if (validator.locked) rejectDecision('codeLocked');
+    if (!validator) reject('notAValidator');
+    if (validator.status !== 'pending') reject('alreadyDecided');
+    // A locked code is lifted by the fresh code of a resend: one typed while that mail is out waits for it.
+    if (validator.locked && !validator.codeInFlight) reject('codeLocked');
+    if (typeof codeHash !== 'string' || !CODE_HASH_SHAPE.test(codeHash)) reject('notAValidator');
   };
 
-  const decide = async (decision: 'accepted' | 'refused', input: DecisionInput): Promise<DecisionResult> => {
-    const validator = findValidator(input.account)!;
+  const decide = async (
+    decision: 'accepted' | 'refused',
+    request: DecisionInput,
+  ): Promise<DecisionResult> => {
+    const validator = findValidator(request.account)!;
     if (validator.codeInFlight) {
       // The person may have read the code before the activity reported back: wait for it, then check again
       // what the validator checked, since the task or this validator may have moved on meanwhile.
       await condition(() => !validator.codeInFlight, '20 seconds');
-      if (state !== 'validatingByCustomers') rejectDecision('notAwaitingDecisions');
-      if (validator.status !== 'pending') rejectDecision('alreadyDecided');
+      if (state !== 'validatingByCustomers') reject('notAwaitingDecisions');
+      if (validator.status !== 'pending') reject('alreadyDecided');
+      if (validator.locked) reject('codeLocked');
     }
-    if (validator.codeHash !== input.codeHash) {
+    const digest = sha256Hex(request.codeHash);
+    if (digest !== validator.codeDigest) {
+      if (validator.supersededDigests.includes(digest)) {
+        const result: DecisionResult = {
+          outcome: 'supersededCode',
+          attemptsLeft: MAX_WRONG_CODES - validator.wrongCodes,
+          task: view(),
+        };
+        await record(audit(request.account, 'supersededCode', {}, request.sourceIp));
+        return result;
+      }
       validator.wrongCodes += 1;
       validator.locked = validator.wrongCodes >= MAX_WRONG_CODES;
       const result: DecisionResult = {
@@ -149,11 +228,12 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
         attemptsLeft: MAX_WRONG_CODES - validator.wrongCodes,
         task: view(),
       };
-      await record(audit(input.account, result.outcome, {}, input.sourceIp));
+      await record(audit(request.account, result.outcome, {}, request.sourceIp));
       return result;
     }
     validator.status = decision;
-    validator.codeHash = undefined;
+    validator.codeDigest = undefined;
+    validator.supersededDigests = [];
     if (decision === 'refused') {
       state = 'refused';
       reason = 'refusedByContact';
@@ -161,8 +241,48 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       state = 'checkValidity';
     }
     const decided = view();
-    await record(audit(input.account, decision, {}, input.sourceIp));
+    await record(audit(request.account, decision, {}, request.sourceIp));
     return { outcome: decision, task: decided };
+  };
+
+  const resendTargetsOf = (request: ResendRequest) =>
+    resendTargets({ askingAccount: input.askingAccount, state, validators }, request);
+  const resendWait = (handle: string) =>
+    resendWaitMs(findValidator(handle)!, input.resendMinIntervalMs, Date.now());
+
+  const validateResend = (request: ResendRequest) => {
+    if (taskId === undefined) reject('notRegistered');
+    if (state !== 'validatingByCustomers') reject('notAwaitingDecisions');
+    const targets = resendTargetsOf(request);
+    if (!targets) reject('nothingToResend');
+    const soonestMs = Math.min(...targets.map(resendWait));
+    if (soonestMs > 0) reject('resendTooSoon', { retryAfterSeconds: Math.ceil(soonestMs / 1000) });
+  };
+
+  const resend = async (request: ResendRequest): Promise<ResendResult> => {
+    const targets = resendTargetsOf(request)!;
+    const ready = targets.filter((handle) => resendWait(handle) === 0);
+    const notYet = targets
+      .filter((handle) => !ready.includes(handle))
+      .map((handle) => ({ handle, retryAfterSeconds: Math.ceil(resendWait(handle) / 1000) }));
+    inBackground(() => issueCodes(ready.map(findValidator) as ValidatorState[], `resend-${++resendCount}`));
+    const result = { resentTo: ready, notYet, task: view() };
+    await record(audit(request.by, 'codeResent', { validators: ready }, request.sourceIp));
+    return result;
+  };
+
+  const validateCancel = (request: CancelRequest) => {
+    if (taskId === undefined) reject('notRegistered');
+    if (!request.operator && request.by !== input.askingAccount) reject('notTheAsker');
+    if (!CANCELLABLE_STATES.includes(state)) reject('notCancellable');
+  };
+
+  const cancel = async (request: CancelRequest): Promise<TaskView> => {
+    state = 'aborted';
+    reason = request.operator ? 'cancelledByOperator' : 'cancelledByAsker';
+    const cancelled = view();
+    await record(audit(request.by, 'cancelled', {}, request.sourceIp));
+    return cancelled;
   };
 
   setHandler(taskQuery, view);
@@ -170,14 +290,10 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     await condition(() => taskId !== undefined);
     return view();
   });
-  setHandler(acceptUpdate, (decision) => decide('accepted', decision), { validator: validateDecision });
-  setHandler(refuseUpdate, (decision) => decide('refused', decision), { validator: validateDecision });
-  setHandler(resendSignal, (request) => {
-    if (isOpen() && findValidator(request.account)?.status === 'pending') resendQueue.push(request);
-  });
-  setHandler(cancelSignal, (request) => {
-    if (CANCELLABLE_STATES.includes(state)) cancelledBy = request;
-  });
+  setHandler(acceptUpdate, (request) => decide('accepted', request), { validator: validateDecision });
+  setHandler(refuseUpdate, (request) => decide('refused', request), { validator: validateDecision });
+  setHandler(resendUpdate, resend, { validator: validateResend });
+  setHandler(cancelUpdate, cancel, { validator: validateCancel });
 
   const opened = await database.openTask({
     ...input,
@@ -195,96 +311,131 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   if (opened.conflict) {
     state = 'refused';
     reason = 'taskAlreadyOpen';
+    publish();
     return view();
   }
   state = 'validatingByCustomers';
-  publishState();
-  await issueCodes(
-    validators,
-    'created',
-    { template: 'informedCreated', recipients: input.informed },
-    openingMail,
-  );
+  publish();
+  const informed = { template: 'informedCreated' as const, recipients: input.informed };
+  inBackground(() => issueCodes(validators, 'created', informed, openingMail));
 
-  await waitForDecisions();
+  // The handlers move the state on while this waits (TypeScript cannot see that: read it afresh).
+  const decided: TaskState = await waitForDecisions();
 
-  if (cancelledBy) {
-    state = 'aborted';
-    reason = cancelledBy.by === input.askingAccount ? 'cancelledByAsker' : 'cancelledByOperator';
-    await record(audit(cancelledBy.by, 'cancelled', {}, cancelledBy.sourceIp));
-    await tellEveryone('aborted');
-  } else if (anyRefused()) {
-    await tellEveryone('refused');
-  } else if (!allAccepted()) {
+  if (decided === 'aborted' || decided === 'refused') {
+    await tellEveryone(decided);
+  } else if (decided === 'checkValidity') {
+    await applyChange();
+  } else {
     state = 'expired';
     reason = 'notValidatedInTime';
     await record(audit('system', 'expired'));
     await tellEveryone('expired');
-  } else {
-    await applyChange();
   }
+  publish();
   await condition(allHandlersFinished);
   return view();
 
-  async function issueCodes(targets: ValidatorState[], step: string, notices?: MailBatch, activities = mail) {
-    for (const validator of targets) validator.codeInFlight = true;
-    const hashes = await activities.issueCodes({
-      taskId: taskId!,
-      handles: targets.map((v) => v.handle),
-      step,
-      ...(notices && notices.recipients.length > 0 ? { notices } : {}),
+  /** Runs mail work beside the main line; a failure that is not a mail's ends the run. */
+  function inBackground(work: () => Promise<void>) {
+    work().catch((error: unknown) => {
+      backgroundFailure ??= error;
     });
+  }
+
+  /** Waits for the decisions (reminding once) until the expiry; returns the state they led to. */
+  async function waitForDecisions(): Promise<TaskState> {
+    const decided = () => state !== 'validatingByCustomers' || backgroundFailure !== undefined;
+    const reminderAtMs = expiresAtMs - input.reminderBeforeExpiryMs;
+    if (!(await condition(decided, Math.max(reminderAtMs - Date.now(), 1)))) {
+      const awaited = validators.filter((v) => v.status === 'pending').map((v) => v.handle);
+      inBackground(async () => {
+        await sendMails('reminder', [{ template: 'reminder', recipients: awaited }]);
+        await record(audit('system', 'reminded'));
+      });
+      await condition(decided, Math.max(expiresAtMs - Date.now(), 1));
+    }
+    if (backgroundFailure !== undefined) throw backgroundFailure;
+    return state;
+  }
+
+  async function issueCodes(
+    targets: ValidatorState[],
+    step: string,
+    notices?: MailBatch,
+    activities = mail,
+  ): Promise<void> {
+    if (targets.length === 0) return;
+    const sentAt = new Date().toISOString();
     for (const validator of targets) {
-      validator.codeInFlight = false;
-      validator.codeHash = hashes[validator.handle];
-      validator.wrongCodes = 0;
-      validator.locked = false;
-      validator.lastCodeSentAt = new Date().toISOString();
+      validator.codeInFlight = true;
+      validator.lastCodeSentAt = sentAt;
+    }
+    try {
+      const issued = await mailing(targets.map((v) => v.handle).concat(notices?.recipients ?? []), () =>
+        activities.issueCodes({
+          taskId: taskId!,
+          handles: targets.map((v) => v.handle),
+          step,
+          ...(notices && notices.recipients.length > 0 ? { notices } : {}),
+        }),
+      );
+      if (!issued) return;
+      for (const validator of targets) {
+        if (validator.codeDigest) validator.supersededDigests.push(validator.codeDigest);
+        validator.codeDigest = issued.codeDigests[validator.handle];
+        validator.wrongCodes = 0;
+        validator.locked = false;
+      }
+      const delivered = targets
+        .map((v) => v.handle)
+        .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
+      if (needsAttention && needsAttention.handles.every((handle) => delivered.includes(handle))) {
+        needsAttention = undefined;
+        await record(audit('system', 'mailDelivered', { validators: delivered }));
+      }
+    } finally {
+      for (const validator of targets) validator.codeInFlight = false;
     }
   }
 
-  async function sendStepMails(step: string, batches: MailBatch[]) {
+  /**
+   * Runs one mail activity; what cannot be delivered (an address refused, or no mail server reached after every
+   * retry) puts the task in "needs attention" instead of failing the run.
+   */
+  async function mailing<T extends MailOutcome>(recipients: string[], send: () => Promise<T>) {
+    let outcome: T;
+    try {
+      outcome = await send();
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      await flag({ reason: 'mailUndelivered', handles: recipients }, { error: error.cause?.message });
+      return undefined;
+    }
+    if (outcome.undeliverable.length > 0) {
+      const handles = outcome.undeliverable.map((u) => u.handle);
+      await flag({ reason: 'mailRejected', handles }, { responses: outcome.undeliverable });
+    }
+    return outcome;
+  }
+
+  async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
+    needsAttention = { ...problem, since: new Date().toISOString() };
+    await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+  }
+
+  async function sendMails(step: string, batches: MailBatch[]) {
     const nonEmpty = batches.filter((batch) => batch.recipients.length > 0);
-    if (nonEmpty.length > 0) await mail.sendStepMails({ taskId: taskId!, step, batches: nonEmpty });
+    if (nonEmpty.length === 0) return;
+    await mailing(
+      nonEmpty.flatMap((batch) => batch.recipients),
+      () => mail.sendStepMails({ taskId: taskId!, step, batches: nonEmpty }),
+    );
   }
 
   async function tellEveryone(template: MailBatch['template']) {
     const everyone = new Set([input.askingAccount, ...input.validators, ...input.informed]);
-    await sendStepMails('end', [{ template, recipients: [...everyone] }]);
-  }
-
-  async function waitForDecisions() {
-    const reminderAtMs = expiresAtMs - input.reminderBeforeExpiryMs;
-    let reminded = false;
-    const decided = () => !isOpen() || state === 'checkValidity' || cancelledBy !== undefined;
-    while (!decided()) {
-      const wakeAtMs = reminded ? expiresAtMs : reminderAtMs;
-      const woken = await condition(
-        () => decided() || resendQueue.length > 0,
-        Math.max(wakeAtMs - Date.now(), 1),
-      );
-      await processResends();
-      if (woken || decided()) continue;
-      if (!reminded) {
-        reminded = true;
-        const pending = validators.filter((v) => v.status === 'pending').map((v) => v.handle);
-        await sendStepMails('reminder', [{ template: 'reminder', recipients: pending }]);
-        await record(audit('system', 'reminded'));
-      } else if (Date.now() >= expiresAtMs) {
-        return;
-      }
-    }
-  }
-
-  async function processResends() {
-    while (resendQueue.length > 0) {
-      const request = resendQueue.shift()!;
-      const validator = findValidator(request.account)!;
-      const lastSent = validator.lastCodeSentAt ? Date.parse(validator.lastCodeSentAt) : 0;
-      if (validator.status !== 'pending' || Date.now() - lastSent < input.resendMinIntervalMs) continue;
-      await issueCodes([validator], `resend-${++resendCount}`);
-      await record(audit(request.by, 'codeResent', { validator: validator.handle }, request.sourceIp));
-    }
+    await sendMails('end', [{ template, recipients: [...everyone] }]);
   }
 
   async function applyChange() {
@@ -295,8 +446,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
     if (result.applied) {
       state = 'done';
-      publishState();
-      await sendStepMails('end', [
+      publish();
+      await sendMails('end', [
         { template: 'done', recipients: input.validators },
         { template: 'doneInformed', recipients: input.informed },
       ]);
@@ -306,5 +457,24 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     reason = result.reason;
     await record(audit('system', `${result.state}AtApply`, { reason: result.reason }));
     await tellEveryone(result.state);
+  }
+
+  /** The run's current details in the Temporal UI: where it stands and whom it waits for, in words. */
+  function describe(): string {
+    const lines: string[] = [];
+    if (state === 'validatingByCustomers') {
+      const awaited = validators.filter((v) => v.status === 'pending');
+      const accepted = validators.filter((v) => v.status === 'accepted').map((v) => v.handle);
+      lines.push(
+        `Waiting for ${awaited.map((v) => `${v.handle}${v.locked ? ' (code locked)' : ''}`).join(' and ')} to accept, until ${expiresAt}.`,
+      );
+      if (accepted.length > 0) lines.push(`Accepted: ${accepted.join(', ')}.`);
+    } else {
+      lines.push(`${state}${reason ? ` (${reason})` : ''}.`);
+    }
+    if (needsAttention) {
+      lines.push(`Needs attention: ${needsAttention.reason} for ${needsAttention.handles.join(', ')}.`);
+    }
+    return lines.join('\n');
   }
 }

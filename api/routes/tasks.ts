@@ -1,6 +1,6 @@
 import { Router, type RequestHandler } from 'express';
 import type { createContactChanges } from '../contact-changes';
-import { taskIdParams, taskListQuery, tokenBody } from '../schemas';
+import { resendBody, taskIdParams, taskListQuery, tokenBody } from '../schemas';
 
 export interface TaskRateLimits {
   codeSubmission: RequestHandler;
@@ -34,7 +34,8 @@ export function tasksRouter(
 
   router.post(`${base}/:id/resendEmail`, limits.resend, async (req, res) => {
     const { id } = taskIdParams.parse(req.params);
-    res.json(await contactChanges.resend(req.account!, id, req.ip));
+    const { to } = resendBody.parse(req.body ?? {});
+    res.json(await contactChanges.resend(req.account!, id, to, req.ip));
   });
 
   router.post(`${base}/:id/cancel`, async (req, res) => {

@@ -11,7 +11,7 @@ until temporal operator cluster health --address "$TEMPORAL_ADDRESS" >/dev/null 
 done
 temporal operator namespace describe --namespace "$NAMESPACE" --address "$TEMPORAL_ADDRESS" >/dev/null 2>&1 ||
   temporal operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" --address "$TEMPORAL_ADDRESS"
-for attribute in ContactServiceName:Keyword ContactHandles:KeywordList ContactTaskState:Keyword; do
+for attribute in ContactServiceName:Keyword ContactHandles:KeywordList ContactTaskState:Keyword ContactTaskId:Int; do
   name=${attribute%%:*} type=${attribute##*:}
   if temporal operator search-attribute list --namespace "$NAMESPACE" --address "$TEMPORAL_ADDRESS" | grep -q "^ *$name "; then
     echo "search attribute $name exists"

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createActivities } from '../../activities';
-import { createSmtpMailer, type Mailer } from '../../activities/mailer';
-import { hashCode } from '../../lib/codes';
+import { createSmtpMailer, isPermanentSmtpFailure, type Mailer } from '../../activities/mailer';
+import { ApplicationFailure } from '@temporalio/activity';
+import { codeDigest, hashCode } from '../../lib/codes';
 import { readCodeEmail, startMailbox, type Mailbox } from '../../lib/mailbox';
 import type { OpenTaskArgs } from '../../workflows/contact-change.activities';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
@@ -134,34 +135,112 @@ test('recordTask writes the decisions, the end and the audit event once, however
   expect(events.map((e) => e.dedupeKey)).toEqual([`created-${run}`, `d-${taskId}`, `e-${taskId}`]);
 });
 
-test('issueCodes mails a personal code whose keyed hash alone is stored; the same step twice sends one mail', async () => {
+test('issueCodes mails a personal code and returns only a digest of its keyed hash; the same step twice sends one mail', async () => {
   const { taskId } = await activities.openTask(openArgs());
-  const { 'ne4-ovh': codeHash } = await activities.issueCodes({
-    taskId,
+  const sends = jest.spyOn(mailer, 'send');
+  try {
+    const first = await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'created' });
+    expect(first.undeliverable).toEqual([]);
+    const mail = await mailbox.waitFor(
+      (m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`),
+    );
+    const { code, link } = readCodeEmail(mail);
+    expect(link).toBe(`http://contacts.test/validate/${taskId}#code=${code}&for=ne4-ovh`);
+    expect(code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
+    const keyedHash = hashCode(codeHashKey, taskId, 'ne4-ovh', code);
+    expect(first.codeDigests).toEqual({ 'ne4-ovh': codeDigest(keyedHash) });
+
+    const again = await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'created' });
+    expect(again.codeDigests).toEqual(first.codeDigests);
+    expect(sends).toHaveBeenCalledTimes(1);
+
+    // Neither the code nor what the accept Update carries is stored anywhere.
+    const dump = JSON.stringify(
+      await database.db.$queryRawUnsafe(
+        'SELECT (SELECT json_agg(t) FROM task_validator t) AS v, (SELECT json_agg(e) FROM sent_email e) AS e',
+      ),
+    );
+    expect(dump).not.toContain(code);
+    expect(dump).not.toContain(keyedHash);
+  } finally {
+    sends.mockRestore();
+    await endTask(taskId);
+  }
+});
+
+test('a send retried after a crash (the mail out, its record lost) mails the same code: the one delivered still works', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const first = await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'created' });
+  const isCode = (m: { to: string[]; text: string }) =>
+    m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`);
+  const delivered = readCodeEmail(await mailbox.waitFor(isCode)).code;
+  // The crash: the SMTP server took the mail, the worker died before writing that it went out.
+  await database.db.sentEmail.deleteMany({ where: { taskId } });
+  const retried = await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'created' });
+  const mails = mailbox.messages().filter(isCode);
+  await mailbox.waitFor((m) => isCode(m) && m.id > mails[0].id);
+  const codes = mailbox
+    .messages()
+    .filter(isCode)
+    .map((m) => readCodeEmail(m).code);
+  expect(codes).toEqual([delivered, delivered]);
+  expect(retried.codeDigests).toEqual(first.codeDigests);
+  expect(first.codeDigests['ne4-ovh']).toBe(codeDigest(hashCode(codeHashKey, taskId, 'ne4-ovh', delivered)));
+  // Another step (a resend) mails another code.
+  await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'resend-1' });
+  const resent = await mailbox.waitFor((m) => isCode(m) && readCodeEmail(m).code !== delivered);
+  expect(readCodeEmail(resent).code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
+  await endTask(taskId);
+});
+
+test('an address the mail server refuses (SMTP 550) is reported, not retried, and the other mails still go', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  mailbox.setFault({ refuse: 550, recipients: ['ne4-ovh@mail.test'] });
+  try {
+    const issued = await activities.issueCodes({
+      taskId,
+      handles: ['ad1-ovh', 'ne4-ovh'],
+      step: 'created',
+      notices: { template: 'informedCreated', recipients: ['te2-ovh'] },
+    });
+    expect(issued.undeliverable).toEqual([{ handle: 'ne4-ovh', response: expect.stringMatching(/^550\b/) }]);
+    expect(Object.keys(issued.codeDigests).sort()).toEqual(['ad1-ovh', 'ne4-ovh']);
+    const sent = await database.db.sentEmail.findMany({ where: { taskId }, orderBy: { recipient: 'asc' } });
+    expect(sent.map((m) => m.recipient)).toEqual(['ad1-ovh', 'te2-ovh']);
+  } finally {
+    mailbox.setFault(undefined);
+  }
+  await endTask(taskId);
+});
+
+test('the SMTP answers are classified: 5xx refused for good, 4xx and connection failures to be retried', () => {
+  expect(isPermanentSmtpFailure(Object.assign(new Error('x'), { responseCode: 550 }))).toBe(true);
+  expect(isPermanentSmtpFailure(Object.assign(new Error('x'), { responseCode: 421 }))).toBe(false);
+  expect(isPermanentSmtpFailure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(false);
+  expect(isPermanentSmtpFailure(undefined)).toBe(false);
+});
+
+test('recordTask writes needsAttention; a constraint the database refuses (no such task) fails it for good, not retried', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const needsAttention = {
+    reason: 'mailRejected' as const,
     handles: ['ne4-ovh'],
-    step: 'created',
+    since: new Date().toISOString(),
+  };
+  await activities.recordTask({
+    taskId,
+    state: 'validatingByCustomers',
+    validators: [],
+    needsAttention,
+    event: audit(`na-${taskId}`),
   });
-  const mail = await mailbox.waitFor(
-    (m) => m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`),
-  );
-  const { code, link } = readCodeEmail(mail);
-  expect(link).toBe(`http://contacts.test/validate/${taskId}#code=${code}&for=ne4-ovh`);
-  expect(code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
-  expect(codeHash).toBe(hashCode(codeHashKey, taskId, 'ne4-ovh', code));
-  const stored = await database.db.taskValidator.findUniqueOrThrow({
-    where: { taskId_handle: { taskId, handle: 'ne4-ovh' } },
-  });
-  expect(stored.codeHash).toBe(codeHash);
-
-  const again = await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'created' });
-  expect(again['ne4-ovh']).toBe(codeHash);
-  await new Promise((resolve) => setTimeout(resolve, 300));
-  expect(mailbox.messages().filter((m) => m.text.includes(`/validate/${taskId}#`))).toHaveLength(1);
-
-  const dump = JSON.stringify(
-    await database.db.$queryRawUnsafe('SELECT row_to_json(t) FROM task_validator t'),
-  );
-  expect(dump).not.toContain(code);
+  const row = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+  expect(row.needsAttention).toEqual(needsAttention);
+  const failure = await activities
+    .recordTask({ taskId: 2_000_000_000, state: 'aborted', validators: [], event: audit(`fk-${taskId}`) })
+    .catch((error: unknown) => error);
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect(failure).toMatchObject({ type: 'constraintViolation', nonRetryable: true });
   await endTask(taskId);
 });
 

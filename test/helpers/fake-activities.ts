@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   ApplyResult,
   ContactChangeActivities,
@@ -23,10 +24,19 @@ export const adminChangesTech: ContactChangeInput = {
   resendMinIntervalMs: 60_000,
 };
 
-/** Fake activities that remember what the workflow asked for. Codes are predictable: hash(handle, step). */
+/** The keyed hash the API would send for the code of (handle, step) mailed by the fake activities. */
+export const fakeCodeHash = (handle: string, step = 'created') => `hash:${handle}:${step}`;
+
+const digest = (codeHash: string) => createHash('sha256').update(codeHash).digest('hex');
+
+/** Fake activities that remember what the workflow asked for. Codes are predictable: fakeCodeHash(handle, step). */
 export function fakeActivities(
   options: {
     conflict?: boolean;
+    /** Handles whose mail server refuses every mail (SMTP 5xx). */
+    refusedAddresses?: string[];
+    /** Every mail that carries no code fails as with a mail server that is down (to be retried). */
+    mailServerDown?: boolean;
     apply?: ApplyResult;
     /** Runs when codes of a step are being issued, before they are: a test holds the mail "in flight" here. */
     beforeCodes?: (step: string) => Promise<void>;
@@ -38,6 +48,10 @@ export function fakeActivities(
     records: [] as RecordTaskArgs[],
     applied: 0,
   };
+  const refused = (handles: string[]) =>
+    handles
+      .filter((handle) => options.refusedAddresses?.includes(handle))
+      .map((handle) => ({ handle, response: '550 5.1.1 mailbox unavailable' }));
   const activities: ContactChangeActivities = {
     async openTask({ created, validators }) {
       const conflict = options.conflict ?? false;
@@ -61,17 +75,18 @@ export function fakeActivities(
       await options.beforeCodes?.(step);
       for (const recipient of notices?.recipients ?? [])
         calls.emails.push({ recipient, template: notices!.template, step });
-      return Object.fromEntries(
-        handles.map((handle) => {
-          calls.codes.push({ handle, step });
-          return [handle, `hash:${handle}:${step}`];
-        }),
+      for (const handle of handles) calls.codes.push({ handle, step });
+      const codeDigests = Object.fromEntries(
+        handles.map((handle) => [handle, digest(fakeCodeHash(handle, step))]),
       );
+      return { codeDigests, undeliverable: refused(handles) };
     },
     async sendStepMails({ step, batches }) {
+      if (options.mailServerDown) throw new Error('mail server unavailable (fake)');
       for (const { template, recipients } of batches) {
         for (const recipient of recipients) calls.emails.push({ recipient, template, step });
       }
+      return { undeliverable: refused(batches.flatMap((batch) => batch.recipients)) };
     },
     async recordTask(args) {
       calls.records.push(args);

@@ -6,20 +6,25 @@ import {
 } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { contactChange } from '../../workflows/contact-change';
 import type { ContactChangeActivities } from '../../workflows/contact-change.activities';
-import { adminChangesTech, fakeActivities } from '../helpers/fake-activities';
+import { adminChangesTech, fakeActivities, fakeCodeHash as code } from '../helpers/fake-activities';
 import {
   acceptUpdate,
-  cancelSignal,
+  cancelUpdate,
   refuseUpdate,
   registeredUpdate,
-  resendSignal,
+  resendUpdate,
   taskQuery,
+  type ResendRequest,
 } from '../../workflows/contact-change.messages';
 import { timeSkippingEnvironment } from '../helpers/temporal';
 
 let env: TestWorkflowEnvironment;
 let run = 0;
+const ASKER = 'ad11111-ovh';
+const NEWBIE = 'ne33333-ovh';
+const DAY = 86_400_000;
 
 beforeAll(async () => {
   env = await timeSkippingEnvironment();
@@ -35,6 +40,8 @@ afterEach(async () => {
   for (const handle of started.splice(0)) await handle.terminate('test ended').catch(() => undefined);
 });
 
+type Handle = WorkflowHandle<typeof contactChange>;
+
 async function withWorker<T>(activities: ContactChangeActivities, body: (taskQueue: string) => Promise<T>) {
   const taskQueue = `test-${++run}`;
   const worker = await Worker.create({
@@ -46,58 +53,52 @@ async function withWorker<T>(activities: ContactChangeActivities, body: (taskQue
   return worker.runUntil(body(taskQueue));
 }
 
-async function start(taskQueue: string, input = adminChangesTech, { awaitCodes = true } = {}) {
-  const handle = await env.client.workflow.start('contactChange', {
+/** Starts a task and waits until it is registered. A code typed before its mail is out waits for it (tested). */
+async function start(taskQueue: string, input = adminChangesTech): Promise<Handle> {
+  const handle = await env.client.workflow.start<typeof contactChange>('contactChange', {
     taskQueue,
     workflowId: `wf-${run}-${Math.random()}`,
     args: [input],
   });
   started.push(handle);
   await handle.executeUpdate(registeredUpdate);
-  // A person can only type a code once its email is out: wait for every code to be issued.
-  if (awaitCodes)
-    await waitFor(async () => (await handle.query(taskQuery)).validators.every((v) => v.lastCodeSentAt));
   return handle;
 }
 
-const code = (handle: string, step = 'created') => `hash:${handle}:${step}`;
+const accept = (handle: Handle, account: string, codeHash = code(account)) =>
+  handle.executeUpdate(acceptUpdate, { args: [{ account, codeHash }] });
+const resend = (handle: Handle, request: ResendRequest) =>
+  handle.executeUpdate(resendUpdate, { args: [request] });
+const cancel = (handle: Handle, by = ASKER) => handle.executeUpdate(cancelUpdate, { args: [{ by }] });
 
 describe('contact-change workflow', () => {
   test.each([
-    ['admin first', ['ad11111-ovh', 'ne33333-ovh']],
-    ['new contact first', ['ne33333-ovh', 'ad11111-ovh']],
+    ['admin first', [ASKER, NEWBIE]],
+    ['new contact first', [NEWBIE, ASKER]],
   ])('both validators accept (%s): the change is applied once and everyone is told', async (_name, order) => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      expect(calls.codes.map((c) => c.handle).sort()).toEqual(['ad11111-ovh', 'ne33333-ovh']);
-      expect(calls.emails).toContainEqual({
-        recipient: 'te22222-ovh',
-        template: 'informedCreated',
-        step: 'created',
-      });
-      const first = await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: order[0], codeHash: code(order[0]) }],
-      });
+      const first = await accept(handle, order[0]);
       expect(first.outcome).toBe('accepted');
       expect(first.task.state).toBe('validatingByCustomers');
       expect(first.task.awaiting).toEqual([order[1]]);
-      const second = await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: order[1], codeHash: code(order[1]) }],
-      });
-      expect(second.task.state).toBe('checkValidity');
-      expect(second.task.awaiting).toEqual([]);
+      const second = await accept(handle, order[1]);
+      // Right after the last acceptance nobody is awaited any more.
+      expect(second.task).toMatchObject({ state: 'checkValidity', awaiting: [] });
       const final = await handle.result();
       expect(final.state).toBe('done');
     });
-    expect(calls.applied).toBe(1);
-    const done = calls.emails.filter((e) => e.template === 'done').map((e) => e.recipient);
-    expect(done.sort()).toEqual(['ad11111-ovh', 'ne33333-ovh']);
+    expect(calls.codes.map((c) => c.handle).sort()).toEqual([ASKER, NEWBIE]);
     expect(calls.emails).toContainEqual({
       recipient: 'te22222-ovh',
-      template: 'doneInformed',
-      step: 'end',
+      template: 'informedCreated',
+      step: 'created',
     });
+    expect(calls.applied).toBe(1);
+    const done = calls.emails.filter((e) => e.template === 'done').map((e) => e.recipient);
+    expect(done.sort()).toEqual([ASKER, NEWBIE]);
+    expect(calls.emails).toContainEqual({ recipient: 'te22222-ovh', template: 'doneInformed', step: 'end' });
   });
 
   test('a refusal ends the task as refused and tells everyone', async () => {
@@ -105,47 +106,36 @@ describe('contact-change workflow', () => {
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
       const result = await handle.executeUpdate(refuseUpdate, {
-        args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }],
+        args: [{ account: NEWBIE, codeHash: code(NEWBIE) }],
       });
       expect(result.outcome).toBe('refused');
       expect((await handle.result()).state).toBe('refused');
     });
     expect(calls.applied).toBe(0);
     const refused = calls.emails.filter((e) => e.template === 'refused').map((e) => e.recipient);
-    expect(refused.sort()).toEqual(['ad11111-ovh', 'ne33333-ovh', 'te22222-ovh']);
+    expect(refused.sort()).toEqual([ASKER, NEWBIE, 'te22222-ovh']);
     expect(calls.records.at(-1)).toMatchObject({ state: 'refused', reason: 'refusedByContact' });
   });
 
-  test('wrong codes are counted, the fifth locks the code, and a resend unlocks it with a fresh code', async () => {
+  test('wrong codes are counted, the fifth locks the code, and a resend unlocks it with a fresh code; the old code is told apart', async () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      const wrong = { account: 'ne33333-ovh', codeHash: 'hash:guess' };
       for (let attempt = 1; attempt <= 4; attempt++) {
-        const result = await handle.executeUpdate(acceptUpdate, { args: [wrong] });
+        const result = await accept(handle, NEWBIE, 'hash:guess');
         expect(result).toMatchObject({ outcome: 'wrongCode', attemptsLeft: 5 - attempt });
       }
-      expect((await handle.executeUpdate(acceptUpdate, { args: [wrong] })).outcome).toBe('locked');
-      expect(
-        await rejection(
-          handle.executeUpdate(acceptUpdate, {
-            args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }],
-          }),
-        ),
-      ).toBe('codeLocked');
+      expect((await accept(handle, NEWBIE, 'hash:guess')).outcome).toBe('locked');
+      expect(await rejection(accept(handle, NEWBIE))).toBe('codeLocked');
       await env.sleep(61_000);
-      await handle.signal(resendSignal, { account: 'ne33333-ovh', by: 'ne33333-ovh' });
-      await waitFor(async () => !(await handle.query(taskQuery)).validators[1].locked);
-      expect(calls.codes.at(-1)).toEqual({ handle: 'ne33333-ovh', step: 'resend-1' });
-      const old = await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh') }],
-      });
-      expect(old.outcome).toBe('wrongCode');
-      const fresh = await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh', 'resend-1') }],
-      });
-      expect(fresh.outcome).toBe('accepted');
-      await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
+      const resent = await resend(handle, { by: NEWBIE });
+      expect(resent).toMatchObject({ resentTo: [NEWBIE], notYet: [] });
+      // The Update waits for the fresh code to be out: the old one is now a superseded code, not a guess.
+      const old = await accept(handle, NEWBIE);
+      expect(old).toMatchObject({ outcome: 'supersededCode', attemptsLeft: 5 });
+      expect(calls.codes.at(-1)).toEqual({ handle: NEWBIE, step: 'resend-1' });
+      expect((await accept(handle, NEWBIE, code(NEWBIE, 'resend-1'))).outcome).toBe('accepted');
+      await cancel(handle);
       await handle.result();
     });
   });
@@ -154,49 +144,75 @@ describe('contact-change workflow', () => {
     const { activities } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
+      expect(await rejection(accept(handle, 'te22222-ovh', 'x'))).toBe('notAValidator');
+      await accept(handle, ASKER);
       expect(
         await rejection(
-          handle.executeUpdate(acceptUpdate, { args: [{ account: 'te22222-ovh', codeHash: 'x' }] }),
-        ),
-      ).toBe('notAValidator');
-      await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
-      });
-      expect(
-        await rejection(
-          handle.executeUpdate(refuseUpdate, {
-            args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
-          }),
+          handle.executeUpdate(refuseUpdate, { args: [{ account: ASKER, codeHash: code(ASKER) }] }),
         ),
       ).toBe('alreadyDecided');
       const view = await handle.query(taskQuery);
       expect(view.state).toBe('validatingByCustomers');
-      expect(view.awaiting).toEqual(['ne33333-ovh']);
-      await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
+      expect(view.awaiting).toEqual([NEWBIE]);
+      expect((await cancel(handle)).state).toBe('aborted');
       expect((await handle.result()).state).toBe('aborted');
     });
   });
 
-  test('resend is rate-limited: a second resend within the interval sends nothing', async () => {
+  test('a resend within the interval is refused with the exact wait, and sends nothing', async () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      await handle.signal(resendSignal, { account: 'ad11111-ovh', by: 'ad11111-ovh' });
-      await handle.query(taskQuery);
-      expect(calls.codes.filter((c) => c.step.startsWith('resend'))).toHaveLength(0);
-      await env.sleep(61_000);
-      await handle.signal(resendSignal, { account: 'ad11111-ovh', by: 'ad11111-ovh' });
-      await waitFor(async () => calls.codes.some((c) => c.step === 'resend-1'));
-      await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
+      await accept(handle, ASKER); // the opening codes are out
+      await env.sleep(20_000);
+      const tooSoon = await resend(handle, { by: NEWBIE }).catch((error: unknown) => error);
+      expect(tooSoon).toBeInstanceOf(WorkflowUpdateFailedError);
+      const failure = (tooSoon as WorkflowUpdateFailedError).cause as ApplicationFailure;
+      expect(failure.type).toBe('resendTooSoon');
+      expect(failure.details).toEqual([{ retryAfterSeconds: expect.any(Number) }]);
+      const [{ retryAfterSeconds }] = failure.details as [{ retryAfterSeconds: number }];
+      expect(retryAfterSeconds).toBeGreaterThan(35);
+      expect(retryAfterSeconds).toBeLessThanOrEqual(40);
+      await env.sleep(retryAfterSeconds * 1000);
+      expect(await resend(handle, { by: NEWBIE })).toMatchObject({ resentTo: [NEWBIE] });
+      // Accepting with the fresh code waits until its activity has run: by then any resend would have too.
+      expect((await accept(handle, NEWBIE, code(NEWBIE, 'resend-1'))).outcome).toBe('accepted');
       await handle.result();
     });
+    expect(calls.codes.filter((c) => c.step.startsWith('resend'))).toEqual([
+      { handle: NEWBIE, step: 'resend-1' },
+    ]);
   });
 
-  test('the asker cancels while pending: aborted, everyone told, nothing applied', async () => {
+  test('the asker may resend to every validator awaited (a new contact too); a validator only to themself', async () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
+      await env.sleep(61_000);
+      expect(await rejection(resend(handle, { by: NEWBIE, to: [ASKER] }))).toBe('nothingToResend');
+      expect(await rejection(resend(handle, { by: 'te22222-ovh' }))).toBe('nothingToResend');
+      expect(await resend(handle, { by: ASKER, to: [NEWBIE] })).toMatchObject({ resentTo: [NEWBIE] });
+      // The new contact got one moments ago: the asker's resend to everyone goes to the asker only, and says so.
+      const both = await resend(handle, { by: ASKER });
+      expect(both.resentTo).toEqual([ASKER]);
+      expect(both.notYet).toEqual([{ handle: NEWBIE, retryAfterSeconds: 60 }]);
+      await accept(handle, ASKER, code(ASKER, 'resend-2'));
+      await accept(handle, NEWBIE, code(NEWBIE, 'resend-1'));
+      expect((await handle.result()).state).toBe('done');
+    });
+    expect(calls.codes.filter((c) => c.step.startsWith('resend'))).toEqual([
+      { handle: NEWBIE, step: 'resend-1' },
+      { handle: ASKER, step: 'resend-2' },
+    ]);
+  });
+
+  test('the asker cancels while pending: aborted at once, everyone told, nothing applied; nobody else can', async () => {
+    const { activities, calls } = fakeActivities();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      expect(await rejection(cancel(handle, NEWBIE))).toBe('notTheAsker');
+      expect(await cancel(handle)).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
+      expect(await rejection(cancel(handle))).toBe('notCancellable');
       const final = await handle.result();
       expect(final).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
     });
@@ -208,17 +224,57 @@ describe('contact-change workflow', () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
-      await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
-      });
+      await accept(handle, ASKER);
       const final = await handle.result();
       expect(final).toMatchObject({ state: 'expired', reason: 'notValidatedInTime' });
     });
-    expect(calls.emails.filter((e) => e.template === 'reminder').map((e) => e.recipient)).toEqual([
-      'ne33333-ovh',
-    ]);
+    expect(calls.emails.filter((e) => e.template === 'reminder').map((e) => e.recipient)).toEqual([NEWBIE]);
     expect(calls.emails.filter((e) => e.template === 'expired')).toHaveLength(3);
     expect(calls.applied).toBe(0);
+  });
+
+  test('a refused address puts the task in "needs attention", naming whom; the task still expires on time', async () => {
+    const { activities, calls } = fakeActivities({ refusedAddresses: [NEWBIE] });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      // The acceptance waits for the opening codes' activity, so its answer already shows the refusal.
+      const accepted = await accept(handle, ASKER);
+      expect(accepted.task.needsAttention).toEqual({
+        reason: 'mailRejected',
+        handles: [NEWBIE],
+        since: expect.any(String),
+      });
+      await env.sleep(7 * DAY + 60_000);
+      expect((await handle.query(taskQuery)).state).toBe('expired');
+      expect(await handle.result()).toMatchObject({
+        state: 'expired',
+        needsAttention: { handles: [NEWBIE] },
+      });
+    });
+    expect(calls.records.find((r) => r.event.action === 'needsAttention')).toMatchObject({
+      needsAttention: { reason: 'mailRejected', handles: [NEWBIE] },
+      event: { detail: { responses: [{ handle: NEWBIE, response: expect.stringMatching(/^550/) }] } },
+    });
+  });
+
+  test('a mail server down past every retry puts the task in "needs attention" instead of retrying for ever; it expires on time', async () => {
+    const { activities } = fakeActivities({ mailServerDown: true });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await accept(handle, ASKER);
+      // The reminder (5 days in) cannot go; its retries (about an hour) end before the expiry, which keeps its time.
+      await env.sleep(7 * DAY + 60_000);
+      const expired = await handle.query(taskQuery);
+      expect(expired).toMatchObject({
+        state: 'expired',
+        needsAttention: { reason: 'mailUndelivered', handles: [NEWBIE] },
+      });
+      // The end mails cannot go either: the run still ends, bounded, with the problem shown.
+      expect(await handle.result()).toMatchObject({
+        state: 'expired',
+        needsAttention: { reason: 'mailUndelivered' },
+      });
+    });
   });
 
   test.each([['billingInArrears'], ['roleNoLongerHeld']])(
@@ -227,9 +283,7 @@ describe('contact-change workflow', () => {
       const { activities, calls } = fakeActivities({ apply: { applied: false, reason, state: 'refused' } });
       await withWorker(activities, async (taskQueue) => {
         const handle = await start(taskQueue);
-        for (const account of adminChangesTech.validators) {
-          await handle.executeUpdate(acceptUpdate, { args: [{ account, codeHash: code(account) }] });
-        }
+        for (const account of adminChangesTech.validators) await accept(handle, account);
         expect(await handle.result()).toMatchObject({ state: 'refused', reason });
       });
       expect(calls.emails.filter((e) => e.template === 'refused')).toHaveLength(3);
@@ -239,7 +293,7 @@ describe('contact-change workflow', () => {
   test('a second task for a role already being changed is refused at once', async () => {
     const { activities, calls } = fakeActivities({ conflict: true });
     await withWorker(activities, async (taskQueue) => {
-      const handle = await start(taskQueue, adminChangesTech, { awaitCodes: false });
+      const handle = await start(taskQueue);
       expect(await handle.result()).toMatchObject({ state: 'refused', reason: 'taskAlreadyOpen' });
     });
     expect(calls.codes).toHaveLength(0);
@@ -247,7 +301,7 @@ describe('contact-change workflow', () => {
 
   test('a code typed while its email is out but the activity has not reported back yet still counts', async () => {
     let resendStarted!: () => void;
-    const started = new Promise<void>((resolve) => (resendStarted = resolve));
+    const resendRunning = new Promise<void>((resolve) => (resendStarted = resolve));
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     const { activities } = fakeActivities({
@@ -260,16 +314,16 @@ describe('contact-change workflow', () => {
     await withWorker(activities, async (taskQueue) => {
       const handle = await start(taskQueue);
       await env.sleep(61_000);
-      await handle.signal(resendSignal, { account: 'ne33333-ovh', by: 'ne33333-ovh' });
-      await started;
-      // The resend's code is in the mailbox; the activity has not reported back: the Update is admitted and waits.
+      await resend(handle, { by: NEWBIE });
+      await resendRunning;
+      // The resend's code is in the mailbox; its activity has not reported back: the Update is admitted and waits.
       const early = await handle.startUpdate(acceptUpdate, {
-        args: [{ account: 'ne33333-ovh', codeHash: code('ne33333-ovh', 'resend-1') }],
+        args: [{ account: NEWBIE, codeHash: code(NEWBIE, 'resend-1') }],
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
       release();
       expect((await early.result()).outcome).toBe('accepted');
-      await handle.signal(cancelSignal, { by: 'ad11111-ovh' });
+      await cancel(handle);
       await handle.result();
     });
   });
@@ -277,14 +331,8 @@ describe('contact-change workflow', () => {
   test('an admin taking the role itself is the only validator', async () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
-      const handle = await start(taskQueue, {
-        ...adminChangesTech,
-        toAccount: 'ad11111-ovh',
-        validators: ['ad11111-ovh'],
-      });
-      await handle.executeUpdate(acceptUpdate, {
-        args: [{ account: 'ad11111-ovh', codeHash: code('ad11111-ovh') }],
-      });
+      const handle = await start(taskQueue, { ...adminChangesTech, toAccount: ASKER, validators: [ASKER] });
+      await accept(handle, ASKER);
       expect((await handle.result()).state).toBe('done');
     });
     expect(calls.codes).toHaveLength(1);
@@ -300,12 +348,4 @@ async function rejection(update: Promise<unknown>): Promise<string | undefined> 
   if (!(error instanceof WorkflowUpdateFailedError))
     throw new Error(`expected a rejected update, got ${String(error)}`);
   return error.cause instanceof ApplicationFailure ? (error.cause.type ?? undefined) : undefined;
-}
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
