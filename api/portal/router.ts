@@ -70,7 +70,12 @@ export function portalRouter(deps: { db: Db; session: SessionSettings }): Router
   // Any other address a person's browser asks for (a mistyped or truncated link) gets the portal's own page,
   // in the person's language; the API's paths keep their JSON answers.
   router.get(/.*/, async (req, res, next) => {
-    if (req.path.startsWith('/1.0/') || req.path.startsWith('/auth/') || !req.accepts('html')) return next();
+    if (
+      req.path.startsWith('/1.0/') ||
+      req.path.startsWith('/auth/') ||
+      !req.get('accept')?.includes('text/html')
+    )
+      return next(); // only a browser's page request: API clients keep the JSON 404
     res.status(404);
     return notFoundPage(req, res);
   });
