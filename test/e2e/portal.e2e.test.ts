@@ -139,7 +139,9 @@ test('tech variant in French: the tech names its successor and sees only its own
   await tech.page.getByLabel('Nouveau contact technique').fill('zz99999-ovh');
   await tech.page.getByRole('button', { name: 'Confirmer' }).click();
   await tech.page
-    .locator('#new-contactTech-error', { hasText: "Cet identifiant client n'existe pas." })
+    .locator('#new-contactTech-error', {
+      hasText: 'Cet identifiant ne peut pas être désigné pour ce service',
+    })
     .waitFor();
   await screenshot(tech.page, '12-error-next-to-field');
   await tech.page.getByLabel('Nouveau contact technique').fill(NEWBIE);
