@@ -15,7 +15,7 @@ import type {
   SendStepMailsArgs,
   Undeliverable,
 } from '../workflows/contact-change.activities';
-import type { ContactType } from '../workflows/contact-change.messages';
+import { OPEN_STATES, type ContactType } from '../workflows/contact-change.messages';
 import {
   END_STATE_OF_APPLY_REFUSAL,
   recheckAtApply,
@@ -165,7 +165,9 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
            SET state = ${state}, reason = ${reason ?? null},
                needs_attention = ${needsAttention ? JSON.stringify(needsAttention) : null}::jsonb,
                date_done = CASE WHEN ${ended}::boolean THEN COALESCE(date_done, now() AT TIME ZONE 'UTC') END
-         WHERE id = ${taskId}
+         -- A late retry of an earlier step must never take a task out of its final state (found by npm run soak:
+         -- a retried workflow task wrote checkValidity over done, and the apply's retry then refused a change made).
+         WHERE id = ${taskId} AND (state = ANY(${[...OPEN_STATES]}::text[]) OR state = ${state})
       ), decided AS (
         UPDATE task_validator AS v
            SET status = x.status, failed_attempts = x.wrong_codes,

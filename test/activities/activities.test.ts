@@ -340,6 +340,29 @@ test('applyChange changes the contacts once, in one transaction, and releases th
   });
 });
 
+test('a late retry of an earlier recordTask never takes a task out of its final state (found by npm run soak)', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+    applied: true,
+  });
+  await activities.recordTask({
+    taskId,
+    state: 'checkValidity',
+    validators: [],
+    event: audit(`late-${taskId}`),
+  });
+  const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+  expect(task.state).toBe('done');
+  // the apply's own retry still sees the change as made, not as a role that changed hands
+  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+    applied: true,
+  });
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
+});
+
 test('applyChange refuses when the role changed hands meanwhile, or a billing contact fell into arrears', async () => {
   const moved = await activities.openTask(openArgs());
   await database.db.service.update({
