@@ -83,12 +83,16 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
   return (error, req, res, _next) => {
     const apiError = toApiError(error);
     if (apiError) {
-      // Every 503 says when to try again: sending the same request again is safe (it converges on one task).
-      if (apiError.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-      // A 429 that knows the exact wait says it too (a resend asked too soon).
+      // An answer that knows the exact wait says it (a resend asked too soon); every 503 says when to try again,
+      // since sending the same request again is safe (it converges on one task).
       const { retryAfterSeconds } = apiError.extra;
-      if (apiError.status === 429 && typeof retryAfterSeconds === 'number')
-        res.setHeader('Retry-After', String(retryAfterSeconds));
+      const wait =
+        typeof retryAfterSeconds === 'number'
+          ? retryAfterSeconds
+          : apiError.status === 503
+            ? RETRY_AFTER_SECONDS
+            : undefined;
+      if (wait !== undefined) res.setHeader('Retry-After', String(wait));
       res.status(apiError.status).json({
         ...errorBody(apiError.status, apiError.reason, apiError.message, req.requestId),
         ...apiError.extra,
