@@ -28,6 +28,17 @@ export async function pool<T>(
   clearInterval(progress);
 }
 
+/** An answer outside 2xx, with what the API said and, where it said one, when to try again. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
 export class HttpSession {
   private cookie = '';
   private csrf = '';
@@ -60,8 +71,10 @@ export class HttpSession {
     this.latencies.push(elapsed);
     const kind = `${method} ${path.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/\/[\w-]+\.bench\//, '/{service}/')}`;
     this.byKind?.set(kind, [...(this.byKind.get(kind) ?? []), elapsed]);
-    if (status < 200 || status >= 300)
-      throw new Error(`${method} ${path} -> ${status} ${JSON.stringify(json)}`);
+    if (status < 200 || status >= 300) {
+      const retryAfter = Number(headers.get('retry-after')) || undefined;
+      throw new HttpError(status, `${method} ${path} -> ${status} ${JSON.stringify(json)}`, retryAfter);
+    }
     return { json, headers };
   }
   /** Keeps the session of a login answer (its cookie and CSRF token). */
@@ -69,8 +82,21 @@ export class HttpSession {
     this.cookie = (headers.get('set-cookie') ?? '').split(';')[0];
     this.csrf = json.csrfToken;
   }
+  /**
+   * Logs in as a well-behaved client does: the API caps concurrent password hashing and answers the excess 503
+   * with Retry-After (security finding 6), so a burst of logins waits its turn instead of failing.
+   */
   async login(handle: string, password = PASSWORD) {
-    const { json, headers } = await this.call('POST', '/auth/login', { handle, password });
-    this.adopt(headers, json);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { json, headers } = await this.call('POST', '/auth/login', { handle, password });
+        this.adopt(headers, json);
+        return;
+      } catch (error) {
+        const busy = error instanceof HttpError && error.status === 503 && error.retryAfterSeconds;
+        if (!busy || attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, error.retryAfterSeconds! * 1000));
+      }
+    }
   }
 }
