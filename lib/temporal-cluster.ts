@@ -4,6 +4,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { LocalPostgres } from './local-postgres';
 import { freePortBetween, waitForPort } from './net';
+import { REGISTERED_SEARCH_ATTRIBUTES } from './search-attributes';
 import { temporalBinary } from './temporal-binaries';
 
 /**
@@ -95,13 +96,6 @@ export interface TemporalCluster {
   startServer(): Promise<void>;
   stop(): Promise<void>;
 }
-
-const SEARCH_ATTRIBUTES = [
-  ['ContactServiceName', 'Keyword'],
-  ['ContactHandles', 'KeywordList'],
-  ['ContactTaskState', 'Keyword'],
-  ['ContactTaskId', 'Int'],
-];
 
 /** Creates the two Temporal databases on `postgres`, applies the schema and starts the server and the Web UI. */
 export async function startTemporalCluster(options: {
@@ -265,7 +259,7 @@ async function registerNamespace(address: string, log: (line: string) => void) {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
-  for (const [name, type] of SEARCH_ATTRIBUTES) {
+  for (const { name, type } of REGISTERED_SEARCH_ATTRIBUTES) {
     for (;;) {
       try {
         run(

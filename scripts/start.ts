@@ -8,6 +8,7 @@ import { startMailbox } from '../lib/mailbox';
 import { mailboxPage } from '../lib/mailbox-page';
 import { migrate } from '../lib/migrate';
 import { waitForPort } from '../lib/net';
+import { devServerSearchAttributeFlags } from '../lib/search-attributes';
 import { temporalBinary } from '../lib/temporal-binaries';
 import { localCertificate } from '../lib/tls';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../prisma/seed-data';
@@ -29,12 +30,6 @@ const ports = {
   smtp: Number(process.env.SMTP_PORT ?? 1025),
   mailboxPage: Number(process.env.MAILBOX_PORT ?? 8025),
 };
-const SEARCH_ATTRIBUTES = [
-  'ContactServiceName=Keyword',
-  'ContactHandles=KeywordList',
-  'ContactTaskState=Keyword',
-  'ContactTaskId=Int',
-];
 
 const log = (line: string) => process.stdout.write(`[start] ${line}\n`);
 const children: { name: string; child: ChildProcess }[] = [];
@@ -132,7 +127,7 @@ async function main() {
       String(ports.temporalUi),
       '--log-level',
       'error',
-      ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', attribute]),
+      ...devServerSearchAttributeFlags(),
     ],
     { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   );

@@ -2,16 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
 import { freePort, waitForPort } from '../../lib/net';
+import { devServerSearchAttributeFlags } from '../../lib/search-attributes';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
 import { stopChild } from './processes';
-
-/** The search attributes the app publishes, as the dev server's --search-attribute flags register them. */
-const SEARCH_ATTRIBUTES = [
-  'ContactServiceName=Keyword',
-  'ContactHandles=KeywordList',
-  'ContactTaskState=Keyword',
-];
 
 /**
  * A Temporal server for the scripts that run the whole stack (bench, chaos, soak): the dev server on a SQLite
@@ -58,7 +52,7 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
     String(port),
     '--log-level',
     'error',
-    ...SEARCH_ATTRIBUTES.flatMap((attribute) => ['--search-attribute', attribute]),
+    ...devServerSearchAttributeFlags(),
   ];
   return {
     address: `127.0.0.1:${port}`,

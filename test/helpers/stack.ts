@@ -10,7 +10,7 @@ import type { Tracing } from '../../lib/tracing';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
-import { timeSkippingEnvironment } from './temporal';
+import { devServerEnvironment, timeSkippingEnvironment } from './temporal';
 import { within } from './wait';
 
 export interface Stack {
@@ -32,17 +32,22 @@ export async function startStack(
     /** Worker-side metrics and traces (test/integrations/observability.test.ts). */
     workerMetrics?: WorkerMetrics;
     tracing?: Tracing;
+    /**
+     * The time-skipping test server (default: timers jump ahead when a test waits on a result or env.sleep), or
+     * the dev server on the real clock with the search attributes registered and published.
+     */
+    temporal?: 'time-skipping' | 'dev-server';
   } = {},
 ): Promise<Stack> {
   const [database, mailbox, env] = await Promise.all([
     createTestDatabase(),
     startMailbox(),
-    timeSkippingEnvironment(),
+    options.temporal === 'dev-server' ? devServerEnvironment() : timeSkippingEnvironment(),
   ]);
   const config = parseConfig({
     DATABASE_URL: database.url,
     TEMPORAL_TASK_QUEUE: `contacts-test-${randomBytes(3).toString('hex')}`,
-    TEMPORAL_SEARCH_ATTRIBUTES: 'off',
+    TEMPORAL_SEARCH_ATTRIBUTES: options.temporal === 'dev-server' ? 'on' : 'off',
     SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
     PUBLIC_BASE_URL: 'http://contacts.test',
     CODE_HASH_KEY: randomBytes(32).toString('hex'),

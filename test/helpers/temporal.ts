@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalBinary } from '../../lib/temporal-binaries';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contact-change.messages';
 
 let runtimeInstalled = false;
 
@@ -25,4 +26,19 @@ function executable(kind: 'cli' | 'testServer') {
 export function timeSkippingEnvironment(): Promise<TestWorkflowEnvironment> {
   quietTemporalLogs();
   return TestWorkflowEnvironment.createTimeSkipping({ server: executable('testServer') });
+}
+
+/**
+ * The dev server (real clock, real visibility): for what the time-skipping server does not do, such as search
+ * attributes and listing runs as the Temporal UI does. It registers the app's search attributes.
+ */
+export function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
+  quietTemporalLogs();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      ...executable('cli'),
+      searchAttributes: Object.values(SEARCH_ATTRIBUTES),
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
 }

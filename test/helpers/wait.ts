@@ -16,3 +16,22 @@ export async function within<T>(what: string, event: Promise<T>, timeoutMs = 15_
     clearTimeout(timer);
   }
 }
+
+/**
+ * For the one thing with no event to wait on: Temporal's visibility store (what `workflow.list()` and the Temporal
+ * UI's list read) is updated from the run's changes asynchronously. Checks again every 100 ms until `check` passes,
+ * and fails after timeoutMs with its last failure.
+ */
+export async function eventually<T>(what: string, check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > until) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${(error as Error).message}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
