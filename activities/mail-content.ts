@@ -99,6 +99,7 @@ const es: LanguagePack = {
     cancelledByAsker: '{asker}, que la había solicitado, la ha cancelado',
     askerNoLongerEntitled: '{asker}, que la había solicitado, ya no puede pedir este cambio',
     cancelledByOperator: 'el equipo de soporte la ha cancelado',
+    cancelledByAdmin: 'el contacto administrador del servicio la ha cancelado',
   },
   mails: {
     code: ({ resent, people }) => ({
@@ -242,6 +243,7 @@ const en: LanguagePack = {
     cancelledByAsker: '{asker}, who asked for it, cancelled it',
     askerNoLongerEntitled: '{asker}, who asked for it, may no longer ask for this change',
     cancelledByOperator: 'our support team cancelled it',
+    cancelledByAdmin: "the service's admin contact cancelled it",
   },
   mails: {
     code: ({ resent, people }) => ({
@@ -380,6 +382,7 @@ const fr: LanguagePack = {
     cancelledByAsker: "{asker}, qui l'avait demandée, l'a annulée",
     askerNoLongerEntitled: "{asker}, qui l'avait demandée, ne peut plus demander ce changement",
     cancelledByOperator: "notre équipe support l'a annulée",
+    cancelledByAdmin: "le contact administrateur du service l'a annulée",
   },
   mails: {
     code: ({ resent, people }) => ({

@@ -16,7 +16,17 @@ import {
   type OpenTaskOnRole,
 } from '../domain/contact-rules';
 import { contactsOf } from '../domain/roles';
-import { isCancellable, isOpen, mayCancel, seesTask, tasksSeenBy } from '../domain/tasks';
+import {
+  cancelRequestFor,
+  isCancellable,
+  isOpen,
+  mayCancel,
+  seesTask,
+  TASK_PARTIES_INCLUDE,
+  taskParties,
+  tasksSeenBy,
+  type TaskParties,
+} from '../domain/tasks';
 import type { Db } from '../lib/db';
 import {
   acceptUpdate,
@@ -78,10 +88,11 @@ const REJECTION_STATUS: Record<Rejection, number> = {
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
 
 async function loadTask(db: Db, id: number) {
-  return db.contactChangeTask.findUnique({
+  const task = await db.contactChangeTask.findUnique({
     where: { id },
-    include: { validators: true, events: { orderBy: { id: 'asc' } } },
+    include: { ...TASK_PARTIES_INCLUDE, events: { orderBy: { id: 'asc' } } },
   });
+  return task && taskParties(task);
 }
 
 export function createContactChanges(deps: ContactChangeDeps) {
@@ -95,7 +106,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   /** The task without its history, for the actions: they answer with a fresh full read afterwards. */
   async function findVisibleTaskHead(account: AuthAccount, id: number) {
-    const task = await db.contactChangeTask.findUnique({ where: { id }, include: { validators: true } });
+    const row = await db.contactChangeTask.findUnique({ where: { id }, include: TASK_PARTIES_INCLUDE });
+    const task = row && taskParties(row);
     if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
     return task;
   }
@@ -195,9 +207,12 @@ export function createContactChanges(deps: ContactChangeDeps) {
       }),
       db.openRoleLock.findMany({ where: { serviceId: service.id } }),
     ]);
-    const lockTasks = await db.contactChangeTask.findMany({
-      where: { id: { in: locks.map((l) => l.taskId) } },
-    });
+    const lockTasks = (
+      await db.contactChangeTask.findMany({
+        where: { id: { in: locks.map((l) => l.taskId) } },
+        include: TASK_PARTIES_INCLUDE,
+      })
+    ).map(taskParties);
     const openTasks: OpenTaskOnRole[] = locks.map((lock) => {
       const task = lockTasks.find((t) => t.id === lock.taskId)!;
       return { ...task, role: lock.role as ContactType, taskId: task.id };
@@ -209,15 +224,31 @@ export function createContactChanges(deps: ContactChangeDeps) {
       accounts: new Map(accounts.map((a) => [a.handle, a])),
       openTasks,
     };
-    return { service, request };
+    return { service, request, lockTasks };
   }
 
-  function refusalError(error: unknown): unknown {
+  /**
+   * The rule table's refusal as the API's answer. A task in the way is named, with its address, to whoever may
+   * see it (the asker of it, or the service's admin contact, who may then cancel it); to others only its role.
+   */
+  function refusalError(
+    error: unknown,
+    handle: string,
+    lockTasks: (TaskParties & { id: number })[],
+  ): unknown {
     // Someone who is not a contact learns no more than about a service that does not exist.
     if (error instanceof RuleRefusal && error.reason === 'notAContact') return serviceNotFound();
-    if (error instanceof RuleRefusal)
-      return new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
-    return error;
+    if (!(error instanceof RuleRefusal)) return error;
+    const blocking = lockTasks.find((task) => task.id === error.blockingTaskId);
+    if (blocking && seesTask(handle, blocking)) {
+      const address = `/1.0/me/task/contactChange/${blocking.id}`;
+      return new ApiError(REFUSAL_STATUS[error.reason], error.reason, `${error.message}: ${address}`, {
+        taskId: blocking.id,
+        task: address,
+        canCancel: mayCancel(handle, blocking),
+      });
+    }
+    return new ApiError(REFUSAL_STATUS[error.reason], error.reason, error.message);
   }
 
   /**
@@ -230,19 +261,19 @@ export function createContactChanges(deps: ContactChangeDeps) {
     serviceName: string,
     body: z.infer<typeof changeContactBody>,
   ) {
-    const { request } = await loadChangeRequest(account, serviceType, serviceName, body);
+    const { request, lockTasks } = await loadChangeRequest(account, serviceType, serviceName, body);
     const problems: z.infer<typeof changeCheckResponse>['problems'] = {};
     for (const role of Object.keys(body) as ContactType[]) {
       try {
         planContactChange({ ...request, changes: { [role]: body[role] } });
       } catch (error) {
-        const refusal = refusalError(error);
+        const refusal = refusalError(error, account.handle, lockTasks);
         if (!(refusal instanceof ApiError) || refusal.status === 404) throw refusal;
-        const busy = request.openTasks.find((open) => open.role === role);
+        const { taskId } = refusal.extra as { taskId?: number };
         problems[role] = {
           reason: refusal.reason,
           message: refusal.message,
-          ...(refusal.reason === 'taskAlreadyOpen' && busy ? { taskId: busy.taskId } : {}),
+          ...(taskId !== undefined ? { taskId } : {}),
         };
       }
     }
@@ -267,12 +298,12 @@ export function createContactChanges(deps: ContactChangeDeps) {
     body: z.infer<typeof changeContactBody>,
     sourceIp?: string,
   ): Promise<number[]> {
-    const { service, request } = await loadChangeRequest(account, serviceType, serviceName, body);
+    const { service, request, lockTasks } = await loadChangeRequest(account, serviceType, serviceName, body);
     let planned;
     try {
       planned = planContactChange(request);
     } catch (error) {
-      throw refusalError(error);
+      throw refusalError(error, account.handle, lockTasks);
     }
     const ids: number[] = [];
     for (const task of planned) {
@@ -398,7 +429,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const task = await findVisibleTaskHead(account, id);
     openTaskOrThrow(task);
     const cancelled = await handleOf(task)
-      .executeUpdate(cancelUpdate, { args: [{ by: account.handle, sourceIp }] })
+      .executeUpdate(cancelUpdate, { args: [cancelRequestFor(account.handle, task, sourceIp)] })
       .catch(rethrowAsApiError);
     return present(await findVisibleTask(account, id), account.handle, cancelled);
   }

@@ -159,7 +159,7 @@ export function buildOpenApiDocument(apiBasePath: string) {
   route({
     method: 'post',
     path: '/me/task/contactChange/{id}/cancel',
-    summary: 'Cancel a pending task (the asker only)',
+    summary: "Cancel a pending task (its asker or the service's admin contact)",
     request: { params: taskIdParams },
     ok: { description: 'The task', ...json(taskResponse) },
   });

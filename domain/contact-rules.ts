@@ -79,6 +79,8 @@ export class RuleRefusal extends Error {
   constructor(
     readonly reason: RefusalReason,
     message: string,
+    /** For taskAlreadyOpen: the task in the way (named to the asker only if they may see it: domain/tasks.ts). */
+    readonly blockingTaskId?: number,
   ) {
     super(message);
   }
@@ -178,7 +180,8 @@ function findIdenticalOpenTask(request: ChangeRequest, task: PlannedTask): numbe
   const busy = holders.find((open) => open !== undefined)!;
   throw new RuleRefusal(
     'taskAlreadyOpen',
-    `task ${busy.taskId} is already open for the ${busy.role} of this service`,
+    `another task is already open for the ${busy.role} of this service`,
+    busy.taskId,
   );
 }
 

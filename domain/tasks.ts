@@ -1,5 +1,10 @@
 import type { Prisma } from '../generated/prisma/client';
-import { CANCELLABLE_STATES, OPEN_STATES, type TaskState } from '../workflows/contact-change.messages';
+import {
+  CANCELLABLE_STATES,
+  mayCancelTask,
+  OPEN_STATES,
+  type TaskState,
+} from '../workflows/contact-change.messages';
 
 /** A task still in progress: it holds its roles' locks and takes actions. */
 export function isOpen(state: string): boolean {
@@ -17,16 +22,24 @@ export interface TaskParties {
   toAccount: string;
   informed: string[];
   validators: { handle: string }[];
+  /** The service's admin contact as it is now (not when the task was asked). */
+  serviceAdmin: string;
 }
 
-/** Who sees a task: the person who asked it, the old and new holders, its validators and the people told. */
+/**
+ * Who sees a task: the person who asked it, the old and new holders, its validators, the people told, and the
+ * service's admin contact as it is now. The admin answers for every role of the service: a task asked before they
+ * became admin still locks its roles, so they see it and may cancel it (issue 11, finding 4). This holds for
+ * every task row of the service, whatever made it (a single change or an item of a move).
+ */
 export function seesTask(handle: string, task: TaskParties): boolean {
   return (
     task.askingAccount === handle ||
     task.fromAccount === handle ||
     task.toAccount === handle ||
     task.informed.includes(handle) ||
-    task.validators.some((v) => v.handle === handle)
+    task.validators.some((v) => v.handle === handle) ||
+    task.serviceAdmin === handle
   );
 }
 
@@ -39,11 +52,37 @@ export function tasksSeenBy(handle: string): Prisma.ContactChangeTaskWhereInput 
       { toAccount: handle },
       { informed: { has: handle } },
       { validators: { some: { handle } } },
+      { service: { admin: { handle } } },
     ],
   };
 }
 
-/** Who may cancel a task: the person who asked it. */
-export function mayCancel(handle: string, task: Pick<TaskParties, 'askingAccount'>): boolean {
-  return task.askingAccount === handle;
+/** What to load with a task so that seesTask and mayCancel can judge it. */
+export const TASK_PARTIES_INCLUDE = {
+  validators: true,
+  service: { select: { admin: { select: { handle: true } } } },
+} as const satisfies Prisma.ContactChangeTaskInclude;
+
+/** The parties of a task loaded with TASK_PARTIES_INCLUDE. */
+export function taskParties<
+  T extends Omit<TaskParties, 'serviceAdmin'> & { service: { admin: { handle: string } } },
+>(task: T): T & TaskParties {
+  return { ...task, serviceAdmin: task.service.admin.handle };
+}
+
+/** Who may cancel a task: its asker or the service's admin contact now (the rule: mayCancelTask). */
+export function mayCancel(
+  handle: string,
+  task: Pick<TaskParties, 'askingAccount' | 'serviceAdmin'>,
+): boolean {
+  return mayCancelTask(task, { by: handle, serviceAdmin: task.serviceAdmin === handle });
+}
+
+/** What the workflow's cancel Update is told about the caller (it cannot read the database itself). */
+export function cancelRequestFor(
+  handle: string,
+  task: Pick<TaskParties, 'serviceAdmin'>,
+  sourceIp?: string,
+): { by: string; serviceAdmin?: boolean; sourceIp?: string } {
+  return { by: handle, ...(task.serviceAdmin === handle ? { serviceAdmin: true } : {}), sourceIp };
 }

@@ -110,6 +110,12 @@ export interface ResendResult {
 export interface CancelRequest {
   by: string;
   operator?: boolean;
+  /**
+   * The API found `by` to be the service's admin contact now (domain/tasks.ts). A flag, not a proof: whoever can
+   * send this Update (the API, or an operator with Temporal access) may already cancel as an operator, so it
+   * gives no one more than they have; reading the history gives nothing to send.
+   */
+  serviceAdmin?: boolean;
   sourceIp?: string;
 }
 
@@ -122,7 +128,7 @@ export const REJECTIONS = {
   codeLocked: 'too many wrong codes: ask for the email to be sent again',
   nothingToResend: 'no code awaited on this task can be sent again by this account',
   resendTooSoon: 'the email was sent moments ago',
-  notTheAsker: 'only the asker can cancel a task',
+  notTheAsker: "only the asker or the service's admin contact can cancel a task",
   notCancellable: 'the task can no longer be cancelled',
 } as const;
 export type Rejection = keyof typeof REJECTIONS;
@@ -143,6 +149,27 @@ export function resendTargets(
   const targets = request.to ?? allowed;
   if (targets.length === 0 || targets.some((handle) => !allowed.includes(handle))) return undefined;
   return [...new Set(targets)];
+}
+
+/**
+ * Who may cancel a task (the rule, in one place, for the workflow that enforces it and the API that offers it):
+ * the asker, the service's admin contact as it is now (who answers for every role of the service, and would
+ * otherwise be blocked by a task they cannot end: issue 11, finding 4), or an operator.
+ */
+export function mayCancelTask(
+  task: { askingAccount: string },
+  request: Pick<CancelRequest, 'by' | 'operator' | 'serviceAdmin'>,
+): boolean {
+  return request.operator === true || request.serviceAdmin === true || request.by === task.askingAccount;
+}
+
+/** Why a task was cancelled, by who cancelled it (the asker first: an admin cancelling their own request). */
+export function cancelReason(
+  task: { askingAccount: string },
+  request: Pick<CancelRequest, 'by' | 'operator'>,
+): 'cancelledByOperator' | 'cancelledByAsker' | 'cancelledByAdmin' {
+  if (request.operator) return 'cancelledByOperator';
+  return request.by === task.askingAccount ? 'cancelledByAsker' : 'cancelledByAdmin';
 }
 
 /** Milliseconds until this validator may be sent a fresh code (0: now). */

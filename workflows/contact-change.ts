@@ -20,12 +20,14 @@ import type {
 import {
   acceptUpdate,
   CANCELLABLE_STATES,
+  cancelReason,
   cancelUpdate,
   type CancelRequest,
   type ContactChangeInput,
   type DecisionInput,
   type DecisionResult,
   MAX_WRONG_CODES,
+  mayCancelTask,
   type NeedsAttention,
   OPEN_STATES,
   refuseUpdate,
@@ -273,13 +275,13 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   const validateCancel = (request: CancelRequest) => {
     if (taskId === undefined) reject('notRegistered');
-    if (!request.operator && request.by !== input.askingAccount) reject('notTheAsker');
+    if (!mayCancelTask(input, request)) reject('notTheAsker');
     if (!CANCELLABLE_STATES.includes(state)) reject('notCancellable');
   };
 
   const cancel = async (request: CancelRequest): Promise<TaskView> => {
     state = 'aborted';
-    reason = request.operator ? 'cancelledByOperator' : 'cancelledByAsker';
+    reason = cancelReason(input, request);
     const cancelled = view();
     await record(audit(request.by, 'cancelled', {}, request.sourceIp));
     return cancelled;

@@ -113,6 +113,7 @@ const en = {
   reason_cancelledByAsker: 'cancelled by the asker',
   reason_askerNoLongerEntitled: 'the asker may no longer ask for this change',
   reason_cancelledByOperator: 'cancelled by an operator',
+  reason_cancelledByAdmin: "cancelled by the service's admin contact",
   error_wrongCode: 'Wrong code: {attemptsLeft} attempt(s) left.',
   error_codeLocked: 'Too many wrong codes: use "Resend the request" to get a new one.',
   error_unknownAccount: 'This customer handle does not exist.',
@@ -357,6 +358,7 @@ const es: Texts = {
   reason_cancelledByAsker: 'cancelada por quien la pidió',
   reason_askerNoLongerEntitled: 'quien la pidió ya no puede pedir este cambio',
   reason_cancelledByOperator: 'cancelada por un operador',
+  reason_cancelledByAdmin: 'cancelada por el contacto administrador del servicio',
   error_wrongCode: 'Código incorrecto: le quedan {attemptsLeft} intento(s).',
   error_codeLocked:
     'Demasiados códigos incorrectos: use «Volver a enviar la solicitud» para recibir uno nuevo.',
@@ -600,6 +602,7 @@ const fr: Texts = {
   reason_cancelledByAsker: 'annulée par le demandeur',
   reason_askerNoLongerEntitled: 'le demandeur ne peut plus demander ce changement',
   reason_cancelledByOperator: 'annulée par un opérateur',
+  reason_cancelledByAdmin: 'annulée par le contact administrateur du service',
   error_wrongCode: 'Code incorrect : il vous reste {attemptsLeft} essai(s).',
   error_codeLocked:
     'Trop de codes incorrects : utilisez « Renvoyer la demande » pour en recevoir un nouveau.',
