@@ -11,6 +11,7 @@ import type { ApiMetrics } from '../lib/metrics';
 import { authenticate } from './auth/authenticate';
 import { HashingSlots, LoginThrottle, SharedCounter, type Limit } from './auth/login-throttle';
 import { createContactChanges } from './contact-changes';
+import { createContactMoves } from './contact-moves';
 import { ApiError, errorBody, errorMiddleware, routeNotFound } from './errors';
 import { buildOpenApiDocument } from './openapi';
 import { measureRequests, metricsEndpoint, traceRequests } from './observability';
@@ -19,6 +20,7 @@ import { apiKeysRouter } from './routes/api-keys';
 import { apiAuthRouter, sessionRouter } from './routes/auth';
 import { healthRouter } from './routes/health';
 import { meRouter } from './routes/me';
+import { movesRouter } from './routes/moves';
 import { servicesRouter } from './routes/services';
 import { tasksRouter } from './routes/tasks';
 import { webhooksRouter } from './routes/webhooks';
@@ -128,6 +130,7 @@ export function createApp(deps: AppDeps) {
   };
   const mailer = deps.mailer ?? createSmtpMailer(withoutPool(config.SMTP_URL), config.MAIL_FROM);
   const contactChanges = createContactChanges({ db, temporal, config });
+  const contactMoves = createContactMoves({ db, temporal, config });
   const requireAuth = authenticate({
     db,
     session,
@@ -160,15 +163,24 @@ export function createApp(deps: AppDeps) {
   app.use((req, res, next) => (req.secure ? hsts(req, res, next) : next()));
   app.use(healthRouter(db, temporal));
   app.use(jsonOnly);
-  app.use(
+  const jsonUpTo = (limit: number | string) =>
     express.json({
-      limit: '16kb',
+      limit,
       strict: false,
       verify: (req, _res, buf) => {
         (req as express.Request).rawBody = buf;
         markInvalidUtf8(req as express.Request, buf);
       },
-    }),
+    });
+  const smallJson = jsonUpTo('16kb');
+  // A move's explicit list names up to MOVE_MAX_SERVICES services (255 characters each at most): its own limit.
+  const moveJson = jsonUpTo(16_384 + config.MOVE_MAX_SERVICES * 260);
+  app.use((req, res, next) =>
+    (req.method === 'POST' && req.path === `${API_BASE_PATH}/me/contactMove` ? moveJson : smallJson)(
+      req,
+      res,
+      next,
+    ),
   );
   // Before the text check, so that a `next` holding a tab is redirected rather than refused.
   app.get('/login', keepNextOnThisOrigin(config.PUBLIC_BASE_URL));
@@ -202,6 +214,7 @@ export function createApp(deps: AppDeps) {
       resend: limiter('resend', limits.resend, logger, byAccount),
     }),
     servicesRouter(db, contactChanges),
+    movesRouter(contactMoves),
     webhooksRouter(db, { secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP }),
   );
   app.use(portalRouter({ db, session }));

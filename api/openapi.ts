@@ -22,6 +22,8 @@ import {
   decisionResponse,
   errorResponse,
   meResponse,
+  moveBody,
+  moveDryRunResponse,
   resendBody,
   resendResponse,
   serviceListQuery,
@@ -162,6 +164,22 @@ export function buildOpenApiDocument(apiBasePath: string) {
     summary: "Cancel a pending task (its asker or the service's admin contact)",
     request: { params: taskIdParams },
     ok: { description: 'The task', ...json(taskResponse) },
+  });
+  registry.registerPath({
+    security: [{ [signed.name]: [] }],
+    method: 'post',
+    path: '/me/contactMove',
+    summary:
+      'Move roles of many services from one account to another: a dry run (dryRun: true) answers per service whether it moves and why not; otherwise the move is created (201)',
+    request: { body: json(moveBody) },
+    responses: {
+      200: { description: 'The dry run: nothing created', ...json(moveDryRunResponse) },
+      400: {
+        description: 'Invalid input, or more services than MOVE_MAX_SERVICES (tooManyServices)',
+        ...json(errorResponse),
+      },
+      401: errors[401],
+    },
   });
   const webhookId = { params: taskIdParams };
   route({

@@ -1,6 +1,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES } from '../lib/webhooks';
+import { MOVE_STATES } from '../domain/moves';
 import { CONTACT_TYPES, TASK_STATES } from '../workflows/contact-change.messages';
 
 extendZodWithOpenApi(z);
@@ -274,6 +275,8 @@ export const taskResponse = z
     informed: z.array(z.string()),
     expiresAt: z.string(),
     history: z.array(historyEntry),
+    /** Set when the task is an item of a move (GET /me/contactMove/{moveId}): its decisions are the move's. */
+    moveId: z.number().optional(),
   })
   .openapi('ContactChangeTask');
 
@@ -388,3 +391,145 @@ export const webhookDeliveryResponse = z
     ),
   })
   .openapi('WebhookDelivery');
+
+// Moves (docs/product.md, "Moving many services at once"; the contract: MOVE-API.md).
+
+const serviceNameSchema = z.string().min(1).max(255);
+export const moveRoleSchema = z.enum(['admin', 'tech', 'billing']);
+export const moveStateSchema = z.enum(MOVE_STATES);
+
+export const moveBody = z
+  .object({
+    fromAccount: handleSchema.optional().openapi({ description: 'Whose roles move; by default the caller' }),
+    toAccount: handleSchema,
+    contactTypes: z.array(moveRoleSchema).min(1).max(3),
+    services: z.array(serviceNameSchema).min(1).max(1_000_000).optional().openapi({
+      description: 'An explicit list of service names (at most MOVE_MAX_SERVICES)',
+    }),
+    filter: z
+      .object({
+        serviceType: z.string().max(40).optional(),
+        nameContains: z.string().min(1).max(255).optional(),
+      })
+      .strict()
+      .optional()
+      .openapi({
+        description: 'Every service where fromAccount holds one of contactTypes, narrowed by type and name',
+      }),
+    dryRun: z.boolean().default(false),
+  })
+  .strict()
+  .refine((body) => (body.services === undefined) !== (body.filter === undefined), {
+    message: 'give exactly one of services and filter',
+  })
+  .openapi('MoveBody');
+
+const moveReasonSchema = z.string().openapi({
+  description:
+    'notAContact, roleNotHeld, roleNotAllowed, sameAsCurrent, contactNotEligible, billingInArrears, taskAlreadyOpen, serviceTypeNotAllowed; at apply: roleNoLongerHeld, askerNoLongerEntitled, unknownAccount; by people: excludedByValidator, refusedByContact',
+});
+
+export const moveDryRunResponse = z
+  .object({
+    dryRun: z.literal(true),
+    total: z.number(),
+    movable: z.number(),
+    byReason: z.record(z.string(), z.number()),
+    validators: z.array(z.object({ handle: z.string(), items: z.number() })),
+    informed: z.array(z.string()),
+    items: z.array(
+      z.object({
+        serviceName: z.string(),
+        serviceType: z.string().optional(),
+        contactTypes: z.array(contactTypeSchema),
+        movable: z.boolean(),
+        reason: moveReasonSchema.optional(),
+        message: z.string().optional(),
+        validators: z.array(z.string()),
+        informed: z.array(z.string()),
+      }),
+    ),
+  })
+  .openapi('MoveDryRun');
+
+export const moveCountsSchema = z.object({
+  total: z.number(),
+  applied: z.number(),
+  skipped: z.number(),
+  refused: z.number(),
+  expired: z.number(),
+  cancelled: z.number(),
+  remaining: z.number(),
+});
+
+export const moveResponse = z
+  .object({
+    id: z.number(),
+    state: moveStateSchema,
+    reason: z.string().optional(),
+    askingAccount: z.string(),
+    fromAccount: z.string(),
+    toAccount: z.string(),
+    contactTypes: z.array(contactTypeSchema),
+    dateRequest: z.string(),
+    dateDone: z.string().optional(),
+    expiresAt: z.string(),
+    counts: moveCountsSchema,
+    byReason: z.record(z.string(), z.number()),
+    validators: z.array(
+      z.object({
+        handle: z.string(),
+        status: z.enum(['pending', 'accepted', 'refused']),
+        items: z.number(),
+        excluded: z.number(),
+        decidedAt: z.string().optional(),
+      }),
+    ),
+    awaiting: z.array(z.string()),
+    informed: z.array(z.string()),
+    needsAttention: z
+      .object({ reason: z.string(), handles: z.array(z.string()), since: z.string() })
+      .nullable(),
+    canResendTo: z.array(z.string()),
+    cancellable: z.boolean(),
+    history: z.array(historyEntry),
+  })
+  .openapi('Move');
+
+export const moveItemQuery = z
+  .object({
+    state: taskStateSchema.optional(),
+    cursor: z.string().max(255).optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+export const moveItemPage = z
+  .object({
+    items: z.array(
+      z.object({
+        taskId: z.number(),
+        serviceName: z.string(),
+        serviceType: z.string(),
+        contactTypes: z.array(contactTypeSchema),
+        state: taskStateSchema,
+        reason: z.string().optional(),
+      }),
+    ),
+    nextCursor: z.string().nullable(),
+  })
+  .openapi('MoveItemPage');
+
+export const moveAcceptBody = z
+  .object({
+    token: z.string().min(1).max(64).openapi({ description: 'The verification code received by email' }),
+    exclude: z.array(serviceNameSchema).max(10_000).optional().openapi({
+      description: 'Services to leave out: their items end refused (excludedByValidator)',
+    }),
+  })
+  .strict()
+  .openapi('MoveAcceptBody');
+
+export const moveDecisionResponse = z
+  .object({ outcome: z.enum(['accepted', 'refused']), move: moveResponse })
+  .openapi('MoveDecision');

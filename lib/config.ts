@@ -129,6 +129,8 @@ export const configSchema = z
     RESEND_MIN_INTERVAL: duration('60s'),
     /** How long a new request waits for a worker to register its task before answering 503 (to retry). */
     TASK_REGISTRATION_TIMEOUT: duration('30s'),
+    /** The most services one move may select (explicit list or filter): more is refused with 400 tooManyServices. */
+    MOVE_MAX_SERVICES: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
     API_PORT: port(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** PEM certificate and key: with both, the API serves HTTPS on TLS_PORT too (the provider's clients speak HTTPS only). */

@@ -1,0 +1,162 @@
+import { CONTACT_TYPES, type ContactType } from '../workflows/contact-change.messages';
+export { MOVE_STATES, OPEN_MOVE_STATES, type MoveState } from '../workflows/contact-move.messages';
+import {
+  planContactChange,
+  rolesOf,
+  RuleRefusal,
+  type KnownAccount,
+  type OpenTaskOnRole,
+  type PlannedTask,
+  type RefusalReason,
+  type ServiceContacts,
+} from './contact-rules';
+import { isServiceType } from './service-types';
+
+/**
+ * A move: the same change (roles from one account to another) asked on many services at once. Each service is
+ * judged by the single task's rule table (planContactChange), never by a copy of it: a move is many tasks that
+ * share their validations, not a rule of its own.
+ */
+
+/** The API's role names (the provider's `contactTypes` in bodies) and the columns' names used everywhere else. */
+export const MOVE_ROLE_NAMES = {
+  admin: 'contactAdmin',
+  tech: 'contactTech',
+  billing: 'contactBilling',
+} as const;
+export type MoveRoleName = keyof typeof MOVE_ROLE_NAMES;
+
+/**
+ * Why a service of the selection does not move. The single task's reasons where one exists, and:
+ * roleNotHeld (fromAccount holds none of the roles moved on it), serviceTypeNotAllowed (its family has no contact
+ * change), and, at apply time, the single task's apply refusals (domain/contact-rules.ts: ApplyRefusal).
+ */
+export type MoveSkipReason =
+  Exclude<RefusalReason, 'nothingToChange'> | 'roleNotHeld' | 'serviceTypeNotAllowed';
+
+/** Item end reasons decided by people rather than by rules: counted as `refused`, not `skipped`. */
+export const REFUSED_BY_PEOPLE = ['refusedByContact', 'excludedByValidator'] as const;
+
+export interface MoveItemInput {
+  asker: string;
+  fromAccount: string;
+  toAccount: string;
+  roles: readonly ContactType[];
+  service: { type: string; contacts: ServiceContacts };
+  /** At least the asker, fromAccount and toAccount, when they exist. */
+  accounts: Map<string, KnownAccount>;
+  /** Tasks (single or another move's items) open on this service's roles. */
+  openTasks: OpenTaskOnRole[];
+}
+
+export type MoveItemPlan =
+  { movable: true; task: PlannedTask } | { movable: false; reason: MoveSkipReason; message: string };
+
+/** Whether this service's roles can move, and if so the task it becomes (validators, informed): the rule table's answer. */
+export function planMoveItem(input: MoveItemInput): MoveItemPlan {
+  const { service } = input;
+  if (rolesOf(input.asker, service.contacts).length === 0) {
+    return {
+      movable: false,
+      reason: 'notAContact',
+      message: 'you are not one of the contacts of this service',
+    };
+  }
+  if (!isServiceType(service.type)) {
+    return {
+      movable: false,
+      reason: 'serviceTypeNotAllowed',
+      message: `the contacts of a ${service.type} service cannot be changed`,
+    };
+  }
+  const held = input.roles.filter((role) => service.contacts[role] === input.fromAccount);
+  if (held.length === 0) {
+    return {
+      movable: false,
+      reason: 'roleNotHeld',
+      message: `${input.fromAccount} holds none of these roles on this service`,
+    };
+  }
+  try {
+    const [task] = planContactChange({
+      asker: input.asker,
+      service: service.contacts,
+      changes: Object.fromEntries(held.map((role) => [role, input.toAccount])),
+      accounts: input.accounts,
+      openTasks: input.openTasks,
+    });
+    // Every role moves from one account to one account: the rule table plans exactly one task.
+    if (task.existingTaskId !== undefined) {
+      // The very same single task is open: the move must not hold its roles too.
+      return {
+        movable: false,
+        reason: 'taskAlreadyOpen',
+        message: `task ${task.existingTaskId} is already open for this change`,
+      };
+    }
+    return { movable: true, task };
+  } catch (error) {
+    if (!(error instanceof RuleRefusal) || error.reason === 'nothingToChange') throw error;
+    return { movable: false, reason: error.reason, message: error.message };
+  }
+}
+
+/** Roles in the rule table's order, whatever the order asked. */
+export function moveRoles(names: readonly MoveRoleName[]): ContactType[] {
+  const wanted = new Set(names.map((name) => MOVE_ROLE_NAMES[name]));
+  return CONTACT_TYPES.filter((role) => wanted.has(role));
+}
+
+export interface MoveCounts {
+  total: number;
+  applied: number;
+  skipped: number;
+  refused: number;
+  expired: number;
+  cancelled: number;
+  remaining: number;
+}
+
+/** The counts of a move from its items' (state, reason) groups: the items are the truth, nothing is kept twice. */
+export function countItems(groups: { state: string; reason: string | null; count: number }[]): MoveCounts {
+  const counts: MoveCounts = {
+    total: 0,
+    applied: 0,
+    skipped: 0,
+    refused: 0,
+    expired: 0,
+    cancelled: 0,
+    remaining: 0,
+  };
+  for (const { state, reason, count } of groups) {
+    counts.total += count;
+    if (state === 'done') counts.applied += count;
+    else if (state === 'refused')
+      counts[(REFUSED_BY_PEOPLE as readonly string[]).includes(reason ?? '') ? 'refused' : 'skipped'] +=
+        count;
+    else if (state === 'expired') counts.expired += count;
+    else if (state === 'aborted') counts.cancelled += count;
+    else counts.remaining += count;
+  }
+  return counts;
+}
+
+/** Who sees a move: its asker, the old and new holders, its validators and the people told. */
+export function seesMove(
+  handle: string,
+  move: {
+    askingAccount: string;
+    fromAccount: string;
+    toAccount: string;
+    informed: string[];
+    validators: { handle: string }[];
+  },
+): boolean {
+  return (
+    move.askingAccount === handle ||
+    move.fromAccount === handle ||
+    move.toAccount === handle ||
+    move.informed.includes(handle) ||
+    move.validators.some((v) => v.handle === handle)
+  );
+}
