@@ -91,7 +91,7 @@ export function planMoveItem(input: MoveItemInput): MoveItemPlan {
       return {
         movable: false,
         reason: 'taskAlreadyOpen',
-        message: `task ${task.existingTaskId} is already open for this change`,
+        message: 'the very same change is already open as a single task',
       };
     }
     return { movable: true, task };

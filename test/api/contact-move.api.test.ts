@@ -44,9 +44,7 @@ const techMove = (selection: object) => ({
 describe('dry run', () => {
   test('answers per service whether it moves and why not, who validates and who is told; creates nothing', async () => {
     const admin = await login(stack, ADMIN);
-    const [busy] = (
-      await admin.post('/1.0/domain/busy.example/changeContact', { contactTech: STRANGER }).expect(200)
-    ).body;
+    await admin.post('/1.0/domain/busy.example/changeContact', { contactTech: STRANGER }).expect(200);
     const services = [
       'a.example',
       'b.example',
@@ -81,7 +79,6 @@ describe('dry run', () => {
       informed: [TECH],
     });
     expect(byName['busy.example']).toMatchObject({ movable: false, reason: 'taskAlreadyOpen' });
-    expect(byName['busy.example'].message).toContain(String(busy));
     // Someone else's service answers as one that does not exist: no type.
     expect(byName['theirs.example']).not.toHaveProperty('serviceType');
     expect(byName['nowhere.example']).toMatchObject({ movable: false, reason: 'notAContact' });
