@@ -23,6 +23,8 @@ export interface Mailbox {
   setDown(down: boolean): void;
   /** Misbehave as a broken mail server does, until setFault(undefined) (fault tests; see MailFault). */
   setFault(fault: MailFault | undefined): void;
+  /** Resolves once a hang holds back `count` answers: that many senders are left waiting (fault tests). */
+  whenHolding(count?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,11 +52,15 @@ export async function startMailbox(
   let fault: MailFault | undefined;
   // Answers withheld by a hang, given when it ends.
   let withheld: (() => void)[] = [];
+  const holdWaiters = new Set<() => void>();
+  const withhold = (give: () => void) => {
+    withheld.push(give);
+    for (const check of [...holdWaiters]) check();
+  };
   /** Answers now, or later if the server hangs; refuses if it refuses. */
   const answer = (callback: (error?: Error) => void) => {
     if (fault && 'refuse' in fault && !fault.recipients) return callback(refusal(fault.refuse));
-    if (fault && 'hang' in fault && fault.hang === 'unresponsive')
-      return void withheld.push(() => callback());
+    if (fault && 'hang' in fault && fault.hang === 'unresponsive') return withhold(() => callback());
     callback();
   };
   const server = new SMTPServer({
@@ -94,7 +100,7 @@ export async function startMailbox(
           stored.push(mail);
           if (options.storeFile) writeFileSync(options.storeFile, JSON.stringify(stored));
           for (const offer of waiters) offer(mail);
-          if (fault && 'hang' in fault) withheld.push(() => callback());
+          if (fault && 'hang' in fault) withhold(() => callback());
           else callback();
         })
         .catch((error: Error) => callback(error));
@@ -138,6 +144,17 @@ export async function startMailbox(
     },
     setDown: (down) => setFault(down ? { refuse: 421 } : undefined),
     setFault,
+    whenHolding(count = 1) {
+      return new Promise((resolve) => {
+        const check = () => {
+          if (withheld.length < count) return;
+          holdWaiters.delete(check);
+          resolve();
+        };
+        holdWaiters.add(check);
+        check();
+      });
+    },
     close() {
       setFault(undefined);
       return new Promise((resolve) => server.close(() => resolve()));

@@ -2,6 +2,7 @@ import nodemailer from 'nodemailer';
 import request from 'supertest';
 import { startMailbox } from '../../lib/mailbox';
 import { mailboxPage } from '../../lib/mailbox-page';
+import { within } from '../helpers/wait';
 
 test('the local mailbox keeps what it receives over SMTP and shows it on its page, links clickable', async () => {
   const mailbox = await startMailbox();
@@ -32,14 +33,15 @@ describe('fault modes of the mailbox, as broken mail servers behave', () => {
       .sendMail({ from: 'a@test', to: 'b@test', subject, text: 'hello' })
       .finally(() => transport.close());
   };
-  const settled = (promise: Promise<unknown>, ms: number) =>
-    Promise.race([
-      promise.then(
-        () => 'sent',
-        () => 'failed',
-      ),
-      new Promise((resolve) => setTimeout(() => resolve('pending'), ms)),
-    ]);
+  /** The sender's promise with what it has come to so far: the tests look at it right after an event. */
+  const watched = (sending: Promise<unknown>) => {
+    const watch = { outcome: 'pending', sending };
+    sending.then(
+      () => (watch.outcome = 'sent'),
+      () => (watch.outcome = 'failed'),
+    );
+    return watch;
+  };
 
   test('refuses with the SMTP code asked for, then takes mail again', async () => {
     const mailbox = await startMailbox();
@@ -58,11 +60,12 @@ describe('fault modes of the mailbox, as broken mail servers behave', () => {
     const mailbox = await startMailbox();
     try {
       mailbox.setFault({ hang: 'unresponsive' });
-      const sending = send(mailbox.port, 'late');
-      expect(await settled(sending, 500)).toBe('pending');
+      const sender = watched(send(mailbox.port, 'late'));
+      await within('the mailbox to hold back its greeting', mailbox.whenHolding(1));
+      expect(sender.outcome).toBe('pending');
       expect(mailbox.messages()).toHaveLength(0);
       mailbox.setFault(undefined);
-      await sending;
+      await sender.sending;
       expect(mailbox.messages().map((m) => m.subject)).toEqual(['late']);
     } finally {
       await mailbox.close();
@@ -73,11 +76,12 @@ describe('fault modes of the mailbox, as broken mail servers behave', () => {
     const mailbox = await startMailbox();
     try {
       mailbox.setFault({ hang: 'afterData' });
-      const sending = send(mailbox.port, 'delivered');
-      await mailbox.waitFor((m) => m.subject === 'delivered', 5000);
-      expect(await settled(sending, 300)).toBe('pending');
+      const sender = watched(send(mailbox.port, 'delivered'));
+      await mailbox.waitFor((m) => m.subject === 'delivered');
+      await within('the mailbox to hold back its answer to the data', mailbox.whenHolding(1));
+      expect(sender.outcome).toBe('pending');
       mailbox.setFault(undefined);
-      await sending;
+      await sender.sending;
       expect(mailbox.messages()).toHaveLength(1);
     } finally {
       await mailbox.close();
