@@ -18,9 +18,9 @@ export async function within<T>(what: string, event: Promise<T>, timeoutMs = 15_
 }
 
 /**
- * For the one thing with no event to wait on: Temporal's visibility store (what `workflow.list()` and the Temporal
- * UI's list read) is updated from the run's changes asynchronously. Checks again every 100 ms until `check` passes,
- * and fails after timeoutMs with its last failure.
+ * For state that no event announces: Temporal's visibility store (what `workflow.list()` and the Temporal UI's list
+ * read, updated from the run's changes asynchronously), or a log another process writes. Checks again every 100 ms
+ * until `check` passes, and fails after timeoutMs with its last failure. Use `within()` wherever there is an event.
  */
 export async function eventually<T>(what: string, check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;

@@ -1,3 +1,4 @@
+import { EventEmitter, once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Worker } from '@temporalio/worker';
@@ -8,6 +9,7 @@ import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhoo
 import { createAccounts, createService } from '../helpers/fixtures';
 import { endedTask, login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
+import { eventually } from '../helpers/wait';
 
 const ADMIN = 'ad11111-ovh';
 const TECH = 'te22222-ovh';
@@ -22,6 +24,7 @@ interface Received {
 /** A receiver on loopback, as a customer would run one: it keeps what it is sent, and can be taken down. */
 class Receiver {
   received: Received[] = [];
+  private readonly arrivals = new EventEmitter();
   private server?: Server;
   port = 0;
 
@@ -32,6 +35,7 @@ class Receiver {
       req.on('end', () => {
         this.received.push({ headers: req.headers, body });
         res.writeHead(204).end();
+        this.arrivals.emit('delivery');
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
@@ -57,11 +61,13 @@ class Receiver {
     }[];
   }
 
+  /** Resolves once `count` deliveries have arrived (since `received` was last emptied). */
   async waitFor(count: number, timeoutMs = 30_000) {
-    const until = Date.now() + timeoutMs;
-    while (this.received.length < count) {
-      if (Date.now() > until) throw new Error(`received ${this.received.length} of ${count} deliveries`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      while (this.received.length < count) await once(this.arrivals, 'delivery', { signal });
+    } catch {
+      throw new Error(`received ${this.received.length} of ${count} deliveries within ${timeoutMs} ms`);
     }
   }
 }
@@ -187,11 +193,11 @@ test('while the receiver is down the delivery is retried with backoff, and succe
   await receiver.stop();
   receiver.received = [];
   await ask(admin, 'downtime.example');
-  for (;;) {
+  // The attempts are written by the delivery's activity in another process: the log has no event to wait on.
+  await eventually('two failed attempts in the delivery log', async () => {
     const [delivery] = await deliveriesOf(admin, hook.id);
-    if (delivery?.attempts.length >= 2) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    expect(delivery?.attempts.length).toBeGreaterThanOrEqual(2);
+  });
   await receiver.start();
   await receiver.waitFor(1);
   expect(receiver.verifiedWith(hook.secret).map((e) => e.type)).toEqual(['contactChange.created']);
@@ -228,15 +234,16 @@ test('a receiver that never answers is given up after WEBHOOK_GIVE_UP_AFTER; sub
   const other = await login(stack, OTHER);
   const dead = await subscribe(admin, 'http://127.0.0.1:9/never', ['contactChange.created']);
   await ask(admin, 'dead.example');
-  for (let tries = 0; ; tries++) {
-    const [delivery] = await deliveriesOf(admin, dead.id);
-    if (delivery?.state === 'givenUp') {
-      expect(delivery.attempts.length).toBeGreaterThanOrEqual(3);
-      break;
-    }
-    if (tries > 300) throw new Error(`delivery is ${delivery?.state}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const [delivery] = await eventually(
+    'the delivery given up',
+    async () => {
+      const log = await deliveriesOf(admin, dead.id);
+      expect(log[0]?.state).toBe('givenUp');
+      return log;
+    },
+    30_000,
+  );
+  expect(delivery.attempts.length).toBeGreaterThanOrEqual(3);
   expect((await other.get(`/1.0/me/contactChange/webhook/${dead.id}`)).status).toBe(404);
   expect((await other.get('/1.0/me/contactChange/webhook').expect(200)).body).toEqual([]);
   const bad = await admin.post('/1.0/me/contactChange/webhook', { url: 'ftp://example.net/x' });
