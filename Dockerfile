@@ -22,7 +22,8 @@ FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --omit=optional too: npm keeps typescript and the prisma CLI with --omit=dev alone (docs/decisions/production-dependencies.md).
+RUN npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./
 USER node
 EXPOSE 3000
