@@ -18,7 +18,7 @@ import { escapeHtml } from '../lib/html';
 import { serviceTypeName } from '../domain/service-type-names';
 
 export type { Language } from './mail-content';
-export type EmailKind = EmailTemplate | 'code' | 'needsAttention';
+export type EmailKind = EmailTemplate | 'code';
 
 export interface EmailContext {
   taskId: number;

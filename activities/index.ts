@@ -15,7 +15,7 @@ import type {
   SendStepMailsArgs,
   Undeliverable,
 } from '../workflows/contact-change.activities';
-import { OPEN_STATES, type ContactType } from '../workflows/contact-change.messages';
+import { OPEN_STATES, type ContactType, type NeedsAttention } from '../workflows/contact-change.messages';
 import {
   END_STATE_OF_APPLY_REFUSAL,
   recheckAtApply,
@@ -302,6 +302,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
         code,
         resent: mail.step.startsWith('resend'),
+        undeliverable: (task.needsAttention as NeedsAttention | null)?.handles.join(', '),
         // The fragment never reaches a server; `for` lets the page tell whoever else is logged in.
         validationLink: `${base}/validate/${taskId}${code ? `#code=${code}&for=${recipient}` : ''}`,
         requestsLink: `${base}/requests`,

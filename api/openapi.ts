@@ -365,6 +365,13 @@ function registerSecurityRoutes(route: RouteAdder) {
     ok: { description: 'The account, with its new address', ...json(meResponse) },
   });
   route({
+    method: 'delete',
+    path: '/me/email/pending',
+    summary:
+      'Give up a pending email change: its confirmation link stops working and mail keeps going to the current address (to send the link again, PUT /me with the same address)',
+    ok: nothing,
+  });
+  route({
     method: 'put',
     path: '/me/password',
     summary: `Change the password (12+ characters); ends the account's other sessions.${portalOnly} 403 badCredentials for a wrong current password.`,

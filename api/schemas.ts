@@ -232,6 +232,10 @@ export const meResponse = z
     email: z.string(),
     language: languageSchema,
     billingStanding: z.enum(['good', 'arrears']),
+    pendingEmail: z.string().optional().openapi({
+      description:
+        'A new address waiting for its confirmation link to be opened (GET /me, PUT /me); mail still goes to email',
+    }),
   })
   .openapi('Me');
 

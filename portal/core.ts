@@ -56,6 +56,10 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const payload: unknown = response.status === 204 ? null : await response.json().catch(() => null);
+  // The exact wait a refusal names in its Retry-After header (429, 503), for errorText to say it.
+  const retryAfter = Number(response.headers.get('Retry-After'));
+  if (!response.ok && payload && typeof payload === 'object' && retryAfter > 0)
+    (payload as ApiErrorBody).retryAfterSeconds ??= retryAfter;
   return response.ok
     ? { ok: true, status: response.status, body: payload as T }
     : { ok: false, status: response.status, body: payload as ApiErrorBody | null };

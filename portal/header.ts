@@ -8,6 +8,7 @@ const MENU: [href: string, text: TextKey, page: PortalPage][] = [
   ['/requests', 'menuRequests', 'requests'],
   ['/profile', 'menuProfile', 'profile'],
   ['/api-keys', 'menuApi', 'apiKeys'],
+  ['/webhooks', 'menuWebhooks', 'webhooks'],
 ];
 
 async function logout(): Promise<void> {

@@ -11,6 +11,7 @@ import { profilePage } from './pages/profile';
 import { requestsPage } from './pages/requests';
 import { storeLink } from './pages/task';
 import { validatePage } from './pages/validate';
+import { webhooksPage } from './pages/webhooks';
 
 const PAGES: Record<PortalPage, () => void | Promise<void>> = {
   login: loginPage,
@@ -20,17 +21,27 @@ const PAGES: Record<PortalPage, () => void | Promise<void>> = {
   profile: profilePage,
   credential: consentPage,
   apiKeys: apiKeysPage,
+  webhooks: webhooksPage,
   notFound: notFoundPage,
 };
 
-/** A mail's link carries its code (and whom it is for) in the fragment: kept for this tab, out of the address bar. */
-function keepMailLink(): void {
+/**
+ * A mail's link carries its code (and whom it is for) in the fragment: kept for this tab, out of the address bar.
+ * Answers whether there was one.
+ */
+function keepMailLink(): boolean {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const code = fragment.get('code');
-  if (data.page !== 'validate' || !code) return;
+  if (data.page !== 'validate' || !code) return false;
   storeLink(Number(data.params.taskId), { code, for: fragment.get('for') ?? undefined });
   history.replaceState(null, '', location.pathname);
+  return true;
 }
+
+// A newer mail's link opened in this very tab changes only the fragment: start the page again with its code.
+window.addEventListener('hashchange', () => {
+  if (keepMailLink()) location.reload();
+});
 
 async function start(): Promise<void> {
   keepMailLink();

@@ -3,7 +3,15 @@
 import type { ContactChangeInput, NeedsAttention, TaskState, ValidatorView } from './contact-change.messages';
 
 export type EmailTemplate =
-  'informedCreated' | 'reminder' | 'done' | 'doneInformed' | 'refused' | 'expired' | 'aborted';
+  | 'informedCreated'
+  | 'reminder'
+  | 'done'
+  | 'doneInformed'
+  | 'refused'
+  | 'expired'
+  | 'aborted'
+  /** To the asker: a mail of the request could not be delivered (whom, and what to do). */
+  | 'needsAttention';
 
 export interface AuditEntry {
   /** Unique per workflow step, so a retried activity never writes the same event twice. */

@@ -118,6 +118,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   let state: TaskState = 'todo';
   let reason: string | undefined;
   let needsAttention: NeedsAttention | undefined;
+  /** The asker had the "needs attention" mail (once per task). */
+  let askerTold = false;
   let eventCount = 0;
   let resendCount = 0;
   const validators: ValidatorState[] = input.validators.map((handle) => ({
@@ -424,6 +426,23 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
     needsAttention = { ...problem, since: new Date().toISOString() };
     await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+    tellAskerOfAttention(problem.handles);
+  }
+
+  /**
+   * The asker is told once per task, in their language, that a mail did not reach someone (whom, and what to do):
+   * only while the request waits for decisions, and not when the failing address is the asker's own. The mail's
+   * own failure is left at that: it must not flag the task again, nor end the run.
+   */
+  function tellAskerOfAttention(handles: string[]) {
+    if (askerTold || state !== 'validatingByCustomers' || handles.includes(input.askingAccount)) return;
+    askerTold = true;
+    inBackground(async () => {
+      const batches: MailBatch[] = [{ template: 'needsAttention', recipients: [input.askingAccount] }];
+      await mail.sendStepMails({ taskId: taskId!, step: 'attention', batches }).catch((error: unknown) => {
+        if (!(error instanceof ActivityFailure)) throw error;
+      });
+    });
   }
 
   async function sendMails(step: string, batches: MailBatch[]) {

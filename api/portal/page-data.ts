@@ -4,10 +4,19 @@ import {
   type ContactType,
   type TaskState,
 } from '../../workflows/contact-change.messages';
+import { WEBHOOK_EVENT_TYPES, type WebhookEventType } from '../../lib/webhooks';
 import type { PortalLanguage } from './i18n';
 
 export type PortalPage =
-  'login' | 'contacts' | 'requests' | 'validate' | 'profile' | 'credential' | 'apiKeys' | 'notFound';
+  | 'login'
+  | 'contacts'
+  | 'requests'
+  | 'validate'
+  | 'profile'
+  | 'credential'
+  | 'apiKeys'
+  | 'webhooks'
+  | 'notFound';
 
 /**
  * What the server tells the portal's script in each page: the page, its language and parameters, and the
@@ -19,6 +28,7 @@ export interface PortalData {
   params: Record<string, string>;
   contactTypes: readonly ContactType[];
   openStates: readonly TaskState[];
+  webhookEvents: readonly WebhookEventType[];
 }
 
 export function portalData(
@@ -26,5 +36,12 @@ export function portalData(
   language: PortalLanguage,
   params: Record<string, string>,
 ): PortalData {
-  return { page, language, params, contactTypes: CONTACT_TYPES, openStates: OPEN_STATES };
+  return {
+    page,
+    language,
+    params,
+    contactTypes: CONTACT_TYPES,
+    openStates: OPEN_STATES,
+    webhookEvents: WEBHOOK_EVENT_TYPES,
+  };
 }

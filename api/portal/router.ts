@@ -59,6 +59,7 @@ export function portalRouter(deps: { db: Db; session: SessionSettings }): Router
   router.get('/requests', page('requests'));
   router.get('/profile', page('profile'));
   router.get('/api-keys', page('apiKeys'));
+  router.get('/webhooks', page('webhooks'));
   router.get('/validate/:id', (req, res, next) => {
     if (!/^\d{1,10}$/.test(String(req.params.id))) return next(); // a truncated mail link: the page below
     return page('validate', () => ({ taskId: String(req.params.id) }))(req, res);

@@ -56,8 +56,25 @@ export function meRouter(deps: MeRouterDeps): Router {
     await deps.mailer.send({ to, ...email, messageId: `<email-change-${id}.${kind}@contacts>` });
   }
 
-  router.get('/me', (req, res) => {
-    res.json(presentMe(req.account!));
+  /** The address an email change waits to confirm, while its link is still good. */
+  async function pendingEmailOf(accountId: number): Promise<string | undefined> {
+    const change = await db.emailChange.findFirst({
+      where: { accountId, expiresAt: { gt: new Date() } },
+      orderBy: { id: 'desc' },
+    });
+    return change?.newEmail;
+  }
+
+  router.get('/me', async (req, res) => {
+    const pendingEmail = await pendingEmailOf(req.account!.id);
+    res.json({ ...presentMe(req.account!), ...(pendingEmail ? { pendingEmail } : {}) });
+  });
+
+  /** Gives up a pending email change: its link stops working; mail keeps going to the current address. */
+  router.delete('/me/email/pending', async (req, res) => {
+    await db.emailChange.deleteMany({ where: { accountId: req.account!.id } });
+    logger.info({ accountId: req.account!.id }, 'email change cancelled');
+    res.status(204).end();
   });
 
   /** The language changes at once; a new email address only once confirmed from that address. */

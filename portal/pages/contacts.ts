@@ -248,12 +248,18 @@ export async function contactsPage(): Promise<void> {
     (openByService.get(service.serviceName) ?? []).map(
       (task) =>
         html`<a class="open-request" href="/validate/${task.id}"
-          >${t('openRequestOnRow', {
-            id: task.id,
-            roles: task.contactTypes.map(roleName).join(', '),
-            to: task.toAccount,
-          })}</a
-        >`,
+            >${t('openRequestOnRow', {
+              id: task.id,
+              roles: task.contactTypes.map(roleName).join(', '),
+              to: task.toAccount,
+            })}</a
+          >${
+            task.needsAttention
+              ? html`<span class="open-request attention"
+                  >${t('attentionOnRow', { handles: task.needsAttention.handles.join(', ') })}</span
+                >`
+              : nothing
+          }`,
     );
 
   const row = (service: Service) => {

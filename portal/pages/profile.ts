@@ -1,8 +1,21 @@
 import { html, nothing, render } from 'lit-html';
 import { LANGUAGES, type PortalLanguage } from '../../api/portal/i18n';
-import { announce, api, app, errorText, main, setLanguage, setTitle, t, type Session } from '../core';
+import {
+  announce,
+  api,
+  app,
+  errorText,
+  focusOn,
+  main,
+  setLanguage,
+  setTitle,
+  t,
+  type Session,
+} from '../core';
 import { renderHeader } from '../header';
 import { field, statusLine, type StatusKind } from '../ui';
+
+type Me = Omit<Session, 'csrfToken'>;
 
 const LANGUAGE_NAMES: Record<PortalLanguage, string> = { es: 'Español', en: 'English', fr: 'Français' };
 
@@ -28,7 +41,7 @@ export async function profilePage(): Promise<void> {
     event.preventDefault();
     const form = event.target as HTMLFormElement;
     const values = new FormData(form);
-    const response = await api<Omit<Session, 'csrfToken'> & { pendingEmail?: string }>('PUT', '/1.0/me', {
+    const response = await api<Me>('PUT', '/1.0/me', {
       email: String(values.get('email') ?? '').trim(),
       language: String(values.get('language') ?? ''),
     });
@@ -52,6 +65,28 @@ export async function profilePage(): Promise<void> {
     message = t('saved');
     kind = 'success';
     draw();
+  }
+
+  function say(text: string, how: StatusKind): void {
+    message = text;
+    kind = how;
+    draw();
+    focusOn('#profile-status');
+  }
+
+  /** A new link to the address waiting for confirmation (the earlier link stops working). */
+  async function sendLinkAgain(): Promise<void> {
+    const response = await api<Me>('PUT', '/1.0/me', { email: pendingEmail });
+    if (response.ok) say(t('emailPendingResent', { pending: pendingEmail }), 'success');
+    else say(errorText(response.body), 'error');
+  }
+
+  async function cancelPending(): Promise<void> {
+    const response = await api('DELETE', '/1.0/me/email/pending');
+    if (!response.ok) return say(errorText(response.body), 'error');
+    const cancelled = pendingEmail;
+    pendingEmail = '';
+    say(t('emailPendingCancelled', { pending: cancelled, email: app.session?.email }), 'success');
   }
 
   const draw = () => {
@@ -91,12 +126,22 @@ export async function profilePage(): Promise<void> {
           )}
           ${
             pendingEmail
-              ? html`<p class="note" role="status">
-                  ${t('emailPending', { pending: pendingEmail, email: current.email })}
-                </p>`
+              ? html`<div class="note" role="group" aria-labelledby="email-pending">
+                  <p id="email-pending">
+                    ${t('emailPending', { pending: pendingEmail, email: current.email })}
+                  </p>
+                  <div class="buttons">
+                    <button type="button" class="secondary" @click=${sendLinkAgain}>
+                      ${t('emailPendingResend', { pending: pendingEmail })}
+                    </button>
+                    <button type="button" class="secondary" @click=${cancelPending}>
+                      ${t('emailPendingCancel')}
+                    </button>
+                  </div>
+                </div>`
               : nothing
           }
-          ${statusLine(message, kind)}
+          <div id="profile-status" tabindex="-1">${statusLine(message, kind)}</div>
           <button type="submit">${t('save')}</button>
         </form>`,
       main,
@@ -105,6 +150,11 @@ export async function profilePage(): Promise<void> {
   setTitle(t('profileTitle'));
   main.replaceChildren();
   draw();
+  const me = await api<Me>('GET', '/1.0/me');
+  if (me.ok && me.body.pendingEmail) {
+    pendingEmail = me.body.pendingEmail;
+    draw();
+  }
   const confirmFromLink = async () => {
     const confirmed = await confirmEmailFromLink();
     if (!confirmed) return;

@@ -1,6 +1,6 @@
 import { html, nothing, type TemplateResult } from 'lit-html';
 import type { z } from 'zod';
-import type { decisionResponse, taskResponse } from '../../api/schemas';
+import type { decisionResponse, resendResponse, taskResponse } from '../../api/schemas';
 import type { TextKey } from '../../api/portal/i18n';
 import {
   announce,
@@ -18,6 +18,7 @@ import { field, type StatusKind } from '../ui';
 
 export type TaskResponse = z.infer<typeof taskResponse>;
 type DecisionResponse = z.infer<typeof decisionResponse>;
+type ResendResponse = z.infer<typeof resendResponse>;
 type Confirming = 'refuse' | 'cancel' | undefined;
 
 /** One request as a card, with what its reader may do; the page redraws after each change. */
@@ -78,6 +79,19 @@ const historyText = (entry: TaskResponse['history'][number]) => {
     : t('history_other', { actor: entry.actor, action: entry.action });
 };
 
+/**
+ * A mail that could not be delivered, in words: whose (a reader whose own address refuses mail sees that address
+ * and where to correct it; others see only the handle) and what to do.
+ */
+export function attentionText(task: TaskResponse): string | undefined {
+  const problem = task.needsAttention;
+  if (!problem || !task.open) return undefined;
+  const me = app.session?.nichandle;
+  if (me && problem.handles.includes(me))
+    return t(`attentionMine_${problem.reason}`, { email: app.session?.email });
+  return t(`attention_${problem.reason}`, { handles: problem.handles.join(', ') });
+}
+
 export const describeChange = (task: TaskResponse) =>
   t('changeText', {
     roles: task.contactTypes.map(roleName).join(', '),
@@ -136,10 +150,20 @@ export function taskCardView(
     await settle();
   }
 
-  async function resend(): Promise<void> {
-    const response = await api<{ resentTo: string[] }>('POST', `${path}/resendEmail`);
-    if (response.ok) show(t('resent', { handles: response.body.resentTo.join(', ') }), 'success');
-    else show(errorText(response.body), 'error');
+  /** A fresh code to one chosen validator (the asker may choose any still awaited, e.g. a contact never reached). */
+  async function resend(handle: string): Promise<void> {
+    const response = await api<ResendResponse>('POST', `${path}/resendEmail`, { to: [handle] });
+    if (!response.ok) return show(errorText(response.body), 'error');
+    const { resentTo, notYet } = response.body;
+    const lines = resentTo.length ? [t('resent', { handles: resentTo.join(', ') })] : [];
+    for (const wait of notYet)
+      lines.push(t('resendNotYet', { handle: wait.handle, seconds: wait.retryAfterSeconds }));
+    show(lines.join(' '), 'success');
+    const fresh = await api<TaskResponse>('GET', path);
+    if (fresh.ok) {
+      card.task = fresh.body;
+      redraw();
+    }
   }
 
   async function cancel(): Promise<void> {
@@ -173,13 +197,16 @@ export function taskCardView(
   if (task.dateDone) rows.push(['doneOn', formatDate(task.dateDone)]);
   else if (awaitingValidation) rows.push(['expiresOn', formatDate(task.expiresAt)]);
 
+  const attention = attentionText(task);
   const headingId = `task-${task.id}`;
   const heading =
     headingLevel === 'h1'
       ? html`<h1 id=${headingId} tabindex="-1">${t('request', { id: task.id })}</h1>`
       : html`<h2 id=${headingId}>${t('request', { id: task.id })}</h2>`;
   const mayDecide = awaitingValidation && mine?.status === 'pending';
-  const canResend = awaitingValidation && (mine?.status === 'pending' || task.askingAccount === me);
+  // Whom this reader may send a fresh code to, as the server says (the rule lives in one place there).
+  const resendTargets = awaitingValidation ? task.canResendTo : [];
+  const canResend = resendTargets.length > 0;
   const canCancel = task.canCancel;
   const validatorText = (v: TaskResponse['validators'][number]) =>
     v.status === 'pending' && !task.open
@@ -255,6 +282,7 @@ export function taskCardView(
     <ul class="validators">
       ${task.validators.map((v) => html`<li class=${v.status}>${validatorText(v)}</li>`)}
     </ul>
+    ${attention ? html`<p class="attention" role="status">${attention}</p>` : nothing}
     ${isSettling(task) ? html`<p class="note">${t('beingApplied')}</p>` : nothing}
     ${
       awaitingValidation && mine?.status === 'accepted' && task.awaiting.length > 0
@@ -271,20 +299,22 @@ export function taskCardView(
       card.confirming === 'cancel'
         ? confirmation('cancel')
         : canResend || canCancel
-          ? html`<div class="buttons">
-              ${
-                canResend
-                  ? html`<button type="button" class="secondary" @click=${resend}>${t('resend')}</button>`
-                  : nothing
-              }
-              ${
-                canCancel
-                  ? html`<button type="button" class="secondary" @click=${() => ask('cancel')}>
-                      ${t('cancelRequest')}
-                    </button>`
-                  : nothing
-              }
-            </div>`
+          ? html`${canResend ? html`<p class="note">${t('resendIntro')}</p>` : nothing}
+              <div class="buttons">
+                ${resendTargets.map(
+                  (handle) =>
+                    html`<button type="button" class="secondary" @click=${() => resend(handle)}>
+                      ${t(handle === me ? 'resendCodeToMe' : 'resendCodeTo', { handle })}
+                    </button>`,
+                )}
+                ${
+                  canCancel
+                    ? html`<button type="button" class="secondary" @click=${() => ask('cancel')}>
+                        ${t('cancelRequest')}
+                      </button>`
+                    : nothing
+                }
+              </div>`
           : nothing
     }
     <p

@@ -149,7 +149,7 @@ test('5, 6 and 11. focus follows each step; refuse and cancel ask first; states 
   await admin.page.getByRole('button', { name: 'No, volver' }).click();
   await admin.page.getByRole('button', { name: 'Aceptar' }).click();
   await admin.page.getByText('realizada', { exact: true }).waitFor(); // no reload: the card follows to the end
-  await expectCount(admin.page.getByRole('button', { name: /Volver a enviar/ }), 0);
+  await expectCount(admin.page.getByRole('button', { name: /código nuevo/ }), 0);
   await expectCount(admin.page.locator('main').getByText('Caduca el'), 0);
   await expectCount(admin.page.locator('main').getByText('Compruebe la solicitud y acéptela'), 0);
   await admin.page.getByText('Esta solicitud ha terminado').waitFor();

@@ -13,7 +13,7 @@ const LANGUAGES = [
 const TECH = 'te30007-ovh';
 const BILLING = 'bi30008-ovh';
 
-jest.setTimeout(180_000); // 3 languages × 2 widths × 8 screens on CI's two cores
+jest.setTimeout(180_000); // 3 languages × 2 widths × 11 screens on CI's two cores
 
 beforeAll(async () => {
   await createAccounts(world.stack.database.db, [
@@ -80,6 +80,9 @@ test.each(LANGUAGES)('every screen in $language, at desktop and phone width', as
     await page.goto(`${world.base}/api-keys`);
     await page.locator('#keys-title').waitFor();
     await shoot(page, name('09-api-keys'), audit);
+    await page.goto(`${world.base}/webhooks`);
+    await page.locator('#webhooks-list-title').waitFor();
+    await shoot(page, name('11-webhooks'), audit);
     await page.goto(`${world.base}/no/such/page`);
     await shoot(page, name('10-not-found'), audit);
     await person.context.close();

@@ -203,7 +203,7 @@ test('billing variant and a resend after the new contact corrects its email addr
   await new Promise((resolve) => setTimeout(resolve, 1100)); // RESEND_MIN_INTERVAL is 500 ms in tests
   const beforeResend = world.stack.mailbox.messages().length;
   await newbie.page.goto(`${world.base}/requests`);
-  await newbie.page.getByRole('button', { name: 'Resend the request' }).first().click();
+  await newbie.page.getByRole('button', { name: 'Send me a new code' }).first().click();
   await newbie.page
     .locator('main')
     .getByText(/The email was sent again to/)

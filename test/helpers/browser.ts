@@ -51,14 +51,14 @@ interface AxeResults {
 }
 
 /** The real stack served over HTTP, a Chromium, and the steps a person takes in the portal. */
-export function portalWorld() {
+export function portalWorld(options: { env?: Record<string, string>; webhooks?: boolean } = {}) {
   const world = {} as { stack: Stack; server: Server; browser: Browser; base: string };
 
   beforeAll(async () => {
     const port = await freePort();
     world.base = `http://127.0.0.1:${port}`;
     [world.stack, world.browser] = await Promise.all([
-      startStack({ env: { PUBLIC_BASE_URL: world.base } }),
+      startStack({ env: { ...options.env, PUBLIC_BASE_URL: world.base }, webhooks: options.webhooks }),
       launchChromium(),
       buildPortal(), // the bundle of the sources under test, also when jest runs alone
     ]);

@@ -8,6 +8,7 @@ import { createLogger } from '../../lib/logger';
 import type { WorkerMetrics } from '../../lib/metrics';
 import type { Tracing } from '../../lib/tracing';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
+import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
 import { devServerEnvironment, timeSkippingEnvironment } from './temporal';
@@ -37,6 +38,8 @@ export async function startStack(
      * the dev server on the real clock with the search attributes registered and published.
      */
     temporal?: 'time-skipping' | 'dev-server';
+    /** Also the webhook deliveries: their worker and the dispatcher that turns events into deliveries. */
+    webhooks?: boolean;
   } = {},
 ): Promise<Stack> {
   const [database, mailbox, env] = await Promise.all([
@@ -72,6 +75,7 @@ export async function startStack(
     tracing: options.tracing,
   });
   const running = worker.run();
+  const webhooks = options.webhooks ? await startWebhooks(env, config, database) : undefined;
   const logger = options.logDestination
     ? createLogger('trace', options.logDestination)
     : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -90,10 +94,36 @@ export async function startStack(
       await within(`task ${taskId} to end`, run.result(), timeoutMs);
     },
     async teardown() {
+      await webhooks?.stop();
       worker.shutdown();
       await running;
       mailer.close();
       await Promise.all([mailbox.close(), env.teardown(), database.drop()]);
+    },
+  };
+}
+
+async function startWebhooks(env: TestWorkflowEnvironment, config: Config, database: TestDatabase) {
+  const worker = await createWebhookWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    db: database.db,
+    config,
+  });
+  const running = worker.run();
+  const dispatcher = startWebhookDispatcher({
+    db: database.db,
+    client: env.client,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    config,
+    logger: createLogger('silent'),
+  });
+  return {
+    async stop() {
+      await dispatcher.stop();
+      worker.shutdown();
+      await running;
     },
   };
 }

@@ -255,6 +255,11 @@ describe('contact-change workflow', () => {
       needsAttention: { reason: 'mailRejected', handles: [NEWBIE] },
       event: { detail: { responses: [{ handle: NEWBIE, response: expect.stringMatching(/^550/) }] } },
     });
+    // The asker is told once, although the reminder and the end mails to the same address were refused again.
+    expect(calls.records.filter((r) => r.event.action === 'needsAttention').length).toBeGreaterThan(1);
+    expect(calls.emails.filter((e) => e.template === 'needsAttention')).toEqual([
+      { recipient: ASKER, template: 'needsAttention', step: 'attention' },
+    ]);
   });
 
   test('a mail server down past every retry puts the task in "needs attention" instead of retrying for ever; it expires on time', async () => {
