@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Request, RequestHandler } from 'express';
 import type { ApiMetrics } from '../lib/metrics';
+import { REQUEST_ID, withRequestId } from '../lib/tracing';
 
 const API_BASE_PATH = '/1.0';
 
@@ -29,14 +30,18 @@ export function measureRequests(metrics: ApiMetrics): RequestHandler {
   };
 }
 
-/** One server span per request, carrying the request id; the Temporal client interceptor continues the trace. */
+/**
+ * One server span per request, carrying the request id (as an attribute, and as baggage for the workflow's
+ * activities); the Temporal client interceptor continues the trace.
+ */
 export const traceRequests: RequestHandler = (req, res, next) => {
   trace.getTracer('contacts-api').startActiveSpan(
     `${req.method}`,
     {
       kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method, 'request.id': req.requestId },
+      attributes: { 'http.request.method': req.method, [REQUEST_ID]: req.requestId },
     },
+    withRequestId(context.active(), req.requestId),
     (span) => {
       res.on('finish', () => {
         const route = routeOf(req);

@@ -2,11 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { COMPILED_MAILS_FILE } from '../activities/email-templates';
 import { PORTAL_BUNDLE_DIR } from '../api/portal/bundle';
 import { MIGRATIONS_DIR } from '../lib/migrate';
-import { WORKFLOW_BUNDLE_FILE } from '../worker/worker';
+import { bundleWorkflows, WORKFLOW_BUNDLE_FILES } from '../worker/workflow-bundle';
 
 /**
  * npm run build (after npm run generate): the production build in dist/, laid out like the sources so that it runs
@@ -15,7 +14,8 @@ import { WORKFLOW_BUNDLE_FILE } from '../worker/worker';
  * - the processes' TypeScript compiled by tsc (tsconfig.build.json: the entry points and what they import);
  * - the files they read at run time, at the same place relative to the code: the migrations, the portal's browser
  *   bundle and the compiled mails;
- * - the workflow code prebundled for the worker (bundleWorkflowCode), which loads it instead of bundling at start.
+ * - the workflow code prebundled for the worker (bundleWorkflowCode), which loads it instead of bundling at start:
+ *   one bundle plain, one with the OpenTelemetry workflow interceptors for a worker that traces.
  * It fails if the compiled code needs a package that is not in package.json's dependencies.
  */
 const root = resolve(__dirname, '..');
@@ -33,15 +33,17 @@ async function main() {
     step(`copying ${relative(root, path)}`);
     cpSync(path, join(dist, relative(root, path)), { recursive: true });
   }
-  step('bundling the workflow code');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: { info() {}, warn: console.warn, error: console.error, debug() {}, trace() {}, log() {} },
-  });
-  writeFileSync(join(dist, WORKFLOW_BUNDLE_FILE), code);
+  const sizes: string[] = [];
+  for (const traced of [false, true]) {
+    const file = WORKFLOW_BUNDLE_FILES[traced ? 'traced' : 'plain'];
+    step(`bundling the workflow code${traced ? ' with the tracing interceptors' : ''} (${file})`);
+    const code = await bundleWorkflows(traced);
+    writeFileSync(join(dist, file), code);
+    sizes.push(`${file} ${(code.length / 1024).toFixed(0)} KiB`);
+  }
   step('checking that the build needs production dependencies only');
   checkRuntimePackages();
-  step(`done: dist/ (${(code.length / 1024).toFixed(0)} KiB of workflow bundle)`);
+  step(`done: dist/ (${sizes.join(', ')})`);
 }
 
 function checkRuntimePackages() {
@@ -51,7 +53,7 @@ function checkRuntimePackages() {
   const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules]);
   const missing = new Map<string, string>();
   for (const file of jsFiles(dist)) {
-    if (file.endsWith(WORKFLOW_BUNDLE_FILE)) continue;
+    if (Object.values(WORKFLOW_BUNDLE_FILES).some((bundle) => file.endsWith(bundle))) continue;
     for (const [, specifier] of readFileSync(file, 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) {
       const name = specifier
         .replace(/^node:/, '')

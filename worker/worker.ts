@@ -1,15 +1,10 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities';
 import { prepareEmails } from '../activities/email-templates';
 import type { WorkerMetrics } from '../lib/metrics';
 import type { Tracing } from '../lib/tracing';
 import { countingMailer, observabilityOptions } from './metrics';
-
-/** The workflow code prebundled by `npm run build` (scripts/build.ts), beside the compiled worker in dist/. */
-export const WORKFLOW_BUNDLE_FILE = 'workflow-bundle.js';
-const workflowBundle = join(__dirname, '..', WORKFLOW_BUNDLE_FILE);
+import { workflowSource } from './workflow-bundle';
 
 export interface WorkerOptions {
   connection: NativeConnection;
@@ -18,6 +13,8 @@ export interface WorkerOptions {
   deps: ActivityDeps;
   metrics?: WorkerMetrics;
   tracing?: Tracing;
+  /** Where the prebundled workflow code is (worker/workflow-bundle.ts); dist/ by default. */
+  workflowBundleDir?: string;
 }
 
 export async function createWorker({
@@ -27,18 +24,20 @@ export async function createWorker({
   deps,
   metrics,
   tracing,
+  workflowBundleDir,
 }: WorkerOptions): Promise<Worker> {
   // Every mail's HTML is compiled here, once, rather than on the first story that sends it.
   await prepareEmails();
+  // The production build loads the prebundled code; sources (development, tests) are bundled at start.
+  const source = workflowSource(tracing !== undefined, workflowBundleDir);
+  const observability = observabilityOptions({ db: deps.db, metrics, tracing });
+  if ('workflowBundle' in source) observability.interceptors.workflowModules = []; // already in the bundle
   return Worker.create({
     connection,
     namespace,
     taskQueue,
-    // The production build loads the prebundled code; sources (development, tests) are bundled at start.
-    ...(existsSync(workflowBundle)
-      ? { workflowBundle: { codePath: workflowBundle } }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...source,
     activities: createActivities(metrics ? { ...deps, mailer: countingMailer(deps.mailer, metrics) } : deps),
-    ...observabilityOptions({ db: deps.db, metrics, tracing }),
+    ...observability,
   });
 }

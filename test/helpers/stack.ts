@@ -40,6 +40,8 @@ export async function startStack(
     temporal?: 'time-skipping' | 'dev-server';
     /** Also the webhook deliveries: their worker and the dispatcher that turns events into deliveries. */
     webhooks?: boolean;
+    /** Run the worker from the workflow code prebundled in this folder (worker/workflow-bundle.ts). */
+    workflowBundleDir?: string;
   } = {},
 ): Promise<Stack> {
   const [database, mailbox, env] = await Promise.all([
@@ -73,6 +75,7 @@ export async function startStack(
     },
     metrics: options.workerMetrics,
     tracing: options.tracing,
+    workflowBundleDir: options.workflowBundleDir,
   });
   const running = worker.run();
   const webhooks = options.webhooks ? await startWebhooks(env, config, database) : undefined;

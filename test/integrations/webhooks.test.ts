@@ -5,9 +5,11 @@ import type { Worker } from '@temporalio/worker';
 import { Webhook } from 'standardwebhooks';
 import { readCodeEmail } from '../../lib/mailbox';
 import { createLogger } from '../../lib/logger';
+import { createWorkerMetrics } from '../../lib/metrics';
 import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
 import { createAccounts, createService } from '../helpers/fixtures';
 import { endedTask, login, type Session } from '../helpers/http';
+import { sample } from '../helpers/prometheus';
 import { startStack, type Stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 
@@ -77,6 +79,7 @@ let webhookWorker: Worker;
 let workerRunning: Promise<void>;
 let dispatcher: ReturnType<typeof startWebhookDispatcher>;
 const receiver = new Receiver();
+const workerMetrics = createWorkerMetrics();
 
 beforeAll(async () => {
   stack = await startStack({
@@ -94,6 +97,7 @@ beforeAll(async () => {
     taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
     db: stack.database.db,
     config: stack.config,
+    metrics: workerMetrics,
   });
   workerRunning = webhookWorker.run();
   dispatcher = startWebhookDispatcher({
@@ -255,4 +259,15 @@ test('a receiver that never answers is given up after WEBHOOK_GIVE_UP_AFTER; sub
   expect(unknownEvent.status).toBe(400);
   await admin.put(`/1.0/me/contactChange/webhook/${dead.id}`, { enabled: false }).expect(200);
   expect((await admin.get(`/1.0/me/contactChange/webhook/${dead.id}`).expect(200)).body.enabled).toBe(false);
+});
+
+test("the worker's metrics count the attempts delivered and failed, and the delivery given up", async () => {
+  // After the tests above: 4 + 1 + 1 deliveries, at least 2 failed attempts while the receiver was down and 3 to
+  // the receiver that never answers, which was given up.
+  const text = await workerMetrics.register.metrics();
+  expect(sample(text, 'contacts_webhook_delivery_attempts_total', 'outcome="delivered"')).toBe(6);
+  expect(sample(text, 'contacts_webhook_delivery_attempts_total', 'outcome="failed"')).toBeGreaterThanOrEqual(
+    5,
+  );
+  expect(sample(text, 'contacts_webhook_deliveries_given_up_total')).toBe(1);
 });
