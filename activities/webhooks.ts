@@ -1,11 +1,21 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Db } from '../lib/db';
+import {
+  checkLiteralTarget,
+  guardedLookup,
+  WebhookTargetRefused,
+  type AllowedRange,
+} from '../lib/webhook-targets';
 import { webhookHeaders } from '../lib/webhooks';
 import type { WebhookActivities } from '../workflows/webhook-delivery.messages';
 
 export interface WebhookActivityDeps {
   db: Db;
   attemptTimeoutMs: number;
+  /** Non-public ranges webhooks may reach all the same (WEBHOOK_ALLOWED_TARGETS). */
+  allowedTargets: readonly AllowedRange[];
   /** Told of each attempt's outcome (metrics). */
   onAttempt?: (outcome: 'delivered' | 'failed') => void;
 }
@@ -23,24 +33,57 @@ function signingSecrets(subscription: {
   return previousValid ? [subscription.secret, subscription.previousSecret!] : [subscription.secret];
 }
 
-async function post(url: string, headers: Record<string, string>, body: string, timeoutMs: number) {
+interface AttemptResult {
+  statusCode?: number;
+  error?: string;
+  /** The host is, or now resolves to, an address webhooks may not reach (lib/webhook-targets.ts). */
+  refused?: boolean;
+}
+
+/**
+ * One POST, connected to an address checked at this very connection (a custom lookup, no second resolution), so
+ * that a host re-pointed at a private address after it was subscribed (DNS rebinding) is refused. No redirects.
+ */
+function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  timeoutMs: number,
+  allowed: readonly AllowedRange[],
+): Promise<AttemptResult> {
+  const target = new URL(url);
   try {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'contacts-webhooks/1.0', ...headers },
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await response.body?.cancel();
-    return {
-      statusCode: response.status,
-      error: response.ok ? undefined : `receiver answered ${response.status}`,
-    };
+    checkLiteralTarget(target, allowed);
   } catch (error) {
-    const cause = (error as Error & { cause?: Error }).cause;
-    return { statusCode: undefined, error: (cause ?? (error as Error)).message.slice(0, 500) };
+    return Promise.resolve({ error: (error as Error).message, refused: true });
   }
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve) => {
+    const request = send(
+      target,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'contacts-webhooks/1.0',
+          ...headers,
+        },
+        lookup: guardedLookup(allowed),
+        signal: AbortSignal.timeout(timeoutMs),
+      },
+      (response) => {
+        response.resume();
+        const statusCode = response.statusCode!;
+        const ok = statusCode >= 200 && statusCode < 300;
+        resolve({ statusCode, error: ok ? undefined : `receiver answered ${statusCode}` });
+      },
+    );
+    request.on('error', (error) =>
+      resolve({ error: error.message.slice(0, 500), refused: error instanceof WebhookTargetRefused }),
+    );
+    request.end(body);
+  });
 }
 
 export function createWebhookActivities(deps: WebhookActivityDeps): WebhookActivities {
@@ -62,7 +105,13 @@ export function createWebhookActivities(deps: WebhookActivityDeps): WebhookActiv
       const body = JSON.stringify(delivery.payload);
       const headers = webhookHeaders(deliveryId, new Date(), body, signingSecrets(delivery.subscription));
       const started = Date.now();
-      const result = await post(delivery.subscription.url, headers, body, deps.attemptTimeoutMs);
+      const result = await post(
+        delivery.subscription.url,
+        headers,
+        body,
+        deps.attemptTimeoutMs,
+        deps.allowedTargets,
+      );
       const delivered = result.error === undefined;
       await db.$transaction([
         db.webhookAttempt.create({
@@ -84,6 +133,8 @@ export function createWebhookActivities(deps: WebhookActivityDeps): WebhookActiv
         }),
       ]);
       deps.onAttempt?.(delivered ? 'delivered' : 'failed');
+      // A refused target is not retried: the delivery is given up at once, its attempt saying why.
+      if (result.refused) throw ApplicationFailure.nonRetryable(result.error!, 'webhookTargetRefused');
       if (!delivered) throw ApplicationFailure.retryable(result.error!, 'webhookReceiverFailed');
       return 'delivered';
     },

@@ -215,7 +215,10 @@ export function createApp(deps: AppDeps) {
     }),
     servicesRouter(db, contactChanges),
     movesRouter(contactMoves),
-    webhooksRouter(db, { secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP }),
+    webhooksRouter(db, {
+      secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP,
+      allowedTargets: config.WEBHOOK_ALLOWED_TARGETS,
+    }),
   );
   app.use(portalRouter({ db, session }));
   app.use(routeNotFound);

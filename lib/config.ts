@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseAllowedRange, type AllowedRange } from './webhook-targets';
 import { z } from 'zod';
 import { dkimSigning } from './dkim';
 import { parseDuration } from './duration';
@@ -58,6 +59,27 @@ function validProxy(entry: string): boolean {
   if (prefix === undefined) return true;
   return /^\d+$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
 }
+
+/**
+ * Non-public ranges webhooks may reach all the same (lib/webhook-targets.ts): addresses or CIDR ranges, e.g. a
+ * receiver on this host in tests (127.0.0.1/32) or on the operator's own network; none by default.
+ */
+const webhookAllowedTargets = z
+  .string()
+  .default('')
+  .transform((text, ctx) => {
+    const entries = text
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean);
+    const ranges = entries.map(parseAllowedRange);
+    const bad = entries.filter((_, i) => ranges[i] === undefined);
+    if (bad.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `"${bad.join(', ')}" is not an IP address or a CIDR range` });
+      return z.NEVER;
+    }
+    return ranges as AllowedRange[];
+  });
 
 /** Addresses of the reverse proxies whose X-Forwarded-For is believed; none by default. */
 const trustedProxies = z
@@ -159,6 +181,7 @@ export const configSchema = z
     WEBHOOK_SECRET_OVERLAP: duration('24h'),
     /** How often the dispatcher looks for new events in the outbox. */
     WEBHOOK_DISPATCH_INTERVAL: duration('1s'),
+    WEBHOOK_ALLOWED_TARGETS: webhookAllowedTargets,
     /** The worker serves Prometheus metrics on this port (/metrics), the Temporal SDK's own included; unset: none. */
     METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** Where the SDK's Prometheus exporter listens on loopback (merged into /metrics); by default METRICS_PORT + 1. */

@@ -22,6 +22,7 @@ type WebhookConfig = Pick<
   | 'WEBHOOK_TIMEOUT'
   | 'WEBHOOK_GIVE_UP_AFTER'
   | 'WEBHOOK_DISPATCH_INTERVAL'
+  | 'WEBHOOK_ALLOWED_TARGETS'
 >;
 
 export function webhookRetrySettings(config: WebhookConfig): WebhookRetrySettings {
@@ -52,6 +53,7 @@ export function createWebhookWorker(options: {
     activities: createWebhookActivities({
       db: options.db,
       attemptTimeoutMs: options.config.WEBHOOK_TIMEOUT,
+      allowedTargets: options.config.WEBHOOK_ALLOWED_TARGETS,
       onAttempt: metrics && ((outcome) => metrics.webhookAttempts.inc({ outcome })),
     }),
     ...observabilityOptions(options),

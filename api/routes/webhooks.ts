@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Db } from '../../lib/db';
+import { webhookTargetProblem, type AllowedRange } from '../../lib/webhook-targets';
 import { newWebhookSecret, type WebhookEventType } from '../../lib/webhooks';
 import { ApiError, notFound } from '../errors';
 import { taskIdParams, webhookCreateBody, webhookUpdateBody } from '../schemas';
@@ -32,8 +33,20 @@ function present(row: SubscriptionRow) {
 }
 
 /** An account's webhook subscriptions (the portal's session or a script's consumer key acting for it). */
-export function webhooksRouter(db: Db, settings: { secretOverlapMs: number }): Router {
+export function webhooksRouter(
+  db: Db,
+  settings: { secretOverlapMs: number; allowedTargets: readonly AllowedRange[] },
+): Router {
   const router = Router();
+
+  /** Refuses a URL that is, or resolves to, a non-public address (checked again at each delivery). */
+  async function checkTarget(url: string | undefined) {
+    if (url === undefined) return;
+    const problem = await webhookTargetProblem(url, settings.allowedTargets);
+    if (problem) {
+      throw new ApiError(422, 'webhookTargetRefused', `Webhooks go to public addresses only: ${problem}`);
+    }
+  }
 
   async function mine(accountId: number, rawId: unknown) {
     const { id } = taskIdParams.parse({ id: rawId });
@@ -53,6 +66,7 @@ export function webhooksRouter(db: Db, settings: { secretOverlapMs: number }): R
 
   router.post(BASE, async (req, res) => {
     const body = webhookCreateBody.parse(req.body ?? {});
+    await checkTarget(body.url);
     const count = await db.webhookSubscription.count({ where: { accountId: req.account!.id } });
     if (count >= MAX_SUBSCRIPTIONS) {
       throw new ApiError(
@@ -80,6 +94,7 @@ export function webhooksRouter(db: Db, settings: { secretOverlapMs: number }): R
 
   router.put(`${BASE}/:id`, async (req, res) => {
     const body = webhookUpdateBody.parse(req.body ?? {});
+    await checkTarget(body.url);
     const { id } = await mine(req.account!.id, req.params.id);
     res.json(present(await db.webhookSubscription.update({ where: { id }, data: body })));
   });

@@ -89,6 +89,8 @@ beforeAll(async () => {
       WEBHOOK_TIMEOUT: '2s',
       WEBHOOK_GIVE_UP_AFTER: '6s',
       WEBHOOK_DISPATCH_INTERVAL: '100ms',
+      // The receiver runs on this host: loopback is allowed here only (test/security/webhook-targets-are-public).
+      WEBHOOK_ALLOWED_TARGETS: '127.0.0.1/32',
     },
   });
   webhookWorker = await createWebhookWorker({

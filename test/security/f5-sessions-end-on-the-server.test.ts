@@ -35,10 +35,15 @@ test('logout needs the CSRF token, then the old cookie neither reads nor writes;
     .set('X-CSRF-Token', csrf)
     .send({ language: 'fr' })
     .expect(401);
-  // Last: on the code before the fix there is no session table, and the checks above are what failed.
+  // Last: the code before the fix has no session table, and the checks above are what fail there.
+  const again = await request(stack.app)
+    .post('/auth/login')
+    .send({ handle: USER, password: PASSWORD })
+    .expect(200);
+  const token = String(again.headers['set-cookie']).split(';')[0].split('=')[1].split('.')[0];
   const rows = JSON.stringify(await stack.database.db.session.findMany());
   expect(rows).toContain('tokenHash');
-  expect(rows).not.toContain(cookie.split('=')[1].split('.')[0]);
+  expect(rows).not.toContain(token);
 });
 
 test('a cookie signed with the right secret but never issued is refused', async () => {
