@@ -16,7 +16,13 @@ const BROKEN = 'br40005-ovh'; // French, its mail server refuses our mail
 const OWNER = 'ow40006-ovh'; // English
 const { world, newPerson, loginAt, askChange, codeFor } = portalWorld({
   // Long enough that a second resend is surely refused with its wait, short enough to wait it out.
-  env: { RESEND_MIN_INTERVAL: '6s', WEBHOOK_DISPATCH_INTERVAL: '100ms', WEBHOOK_RETRY_INITIAL: '300ms' },
+  // The webhook receiver runs on this host: loopback allowed (webhooks go to public addresses only by default).
+  env: {
+    RESEND_MIN_INTERVAL: '6s',
+    WEBHOOK_DISPATCH_INTERVAL: '100ms',
+    WEBHOOK_RETRY_INITIAL: '300ms',
+    WEBHOOK_ALLOWED_TARGETS: '127.0.0.1/32',
+  },
   webhooks: true,
 });
 
