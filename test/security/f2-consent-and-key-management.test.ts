@@ -141,6 +141,14 @@ test('an expired key stops working; deleting an application ends its keys; appli
   await owner.post(`/1.0/auth/credential/${pending.token}/validate`, { validity: '1h' }).expect(200);
   const creds = { ...app, consumerKey: pending.consumerKey };
   await signed(stack, creds, 'GET', '/1.0/me').expect(200);
+  // The validity chosen is the key's expiration, as its owner sees it (before the fix: no expiry, no such route).
+  const ids = (await owner.get('/1.0/me/api/credential?status=validated').expect(200)).body as number[];
+  const keys = await Promise.all(
+    ids.map(async (id) => (await owner.get(`/1.0/me/api/credential/${id}`)).body),
+  );
+  const expiring = keys.find((key) => key.applicationId === app.applicationId)!;
+  expect(Date.parse(expiring.expiration) - Date.now()).toBeGreaterThan(50 * 60_000);
+  expect(Date.parse(expiring.expiration) - Date.now()).toBeLessThanOrEqual(3_600_000);
   await stack.database.db.consumerKey.updateMany({
     where: { applicationId: app.applicationId },
     data: { expiresAt: new Date(Date.now() - 1000) },
