@@ -14,7 +14,13 @@ export type AllowedRange = [ipaddr.IPv4 | ipaddr.IPv6, number];
 
 /** The operator's allow-list, "127.0.0.1/32, ::1, 10.1.0.0/16": undefined for an entry that is neither. */
 export function parseAllowedRange(entry: string): AllowedRange | undefined {
-  if (ipaddr.isValidCIDR(entry)) return ipaddr.parseCIDR(entry);
+  if (entry.includes('/')) {
+    try {
+      return ipaddr.parseCIDR(entry);
+    } catch {
+      return undefined;
+    }
+  }
   if (isIP(entry)) {
     const address = ipaddr.parse(entry);
     return [address, address.kind() === 'ipv4' ? 32 : 128];
