@@ -14,6 +14,7 @@ import {
   RuleRefusal,
   type ChangeRequest,
   type OpenTaskOnRole,
+  type PlannedTask,
 } from '../domain/contact-rules';
 import { contactsOf } from '../domain/roles';
 import {
@@ -311,39 +312,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
         ids.push(task.existingTaskId);
         continue;
       }
-      const input: ContactChangeInput = {
-        serviceId: service.id,
-        serviceType: service.type,
-        serviceName: service.name,
-        askingAccount: account.handle,
-        ...task,
-        expiryMs: config.TASK_EXPIRY,
-        reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
-        resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
-        requestedFromIp: sourceIp,
-        searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
-      };
-      const handle = await temporal.workflow.start<typeof contactChange>('contactChange', {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        workflowId: contactChangeWorkflowId(input),
-        args: [input],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        staticSummary: taskSummary(input),
-        staticDetails: `Validated by ${input.validators.join(' and ')}; told: ${input.informed.join(', ') || 'nobody'}.`,
-        ...(input.searchAttributes
-          ? {
-              typedSearchAttributes: [
-                { key: SEARCH_ATTRIBUTES.serviceName, value: service.name },
-                {
-                  key: SEARCH_ATTRIBUTES.handles,
-                  value: [...new Set([account.handle, task.fromAccount, task.toAccount])],
-                },
-                { key: SEARCH_ATTRIBUTES.state, value: 'todo' },
-              ],
-            }
-          : {}),
-      });
+      const input = contactChangeInput(config, service, account.handle, task, sourceIp);
+      const handle = await startContactChange(temporal, config.TEMPORAL_TASK_QUEUE, input);
       const registered = await untilRegistered(handle.workflowId, handle.firstExecutionRunId);
       if (registered.reason === 'taskAlreadyOpen') {
         throw new ApiError(
@@ -435,6 +405,61 @@ export function createContactChanges(deps: ContactChangeDeps) {
   }
 
   return { getTask, listTaskIds, requestChange, checkChange, decide, resend, cancel };
+}
+
+/** What the workflow of one planned task starts with. */
+export function contactChangeInput(
+  config: ContactChangeDeps['config'],
+  service: { id: number; type: string; name: string },
+  askingAccount: string,
+  task: PlannedTask,
+  sourceIp?: string,
+): ContactChangeInput {
+  const { fromAccount, toAccount, contactTypes, validators, informed } = task;
+  return {
+    serviceId: service.id,
+    serviceType: service.type,
+    serviceName: service.name,
+    askingAccount,
+    fromAccount,
+    toAccount,
+    contactTypes,
+    validators,
+    informed,
+    expiryMs: config.TASK_EXPIRY,
+    reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
+    resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
+    requestedFromIp: sourceIp,
+    searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
+  };
+}
+
+/**
+ * Starts the task's workflow (its id is the business id: an identical retried request finds the same run). The
+ * API's only way in; the bench also starts its bulk of open tasks with it.
+ */
+export function startContactChange(temporal: Client, taskQueue: string, input: ContactChangeInput) {
+  return temporal.workflow.start<typeof contactChange>('contactChange', {
+    taskQueue,
+    workflowId: contactChangeWorkflowId(input),
+    args: [input],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+    staticSummary: taskSummary(input),
+    staticDetails: `Validated by ${input.validators.join(' and ')}; told: ${input.informed.join(', ') || 'nobody'}.`,
+    ...(input.searchAttributes
+      ? {
+          typedSearchAttributes: [
+            { key: SEARCH_ATTRIBUTES.serviceName, value: input.serviceName },
+            {
+              key: SEARCH_ATTRIBUTES.handles,
+              value: [...new Set([input.askingAccount, input.fromAccount, input.toAccount])],
+            },
+            { key: SEARCH_ATTRIBUTES.state, value: 'todo' },
+          ],
+        }
+      : {}),
+  });
 }
 
 /** The workflow's rejection of an Update as the API's answer (same reason); other errors pass on unchanged. */

@@ -186,6 +186,12 @@ export const configSchema = z
     METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /** Where the SDK's Prometheus exporter listens on loopback (merged into /metrics); by default METRICS_PORT + 1. */
     TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+    /**
+     * Workflows the worker keeps in memory between their tasks (its sticky cache): each costs memory, and a task
+     * of one that was evicted replays its history first. Unset: the SDK's default, sized from the heap limit
+     * (about 2,300 with Node's 4 GiB default).
+     */
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).optional(),
   })
   .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), {
     path: ['TLS_KEY_FILE'],

@@ -34,6 +34,7 @@ async function main() {
     deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
     metrics,
     tracing,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
   });
   const webhookWorker = await createWebhookWorker({
     connection,

@@ -15,6 +15,8 @@ export interface WorkerOptions {
   tracing?: Tracing;
   /** Where the prebundled workflow code is (worker/workflow-bundle.ts); dist/ by default. */
   workflowBundleDir?: string;
+  /** The sticky cache's size (WORKER_MAX_CACHED_WORKFLOWS); the SDK's default when unset. */
+  maxCachedWorkflows?: number;
 }
 
 export async function createWorker({
@@ -25,6 +27,7 @@ export async function createWorker({
   metrics,
   tracing,
   workflowBundleDir,
+  maxCachedWorkflows,
 }: WorkerOptions): Promise<Worker> {
   // Every mail's HTML is compiled here, once, rather than on the first story that sends it.
   await prepareEmails();
@@ -37,6 +40,7 @@ export async function createWorker({
     namespace,
     taskQueue,
     ...source,
+    ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
     activities: createActivities(metrics ? { ...deps, mailer: countingMailer(deps.mailer, metrics) } : deps),
     ...observability,
   });

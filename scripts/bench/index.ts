@@ -1,7 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { hashPassword } from '../../api/auth/passwords';
 import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { printOpenLoop, runOpenLoop } from './open-loop';
+import { BULK_MAIL, printOpenTasks, runOpenTasks } from './open-tasks';
 import { cpuSecondsOf, rssOf, startBenchStack, type BenchStack } from './stack';
 import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies } from './stories';
 
@@ -11,19 +16,49 @@ import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies }
  * open-loop at fixed arrival rates below it for the latency people feel at a given load, the engine's ceiling
  * with a one-activity workflow, and the "services where I am a contact" listing with 1,000,000 services.
  * Prints tables; asserts nothing. BENCH_STORIES (default 200), BENCH_CONCURRENCY (20), BENCH_OPEN_SECONDS (20,
- * at each open-loop rate; 0 skips the open loop), BENCH_SERVICES (1000000) tune it.
+ * at each open-loop rate; 0 skips the open loop), BENCH_OPEN_TASKS (open tasks under the stories on top; 0
+ * skips that phase), BENCH_WORKER_CACHE (the worker's cache size, in workflows), BENCH_SERVICES (1000000) tune it.
  */
 const STORIES = Number(process.env.BENCH_STORIES ?? 200);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
+const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 10_000);
+const WORKER_CACHE = Number(process.env.BENCH_WORKER_CACHE ?? 1000);
 /** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
 const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
 const TEMPORAL_KIND = ON_POSTGRES ? 'Temporal server on PostgreSQL' : 'Temporal dev server (SQLite)';
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const load = () =>
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ')} (${new Date().toISOString()})`;
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+/**
+ * BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of this process (the API, the SMTP sink and the load generator) during
+ * the closed-loop stories, beside the worker's (scripts/bench/stack.ts); open them in Chrome's DevTools or
+ * summarise them with `npm run --silent bench:profile -- <file>`.
+ */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROFILE;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    const file = join(dir, `${name}-${Date.now()}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    log(`CPU profile of this process: ${file}`);
+    session.disconnect();
+  }
+}
 
 async function runStories(stack: BenchStack) {
   const latencies = new StoryLatencies();
@@ -33,7 +68,9 @@ async function runStories(stack: BenchStack) {
   log('running the stories');
   const cpuBefore = cpuSnapshot(stack);
   const started = performance.now();
-  await pool(log, stories, CONCURRENCY, (i) => runStory(stack, CLOSED_LOOP_CAST, sessions[i], i, latencies));
+  await profiled('api-stories', () =>
+    pool(log, stories, CONCURRENCY, (i) => runStory(stack, CLOSED_LOOP_CAST, sessions[i], i, latencies)),
+  );
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuUsed(cpuBefore, cpuSnapshot(stack), seconds);
   return {
@@ -164,12 +201,15 @@ async function measureListing(stack: BenchStack, handle: string) {
 
 async function main() {
   log(
-    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then listing over ${SERVICES} services`,
+    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then ${OPEN_TASKS} open tasks with stories on top, then listing over ${SERVICES} services`,
   );
+  log(`start: ${load()}`);
   const stack = await startBenchStack(log, {
     pingWorker: true,
     workerProcess: true,
     temporalOnPostgres: ON_POSTGRES,
+    appSettings: { WORKER_MAX_CACHED_WORKFLOWS: String(WORKER_CACHE) },
+    discardMailTo: (recipient) => BULK_MAIL.test(recipient),
   });
   try {
     await seedStories(stack, CLOSED_LOOP_CAST, STORIES);
@@ -190,8 +230,19 @@ async function main() {
     ];
     // Before the listing's million services: the open loop measures the stories, not a bigger database.
     const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
-    const listingSeed = await seedListing(stack);
-    const listing = await measureListing(stack, listingSeed.handle);
+    log(`open loop done: ${load()}`);
+    const openTasks =
+      OPEN_TASKS > 0
+        ? await runOpenTasks(stack, log, {
+            count: OPEN_TASKS,
+            cacheSize: WORKER_CACHE,
+            storiesPerSecond: stories.perSecond / 2,
+            seconds: Math.max(OPEN_SECONDS, 10),
+          })
+        : undefined;
+    log(`open tasks done: ${load()}`);
+    const listingSeed = SERVICES > 0 ? await seedListing(stack) : undefined;
+    const listing = listingSeed && (await measureListing(stack, listingSeed.handle));
 
     log('\n| stories (create, 2 accepts, apply, mail) | value |\n| --- | --- |');
     log(`| stories | ${STORIES} at concurrency ${CONCURRENCY} |`);
@@ -220,16 +271,22 @@ async function main() {
     log(`| CPU during the ping workflows | ${pingCpu} |`);
     log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
     if (openLoop.length > 0) printOpenLoop(log, openLoop, stories.perSecond);
-    log(
-      `\n| listing: ${listing.count} services of one account among ${SERVICES} (seeded in ${listingSeed.seconds.toFixed(0)} s) | p50 | p99 |\n| --- | --- | --- |`,
-    );
-    for (const [kind, values] of Object.entries(listing.latencies)) {
-      log(
-        `| ${kind} (${values.length} calls) | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} |`,
-      );
-    }
+    if (openTasks) printOpenTasks(log, openTasks);
+    if (listing && listingSeed) printListing(listing, listingSeed.seconds);
+    log(`\nend: ${load()}`);
   } finally {
     await stack.close();
+  }
+}
+
+function printListing(listing: Awaited<ReturnType<typeof measureListing>>, seededSeconds: number) {
+  log(
+    `\n| listing: ${listing.count} services of one account among ${SERVICES} (seeded in ${seededSeconds.toFixed(0)} s) | p50 | p99 |\n| --- | --- | --- |`,
+  );
+  for (const [kind, values] of Object.entries(listing.latencies)) {
+    log(
+      `| ${kind} (${values.length} calls) | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} |`,
+    );
   }
 }
 

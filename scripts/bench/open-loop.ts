@@ -7,6 +7,7 @@ import {
   runStory,
   seedStories,
   StoryLatencies,
+  type StoryCast,
   type StorySession,
 } from './stories';
 
@@ -52,14 +53,16 @@ export async function runOpenLoop(
     const latencies = new StoryLatencies();
     const stories = Array.from({ length: count }, (_, k) => next + k);
     const sessions = await openSessions(stack, log, OPEN_LOOP_CAST, stories, latencies);
-    levels.push(await runLevel(stack, sessions, stories, latencies, load, perSecond));
+    levels.push(await runLevel(stack, OPEN_LOOP_CAST, sessions, stories, latencies, load, perSecond));
     next += count;
   }
   return levels;
 }
 
-async function runLevel(
+/** Stories of `cast` started on a fixed schedule at `perSecond`, whether or not earlier ones finished. */
+export async function runLevel(
   stack: BenchStack,
+  cast: StoryCast,
   sessions: StorySession[],
   stories: number[],
   latencies: StoryLatencies,
@@ -84,7 +87,7 @@ async function runLevel(
     level.worstStartLagMs = Math.max(level.worstStartLagMs, performance.now() - due);
     level.started++;
     running.push(
-      runStory(stack, OPEN_LOOP_CAST, sessions[i], i, latencies).catch((error: Error) => {
+      runStory(stack, cast, sessions[i], i, latencies).catch((error: Error) => {
         level.failed++;
         level.firstFailure ??= error.message;
       }),
@@ -95,8 +98,8 @@ async function runLevel(
   return level;
 }
 
-const ms = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(0)} ms`);
-const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
+export const ms = (value: number) => (Number.isNaN(value) ? '-' : `${value.toFixed(0)} ms`);
+export const p50p99 = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
 
 /** Targets at 50 % of the maximum (issue 13): what a person clicking waits for. */
 const API_P99_TARGET_MS = 250;

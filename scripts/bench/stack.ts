@@ -76,7 +76,15 @@ export function cpuSecondsOf(pid: number | undefined, withLiveChildren = false):
 
 export async function startBenchStack(
   log: (line: string) => void,
-  options: { pingWorker?: boolean; workerProcess?: boolean; temporalOnPostgres?: boolean } = {},
+  options: {
+    pingWorker?: boolean;
+    workerProcess?: boolean;
+    temporalOnPostgres?: boolean;
+    /** Settings of the app's processes beyond the defaults (the worker's cache size…). */
+    appSettings?: Record<string, string>;
+    /** Recipients whose mail the SMTP sink takes without keeping it. */
+    discardMailTo?: (recipient: string) => boolean;
+  } = {},
 ): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const {
@@ -89,7 +97,8 @@ export async function startBenchStack(
   } = await startBaseStack({
     name: 'bench',
     temporalOnPostgres: options.temporalOnPostgres,
-    appSettings: { TEMPORAL_SEARCH_ATTRIBUTES: 'off' },
+    appSettings: { TEMPORAL_SEARCH_ATTRIBUTES: 'off', ...options.appSettings },
+    discardMailTo: options.discardMailTo,
     log,
   });
   // The worker process runs with exactly the variables of workerEnv; the API in this process with the same.

@@ -33,6 +33,8 @@ export async function startBaseStack(options: {
   name: string;
   temporalOnPostgres?: boolean;
   appSettings?: Record<string, string>;
+  /** Recipients whose mail the mailbox takes without keeping it (see startMailbox). */
+  discardMailTo?: (recipient: string) => boolean;
   log: (line: string) => void;
 }): Promise<BaseStack> {
   const { log } = options;
@@ -52,7 +54,7 @@ export async function startBaseStack(options: {
     },
   };
   await migrate(postgres.url);
-  const mailbox = await startMailbox();
+  const mailbox = await startMailbox({ discard: options.discardMailTo });
   const temporal = await startTemporalServer({ dataDir, onPostgres: options.temporalOnPostgres, log });
   const env = appEnvironment({
     databaseUrl: postgres.url,
