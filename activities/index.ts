@@ -49,21 +49,6 @@ const mailStep = (mail: OutgoingTaskMail) => `${mail.step}/${mail.kind}`;
 /** The idempotency key of one mail: each kind of mail of a step goes at most once to each recipient of a task. */
 const mailKey = (taskId: number, mail: OutgoingTaskMail) => `${taskId}:${mailStep(mail)}:${mail.recipient}`;
 
-function auditRow(taskId: number, event: AuditEntry) {
-  return {
-    taskId,
-    dedupeKey: event.dedupeKey,
-    actor: event.actor,
-    action: event.action,
-    detail: (event.detail ?? {}) as Prisma.InputJsonValue,
-    sourceIp: event.sourceIp ?? null,
-  };
-}
-
-async function appendAudit(tx: Tx, taskId: number, event: AuditEntry) {
-  await tx.auditEvent.createMany({ data: [auditRow(taskId, event)], skipDuplicates: true });
-}
-
 const expiryFormats = new Map<Language, Intl.DateTimeFormat>();
 /** Building an Intl formatter costs far more than using one: one per language, kept. */
 function expiryFormat(language: Language): Intl.DateTimeFormat {
@@ -75,8 +60,10 @@ function expiryFormat(language: Language): Intl.DateTimeFormat {
   return format;
 }
 
+/** A unique key refused the write: Prisma's own code, or PostgreSQL's (23505) for a raw statement. */
 function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  if (!(error instanceof Prisma.PrismaClientKnownRequestError)) return false;
+  return error.code === 'P2002' || /"originalCode":"23505"/.test(JSON.stringify(error.meta ?? {}));
 }
 
 // Prisma's codes for a value or a constraint the database refuses (too long, unique, foreign key, null, check).
@@ -105,11 +92,13 @@ function failingForGoodOnConstraint<A extends unknown[], R>(activity: (...args: 
 export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   const { db, mailer } = deps;
 
+  /**
+   * One statement, atomic on its own, in the normal case: the task, its validators, its role locks and the
+   * creation's audit event (a transaction of six round trips before; per story, 2026-12-07). A retry finds the
+   * row it already wrote (same run); a role held by another open task fails the whole statement on the lock's
+   * key, and the task is then recorded as refused.
+   */
   async function openTask(args: OpenTaskArgs): Promise<OpenTaskResult> {
-    const existing = await db.contactChangeTask.findFirst({
-      where: { workflowId: args.workflowId, runId: args.runId },
-    });
-    if (existing) return { taskId: existing.id, conflict: existing.reason === 'taskAlreadyOpen' };
     const row = {
       workflowId: args.workflowId,
       runId: args.runId,
@@ -124,16 +113,39 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
       expiresAt: new Date(args.expiresAt),
       validators: { create: args.validators.map((handle) => ({ handle })) },
     };
+    const { created } = args;
     try {
-      const taskId = await db.$transaction(async (tx) => {
-        const task = await tx.contactChangeTask.create({ data: { ...row, state: 'validatingByCustomers' } });
-        await tx.openRoleLock.createMany({
-          data: args.contactTypes.map((role) => ({ serviceId: args.serviceId, role, taskId: task.id })),
-        });
-        await appendAudit(tx, task.id, args.created);
-        return task.id;
+      const [opened] = await db.$queryRaw<{ id: number }[]>`
+        WITH task AS (
+          INSERT INTO contact_change_task (workflow_id, run_id, service_id, service_type, service_name,
+                 asking_account, from_account, to_account, contact_types, informed, state, expires_at,
+                 date_request, updated_at)
+          VALUES (${args.workflowId}, ${args.runId}, ${args.serviceId}, ${args.serviceType}, ${args.serviceName},
+                  ${args.askingAccount}, ${args.fromAccount}, ${args.toAccount}, ${args.contactTypes}::text[],
+                  ${args.informed}::text[], 'validatingByCustomers',
+                  ${args.expiresAt}::timestamptz AT TIME ZONE 'UTC',
+                  now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC')
+          ON CONFLICT (workflow_id, run_id) WHERE move_id IS NULL DO NOTHING
+          RETURNING id
+        ), validators AS (
+          INSERT INTO task_validator (task_id, handle)
+          SELECT task.id, handle FROM task, unnest(${args.validators}::text[]) AS handle
+        ), locks AS (
+          INSERT INTO open_role_lock (service_id, role, task_id)
+          SELECT ${args.serviceId}, role, task.id FROM task, unnest(${args.contactTypes}::text[]) AS role
+        ), audit AS (
+          INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
+          SELECT task.id, ${created.dedupeKey}, ${created.actor}, ${created.action},
+                 ${JSON.stringify(created.detail ?? {})}::jsonb, ${created.sourceIp ?? null}
+            FROM task
+          ON CONFLICT DO NOTHING
+        )
+        SELECT id FROM task`;
+      if (opened) return { taskId: opened.id, conflict: false };
+      const existing = await db.contactChangeTask.findFirstOrThrow({
+        where: { workflowId: args.workflowId, runId: args.runId, moveId: null },
       });
-      return { taskId, conflict: false };
+      return { taskId: existing.id, conflict: existing.reason === 'taskAlreadyOpen' };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
       const task = await db.contactChangeTask.create({
@@ -197,14 +209,29 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
           state: END_STATE_OF_APPLY_REFUSAL[checked.refusal],
         };
       }
+      // The writes in one statement, under the service row's lock: each round trip in here holds that lock,
+      // and under load a transaction of many outlived its timeout (found by npm run bench, 2026-12-07).
       const change = roleAssignment(task.contactTypes as ContactType[], checked.toId);
-      await tx.service.update({ where: { id: task.serviceId }, data: change });
-      await tx.contactChangeTask.update({
-        where: { id: taskId },
-        data: { state: 'done', dateDone: new Date(), reason: null },
-      });
-      await tx.openRoleLock.deleteMany({ where: { taskId } });
-      await appendAudit(tx, taskId, event);
+      await tx.$executeRaw`
+        WITH contacts AS (
+          UPDATE service
+             SET admin_id = COALESCE(${change.adminId ?? null}::int, admin_id),
+                 tech_id = COALESCE(${change.techId ?? null}::int, tech_id),
+                 billing_id = COALESCE(${change.billingId ?? null}::int, billing_id),
+                 updated_at = now() AT TIME ZONE 'UTC'
+           WHERE id = ${task.serviceId}
+        ), task AS (
+          UPDATE contact_change_task
+             SET state = 'done', date_done = now() AT TIME ZONE 'UTC', reason = NULL,
+                 updated_at = now() AT TIME ZONE 'UTC'
+           WHERE id = ${taskId}
+        ), released AS (
+          DELETE FROM open_role_lock WHERE task_id = ${taskId}
+        )
+        INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
+        VALUES (${taskId}, ${event.dedupeKey}, ${event.actor}, ${event.action},
+                ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.sourceIp ?? null})
+        ON CONFLICT DO NOTHING`;
       return { applied: true };
     });
   }

@@ -83,20 +83,23 @@ export class HttpSession {
     this.csrf = json.csrfToken;
   }
   /**
-   * Logs in as a well-behaved client does: the API caps concurrent password hashing and answers the excess 503
-   * with Retry-After (security finding 6), so a burst of logins waits its turn instead of failing.
+   * A request as a well-behaved client sends it: a 503 with Retry-After (the API's "taken, not registered yet",
+   * or the cap on concurrent password hashing, security finding 6) is sent again after that wait, since the API
+   * promises the same request is not taken twice. Each attempt's latency is kept.
    */
-  async login(handle: string, password = PASSWORD) {
+  async callRetryingBusy(method: string, path: string, body?: unknown) {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { json, headers } = await this.call('POST', '/auth/login', { handle, password });
-        this.adopt(headers, json);
-        return;
+        return await this.call(method, path, body);
       } catch (error) {
         const busy = error instanceof HttpError && error.status === 503 && error.retryAfterSeconds;
         if (!busy || attempt >= 20) throw error;
         await new Promise((resolve) => setTimeout(resolve, error.retryAfterSeconds! * 1000));
       }
     }
+  }
+  async login(handle: string, password = PASSWORD) {
+    const { json, headers } = await this.callRetryingBusy('POST', '/auth/login', { handle, password });
+    this.adopt(headers, json);
   }
 }

@@ -23,7 +23,7 @@ const STORIES = Number(process.env.BENCH_STORIES ?? 200);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
-const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 10_000);
+const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 5000);
 const WORKER_CACHE = Number(process.env.BENCH_WORKER_CACHE ?? 1000);
 /** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
 const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
@@ -228,22 +228,7 @@ async function main() {
       await tasksOf(stack, workflowId),
       await tasksOf(stack, ping.firstWorkflowId),
     ];
-    // Before the listing's million services: the open loop measures the stories, not a bigger database.
-    const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
-    log(`open loop done: ${load()}`);
-    const openTasks =
-      OPEN_TASKS > 0
-        ? await runOpenTasks(stack, log, {
-            count: OPEN_TASKS,
-            cacheSize: WORKER_CACHE,
-            storiesPerSecond: stories.perSecond / 2,
-            seconds: Math.max(OPEN_SECONDS, 10),
-          })
-        : undefined;
-    log(`open tasks done: ${load()}`);
-    const listingSeed = SERVICES > 0 ? await seedListing(stack) : undefined;
-    const listing = listingSeed && (await measureListing(stack, listingSeed.handle));
-
+    // Each table is printed as soon as its phase ends: a long run shows its figures as it goes.
     log('\n| stories (create, 2 accepts, apply, mail) | value |\n| --- | --- |');
     log(`| stories | ${STORIES} at concurrency ${CONCURRENCY} |`);
     log(
@@ -270,9 +255,26 @@ async function main() {
     log(`| CPU during the stories (2 cores = 200 %) | ${stories.cpu} |`);
     log(`| CPU during the ping workflows | ${pingCpu} |`);
     log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
+    log(`closed loop done: ${load()}`);
+    // Before the listing's million services: the open loop measures the stories, not a bigger database.
+    const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
     if (openLoop.length > 0) printOpenLoop(log, openLoop, stories.perSecond);
+    log(`open loop done: ${load()}`);
+    const openTasks =
+      OPEN_TASKS > 0
+        ? await runOpenTasks(stack, log, {
+            count: OPEN_TASKS,
+            cacheSize: WORKER_CACHE,
+            storiesPerSecond: stories.perSecond / 2,
+            seconds: Math.max(OPEN_SECONDS, 10),
+          })
+        : undefined;
     if (openTasks) printOpenTasks(log, openTasks);
+    log(`open tasks done: ${load()}`);
+    const listingSeed = SERVICES > 0 ? await seedListing(stack) : undefined;
+    const listing = listingSeed && (await measureListing(stack, listingSeed.handle));
     if (listing && listingSeed) printListing(listing, listingSeed.seconds);
+
     log(`\nend: ${load()}`);
   } finally {
     await stack.close();

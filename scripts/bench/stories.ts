@@ -100,7 +100,7 @@ export async function runStory(
   latencies: StoryLatencies,
 ) {
   const [id] = (
-    await admin.call('POST', `/1.0/domain/${cast.service}-${i}.bench/changeContact`, {
+    await admin.callRetryingBusy('POST', `/1.0/domain/${cast.service}-${i}.bench/changeContact`, {
       contactTech: `${cast.newbie}${i}-ovh`,
     })
   ).json;

@@ -81,6 +81,15 @@ test('openTask writes the task as awaiting decisions with its creation event, on
   expect(await activities.openTask(args)).toEqual(first); // a retried activity finds its own row
   const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: first.taskId } });
   expect(task.state).toBe('validatingByCustomers');
+  // Written by one SQL statement: its dates in UTC like Prisma's, its validators and its role lock with it.
+  expect(Math.abs(task.dateRequest.getTime() - Date.now())).toBeLessThan(60_000);
+  expect(task.expiresAt.toISOString()).toBe(new Date(args.expiresAt).toISOString());
+  expect(await database.db.taskValidator.count({ where: { taskId: first.taskId } })).toBe(
+    args.validators.length,
+  );
+  expect(await database.db.openRoleLock.count({ where: { taskId: first.taskId } })).toBe(
+    args.contactTypes.length,
+  );
   const events = await database.db.auditEvent.findMany({ where: { taskId: first.taskId } });
   expect(events.map((e) => [e.action, e.actor])).toEqual([['created', 'ad1-ovh']]);
   const other = await activities.openTask(openArgs({ toAccount: 'bi3-ovh' }));
