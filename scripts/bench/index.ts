@@ -25,6 +25,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
 const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 5000);
 const WORKER_CACHE = Number(process.env.BENCH_WORKER_CACHE ?? 1000);
+const MOVE_DRY_RUNS = 20;
 /** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
 const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
 const TEMPORAL_KIND = ON_POSTGRES ? 'Temporal server on PostgreSQL' : 'Temporal dev server (SQLite)';
@@ -172,6 +173,7 @@ async function measureListing(stack: BenchStack, handle: string) {
     'type filter': [],
     'role filter': [],
     'name contains': [],
+    'move dry run of all its services (admin, tech, billing)': [],
   };
   const session = new HttpSession(stack.baseUrl, []);
   await session.login(handle);
@@ -195,6 +197,17 @@ async function measureListing(stack: BenchStack, handle: string) {
       'name contains',
       `/1.0/me/contactManagement/services?limit=50&name=${Math.floor(Math.random() * 99)}7`,
     );
+  }
+  // Issue 12: a move of every service the account holds a role on, judged service by service, nothing created.
+  for (let i = 0; i < MOVE_DRY_RUNS; i++) {
+    const before = session.latencies.length;
+    await session.call('POST', '/1.0/me/contactMove', {
+      toAccount: 'lk2-ovh',
+      contactTypes: ['admin', 'tech', 'billing'],
+      filter: {},
+      dryRun: true,
+    });
+    latencies['move dry run of all its services (admin, tech, billing)'].push(session.latencies[before]);
   }
   return { count: Number(count), latencies };
 }
