@@ -12,6 +12,7 @@ import { requestsPage } from './pages/requests';
 import { storeLink } from './pages/task';
 import { validatePage } from './pages/validate';
 import { webhooksPage } from './pages/webhooks';
+import { movePage, validateMovePage } from './pages/moves';
 
 const PAGES: Record<PortalPage, () => void | Promise<void>> = {
   login: loginPage,
@@ -22,6 +23,8 @@ const PAGES: Record<PortalPage, () => void | Promise<void>> = {
   credential: consentPage,
   apiKeys: apiKeysPage,
   webhooks: webhooksPage,
+  move: movePage,
+  validateMove: validateMovePage,
   notFound: notFoundPage,
 };
 
@@ -32,8 +35,10 @@ const PAGES: Record<PortalPage, () => void | Promise<void>> = {
 function keepMailLink(): boolean {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const code = fragment.get('code');
-  if (data.page !== 'validate' || !code) return false;
-  storeLink(Number(data.params.taskId), { code, for: fragment.get('for') ?? undefined });
+  if (!code || (data.page !== 'validate' && data.page !== 'validateMove')) return false;
+  const link = { code, for: fragment.get('for') ?? undefined };
+  if (data.page === 'validate') storeLink(Number(data.params.taskId), link);
+  else storeLink(`move-${Number(data.params.moveId)}`, link);
   history.replaceState(null, '', location.pathname);
   return true;
 }

@@ -16,6 +16,8 @@ export type PortalPage =
   | 'credential'
   | 'apiKeys'
   | 'webhooks'
+  | 'move'
+  | 'validateMove'
   | 'notFound';
 
 /**

@@ -64,6 +64,14 @@ export function portalRouter(deps: { db: Db; session: SessionSettings }): Router
     if (!/^\d{1,10}$/.test(String(req.params.id))) return next(); // a truncated mail link: the page below
     return page('validate', () => ({ taskId: String(req.params.id) }))(req, res);
   });
+  router.get('/moves/:id', (req, res, next) => {
+    if (!/^\d{1,10}$/.test(String(req.params.id))) return next();
+    return page('move', () => ({ moveId: String(req.params.id) }))(req, res);
+  });
+  router.get('/validate-move/:id', (req, res, next) => {
+    if (!/^\d{1,10}$/.test(String(req.params.id))) return next(); // a truncated mail link: the page below
+    return page('validateMove', () => ({ moveId: String(req.params.id) }))(req, res);
+  });
   router.get(
     '/credential/:token',
     page('credential', (req) => ({ token: String(req.params.token) })),

@@ -21,6 +21,7 @@ import {
   type ApiErrorBody,
 } from '../core';
 import { field, statusLine } from '../ui';
+import { MovePanel, type Selection } from './move-panel';
 
 type Service = z.infer<typeof serviceContactsResponse>;
 type ServicePage = z.infer<typeof servicePage>;
@@ -71,7 +72,48 @@ export async function contactsPage(): Promise<void> {
     error: string;
     openMenu?: string;
     editor?: Editor;
-  } = { cursors: [], error: '' };
+    /** Services chosen for a move: some by name, or all those matching the filter. */
+    selection: Selection;
+    mover?: MovePanel;
+  } = { cursors: [], error: '', selection: { kind: 'names', names: new Set() } };
+
+  const selectedCount = () =>
+    state.selection.kind === 'names' ? state.selection.names.size : Number.POSITIVE_INFINITY;
+  const isSelected = (name: string) => state.selection.kind === 'filter' || state.selection.names.has(name);
+
+  function select(name: string, on: boolean): void {
+    if (state.selection.kind !== 'names') return;
+    if (on) state.selection.names.add(name);
+    else state.selection.names.delete(name);
+    draw();
+  }
+
+  function selectAllMatching(): void {
+    state.selection = { kind: 'filter' }; // the bar's status line says so
+    draw();
+  }
+
+  function clearSelection(): void {
+    state.selection = { kind: 'names', names: new Set() };
+    state.mover = undefined;
+    draw();
+  }
+
+  function openMover(): void {
+    state.editor = undefined;
+    state.mover = new MovePanel(
+      () => state.selection,
+      () => filters,
+      draw,
+      () => {
+        state.mover = undefined;
+        draw();
+        focusOn('#move-open');
+      },
+    );
+    draw();
+    focusOn('#move-title');
+  }
 
   async function load(): Promise<void> {
     const query = new URLSearchParams({ limit: '25' });
@@ -95,6 +137,9 @@ export async function contactsPage(): Promise<void> {
     filters.name = String(values.get('name') ?? '');
     state.cursors = [];
     state.cursor = undefined;
+    // A new filter is a new list: what was selected under the old one is not carried over.
+    state.selection = { kind: 'names', names: new Set() };
+    state.mover = undefined;
     setQuery(filters);
     void load();
   }
@@ -133,6 +178,7 @@ export async function contactsPage(): Promise<void> {
 
   function openEditor(service: Service): void {
     state.openMenu = undefined;
+    state.mover = undefined;
     state.editor = { service, values: {}, errors: {}, fine: {}, message: '' };
     draw();
     focusOn('#editor-title');
@@ -247,8 +293,11 @@ export async function contactsPage(): Promise<void> {
   const openRequests = (service: Service) =>
     (openByService.get(service.serviceName) ?? []).map(
       (task) =>
-        html`<a class="open-request" href="/validate/${task.id}"
-            >${t('openRequestOnRow', {
+        html`<a
+            class="open-request"
+            href=${task.moveId === undefined ? `/validate/${task.id}` : `/moves/${task.moveId}`}
+            >${t(task.moveId === undefined ? 'openRequestOnRow' : 'openMoveOnRow', {
+              move: task.moveId,
               id: task.id,
               roles: task.contactTypes.map(roleName).join(', '),
               to: task.toAccount,
@@ -274,6 +323,15 @@ export async function contactsPage(): Promise<void> {
     ];
     const editing = state.editor?.service.serviceName === service.serviceName;
     return html`<tr>
+        <td data-label=${t('colSelect')} class="select">
+          <input
+            type="checkbox"
+            aria-label=${t('selectService', { service: service.serviceName })}
+            .checked=${isSelected(service.serviceName)}
+            ?disabled=${state.selection.kind === 'filter'}
+            @change=${(e: Event) => select(service.serviceName, (e.target as HTMLInputElement).checked)}
+          />
+        </td>
         <th scope="row" data-label=${t('colService')}>${service.serviceName} ${openRequests(service)}</th>
         ${cells.map((value, i) => html`<td data-label=${t(COLUMNS[i + 1])}>${value}</td>`)}
         <td data-label=${t('colActions')} class="actions">
@@ -301,7 +359,7 @@ export async function contactsPage(): Promise<void> {
       ${
         editing && state.editor
           ? html`<tr class="editor-row">
-              <td colspan="7">${keyed(service.serviceName, editorSection(state.editor))}</td>
+              <td colspan="8">${keyed(service.serviceName, editorSection(state.editor))}</td>
             </tr>`
           : nothing
       }`;
@@ -318,6 +376,7 @@ export async function contactsPage(): Promise<void> {
       </caption>
       <thead>
         <tr>
+          <th scope="col"><span class="visually-hidden">${t('colSelect')}</span></th>
           ${[...COLUMNS, 'colActions' as const].map((c) => html`<th scope="col">${t(c)}</th>`)}
         </tr>
       </thead>
@@ -417,6 +476,39 @@ export async function contactsPage(): Promise<void> {
       }
     </section>`;
 
+  /** What is selected, "select all matching the filter", and "Move contacts…". */
+  const selectionBar = () => {
+    if (!state.page?.items.length) return nothing;
+    const count = selectedCount();
+    const all = state.selection.kind === 'filter';
+    return html`<div class="selection-bar" role="group" aria-label=${t('selectionTitle')}>
+      <p role="status">
+        ${all ? t('selectedAllMatching') : count ? t('selectedCount', { count }) : t('selectedNone')}
+      </p>
+      <div class="buttons">
+        ${
+          all
+            ? html`<button type="button" class="secondary" @click=${clearSelection}>
+                ${t('clearSelection')}
+              </button>`
+            : html`<button type="button" class="secondary" @click=${selectAllMatching}>
+                  ${t('selectAllMatching')}
+                </button>
+                ${
+                  count
+                    ? html`<button type="button" class="secondary" @click=${clearSelection}>
+                        ${t('clearSelection')}
+                      </button>`
+                    : nothing
+                }`
+        }
+        <button type="button" id="move-open" ?disabled=${count === 0} @click=${openMover}>
+          ${t('moveContacts')}
+        </button>
+      </div>
+    </div>`;
+  };
+
   const draw = () =>
     render(
       html`<h1 tabindex="-1">${t('contactsTitle')}</h1>
@@ -455,6 +547,7 @@ export async function contactsPage(): Promise<void> {
           )}
           <button type="submit">${t('filterApply')}</button>
         </form>
+        ${selectionBar()} ${state.mover ? state.mover.view() : nothing}
         <div class="table-box">${table()}</div>
         ${pager()}`,
       main,

@@ -17,7 +17,12 @@ export function loginPage(): void {
   const query = new URLSearchParams(location.search);
   const next = query.get('next');
   const taskId = /^\/validate\/(\d+)$/.exec(next ?? '')?.[1];
-  const link = taskId ? storedLink(Number(taskId)) : undefined;
+  const moveId = /^\/validate-move\/(\d+)$/.exec(next ?? '')?.[1];
+  const link = taskId
+    ? storedLink(Number(taskId))
+    : moveId
+      ? storedLink(`move-${Number(moveId)}`)
+      : undefined;
   let error = '';
 
   async function submit(event: SubmitEvent): Promise<void> {
@@ -72,7 +77,15 @@ export function loginPage(): void {
                     : t('loginFromLinkAnyone', { id: taskId })
                 }
               </p>`
-            : nothing
+            : moveId
+              ? html`<p class="note">
+                  ${
+                    link?.for
+                      ? t('loginFromMoveLink', { handle: link.for, id: moveId })
+                      : t('loginFromMoveLinkAnyone', { id: moveId })
+                  }
+                </p>`
+              : nothing
         }
         <form novalidate @submit=${submit}>
           ${field(

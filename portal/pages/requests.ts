@@ -2,6 +2,7 @@ import { html, nothing, render } from 'lit-html';
 import type { TextKey } from '../../api/portal/i18n';
 import { api, app, errorText, main, setQuery, setTitle, t } from '../core';
 import { field, statusLine } from '../ui';
+import { isOpenMove, loadMoves, moveSummaryView, type Move } from './moves';
 import { codeForMe, newCard, taskCardView, type TaskCard, type TaskResponse } from './task';
 
 type View = 'toValidate' | 'open' | 'ended' | 'all';
@@ -35,6 +36,7 @@ export async function requestsPage(): Promise<void> {
   let view = (VIEWS.find(([v]) => v === query.get('view'))?.[0] ?? undefined) as View | undefined;
   let search = query.get('q') ?? '';
   let cards: TaskCard[] | undefined;
+  let moves: Move[] = [];
   let error = '';
 
   const choose = (next: View) => (event: Event) => {
@@ -44,9 +46,34 @@ export async function requestsPage(): Promise<void> {
     draw();
   };
 
+  /** Moves first (each stands for many services), in the same tabs and search as single requests. */
+  const moveInView = (move: Move) => {
+    const me = app.session?.nichandle;
+    const visible: Record<View, boolean> = {
+      toValidate:
+        move.state === 'todo' && move.validators.some((v) => v.handle === me && v.status === 'pending'),
+      open: isOpenMove(move),
+      ended: !isOpenMove(move),
+      all: true,
+    };
+    const text = [move.askingAccount, move.fromAccount, move.toAccount, String(move.id)];
+    return (
+      visible[view ?? 'all'] && (!search || text.some((v) => v.toLowerCase().includes(search.toLowerCase())))
+    );
+  };
+  const moveList = () => {
+    const shown = moves.filter(moveInView);
+    return shown.length
+      ? html`<section aria-labelledby="moves-title">
+          <h2 id="moves-title">${t('movesTitle')}</h2>
+          <div class="tasks">${shown.map(moveSummaryView)}</div>
+        </section>`
+      : nothing;
+  };
+
   const list = () => {
     if (!cards) return nothing;
-    if (cards.length === 0) return html`<p>${t('noRequests')}</p>`;
+    if (cards.length === 0 && moves.length === 0) return html`<p>${t('noRequests')}</p>`;
     // A card just acted on stays in view with its result, even once it no longer belongs to the tab.
     const shown = cards.filter(
       (card) => (card.message || IN_VIEW[view ?? 'all'](card.task)) && matches(card.task, search),
@@ -93,14 +120,18 @@ export async function requestsPage(): Promise<void> {
               />`,
           )}
         </form>
-        ${error ? statusLine(error, 'error') : nothing} ${list()}`,
+        ${error ? statusLine(error, 'error') : nothing} ${moveList()} ${list()}`,
       main,
     );
   setTitle(t('requestsTitle'));
   main.replaceChildren();
   draw();
 
-  const ids = await api<number[]>('GET', '/1.0/me/task/contactChange');
+  const [ids, allMoves] = await Promise.all([
+    api<number[]>('GET', '/1.0/me/task/contactChange'),
+    loadMoves(),
+  ]);
+  moves = allMoves;
   if (!ids.ok) {
     error = errorText(ids.body);
     draw();
@@ -110,10 +141,11 @@ export async function requestsPage(): Promise<void> {
     await Promise.all(
       ids.body.slice(0, 100).map((id) => api<TaskResponse>('GET', `/1.0/me/task/contactChange/${id}`)),
     )
-  ).flatMap((r) => (r.ok ? [r.body] : []));
+  ).flatMap((r) => (r.ok && r.body.moveId === undefined ? [r.body] : [])); // a move's items show under the move
   tasks.sort((a, b) => Number(b.open) - Number(a.open) || b.id - a.id);
   cards = tasks.map((task) => newCard(task, codeForMe(task)));
   // With nothing chosen, open on what waits for me when something does.
-  view ??= tasks.some(awaitsMe) ? 'toValidate' : 'all';
+  view ??=
+    tasks.some(awaitsMe) || moves.some((m) => moveInView(m) && m.state === 'todo') ? 'toValidate' : 'all';
   draw();
 }

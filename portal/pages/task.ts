@@ -45,14 +45,16 @@ export interface MailLink {
   code: string;
   for?: string;
 }
-const linkKey = (id: number) => `link:${id}`;
-export function storedLink(id: number): MailLink | undefined {
+/** A task's link is kept under its id, a move's under `move-<id>`. */
+type LinkId = number | `move-${number}`;
+const linkKey = (id: LinkId) => `link:${id}`;
+export function storedLink(id: LinkId): MailLink | undefined {
   const raw = sessionStorage.getItem(linkKey(id));
   return raw ? (JSON.parse(raw) as MailLink) : undefined;
 }
-export const storeLink = (id: number, link: MailLink) =>
+export const storeLink = (id: LinkId, link: MailLink) =>
   sessionStorage.setItem(linkKey(id), JSON.stringify(link));
-export const forgetLink = (id: number) => sessionStorage.removeItem(linkKey(id));
+export const forgetLink = (id: LinkId) => sessionStorage.removeItem(linkKey(id));
 
 /** The code to put in my form: only a link sent to me (or an old link that names nobody, if I am awaited). */
 export function codeForMe(task: TaskResponse): string {

@@ -13,7 +13,7 @@ const LANGUAGES = [
 const TECH = 'te30007-ovh';
 const BILLING = 'bi30008-ovh';
 
-jest.setTimeout(180_000); // 3 languages × 2 widths × 11 screens on CI's two cores
+jest.setTimeout(180_000); // 3 languages × 2 widths × 13 screens on CI's two cores
 
 beforeAll(async () => {
   await createAccounts(world.stack.database.db, [
@@ -52,6 +52,17 @@ test.each(LANGUAGES)('every screen in $language, at desktop and phone width', as
     await shoot(page, name('02-contacts'), audit);
     // the phone header: one compact band, not a third of the screen
     if (width === 'phone') expect((await page.locator('#header').boundingBox())!.height).toBeLessThan(90);
+    // many services at once: all matching the filter, to whom and which roles, the dry run's review
+    await page.locator('.selection-bar button.secondary').first().click();
+    await page.locator('#move-open').click();
+    await page.locator('#move-to').fill(l.newcomer);
+    await page.locator('#move-roles input[value="contactTech"]').check();
+    await shoot(page, name('02b-move-to-whom'), audit);
+    await page.locator('#move-panel button[type="submit"]').click();
+    await page.locator('#move-review').waitFor();
+    await shoot(page, name('02c-move-review'), audit);
+    await page.goto(`${world.base}/contacts`);
+    await page.locator('tbody tr').first().waitFor();
     await page.getByRole('button', { name: new RegExp(`shop-${l.language}`) }).click();
     await shoot(page, name('03-row-menu'), false);
     await page.locator('.menu:not([hidden]) button').click();
