@@ -227,9 +227,18 @@ async function dataSnapshot(stack: Stack) {
     'webhook_subscription',
     'email_change',
   ];
+  // Only the tables this schema has (the same test runs against the code before the fix: docs/security.md).
+  const present = await stack.database.db.$queryRawUnsafe<{ table_name: string }[]>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ANY($1) ORDER BY table_name`,
+    counted,
+  );
   return JSON.stringify([
     await Promise.all(
-      counted.map((table) => stack.database.db.$queryRawUnsafe(`SELECT count(*)::int AS n FROM "${table}"`)),
+      present.map(({ table_name }) =>
+        stack.database.db.$queryRawUnsafe(
+          `SELECT '${table_name}' AS t, count(*)::int AS n FROM "${table_name}"`,
+        ),
+      ),
     ),
     await contactsOf(stack.database.db, 'secret.example'),
     await contactsOf(stack.database.db, 'fuzz.example'),
@@ -273,7 +282,7 @@ function prng(seed: number) {
   };
 }
 
-test('two thousand random and malformed requests give no 5xx and change no data', async () => {
+test('a thousand random and malformed requests give no 5xx and change no data', async () => {
   const random = prng(20261125);
   const pick = <T>(items: T[]) => items[Math.floor(random() * items.length)];
   const session = await login(stack, OTHER);
@@ -347,7 +356,7 @@ test('two thousand random and malformed requests give no 5xx and change no data'
     () => junk(),
   ];
   const statuses = new Map<number, number>();
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < 1000; i++) {
     const method = pick(['get', 'post', 'put', 'delete', 'patch'] as const);
     let path = pick(paths).replace('{x}', random() < 0.4 ? encodeURIComponent(junk()) : plausible());
     if (random() < 0.2)
