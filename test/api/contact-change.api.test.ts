@@ -4,7 +4,7 @@ import { createLogger } from '../../lib/logger';
 import { readCodeEmail } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
-import { changeEmail, endedTask, login, type Session } from '../helpers/http';
+import { askTechChange, changeEmail, codeMailFor, endedTask, login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -43,27 +43,13 @@ afterAll(async () => {
   await stack?.teardown();
 });
 
-const codeMailFor = (handle: string, taskId: number, after = 0) =>
-  stack.mailbox
-    .waitFor(
-      (m) =>
-        m.id > after && m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`),
-    )
-    .then(readCodeEmail);
-
-async function askTechChange(admin: Session, service: string, to = NEWBIE): Promise<number> {
-  const response = await admin.post(`/1.0/domain/${service}/changeContact`, { contactTech: to }).expect(200);
-  expect(response.body).toHaveLength(1);
-  return response.body[0];
-}
-
 test("the guide's story through the API: ask, both validate with their emailed codes, the change is applied and everyone told", async () => {
   const admin = await login(stack, ADMIN);
   const newbie = await login(stack, NEWBIE);
-  const id = await askTechChange(admin, 'story.example');
+  const id = await askTechChange(admin, 'story.example', NEWBIE);
 
-  const adminCode = await codeMailFor(ADMIN, id);
-  const newbieCode = await codeMailFor(NEWBIE, id);
+  const adminCode = await codeMailFor(stack, ADMIN, id);
+  const newbieCode = await codeMailFor(stack, NEWBIE, id);
   expect(adminCode.code).not.toEqual(newbieCode.code);
   expect(adminCode.link).toBe(`http://contacts.test/validate/${id}#code=${adminCode.code}&for=${ADMIN}`);
   const informed = await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`));
@@ -128,8 +114,8 @@ test("the guide's story through the API: ask, both validate with their emailed c
 test('a refusal by the new contact ends the task; the contacts do not change', async () => {
   const admin = await login(stack, ADMIN);
   const newbie = await login(stack, NEWBIE);
-  const id = await askTechChange(admin, 'refusal.example');
-  const { code } = await codeMailFor(NEWBIE, id);
+  const id = await askTechChange(admin, 'refusal.example', NEWBIE);
+  const { code } = await codeMailFor(stack, NEWBIE, id);
   const result = await newbie.post(`/1.0/me/task/contactChange/${id}/refuse`, { token: code }).expect(200);
   expect(result.body.outcome).toBe('refused');
   const task = await endedTask(stack, admin, id);
@@ -144,8 +130,8 @@ test('a refusal by the new contact ends the task; the contacts do not change', a
 test('the new contact corrects its email address, asks for the email again, and validates with the fresh code', async () => {
   const admin = await login(stack, ADMIN);
   const newbie = await login(stack, NEWBIE);
-  const id = await askTechChange(admin, 'resend.example');
-  const old = await codeMailFor(NEWBIE, id);
+  const id = await askTechChange(admin, 'resend.example', NEWBIE);
+  const old = await codeMailFor(stack, NEWBIE, id);
   await changeEmail(stack, newbie, 'newbie.fixed@mail.test');
   await stack.env.sleep(1000); // RESEND_MIN_INTERVAL is 500 ms in tests (the test server's clock moves on)
   const mark = stack.mailbox.messages().length;
@@ -173,7 +159,7 @@ test('the new contact corrects its email address, asks for the email again, and 
 test('the asker cancels a pending task; nobody else can', async () => {
   const admin = await login(stack, ADMIN);
   const newbie = await login(stack, NEWBIE);
-  const id = await askTechChange(admin, 'cancel.example');
+  const id = await askTechChange(admin, 'cancel.example', NEWBIE);
   expect((await newbie.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(403)).body.reason).toBe(
     'notTheAsker',
   );
@@ -184,8 +170,8 @@ test('the asker cancels a pending task; nobody else can', async () => {
 
 test('cancelling answers at once even while the mail server is down (the mails follow later)', async () => {
   const admin = await login(stack, ADMIN);
-  const id = await askTechChange(admin, 'outage.example');
-  await codeMailFor(NEWBIE, id);
+  const id = await askTechChange(admin, 'outage.example', NEWBIE);
+  await codeMailFor(stack, NEWBIE, id);
   // The creation mails are all out (the old tech's notice, in French, is the last): only the end mails will wait.
   await stack.mailbox.waitFor((m) => m.to.includes(`${TECH}@mail.test`) && m.text.includes(`n° ${id})`));
   stack.mailbox.setDown(true);
@@ -227,7 +213,7 @@ test('every rule refusal answers a clear error and creates nothing', async () =>
   );
   expect(await stack.database.db.contactChangeTask.count()).toBe(before);
 
-  const id = await askTechChange(admin, 'rules.example');
+  const id = await askTechChange(admin, 'rules.example', NEWBIE);
   const second = await admin
     .post('/1.0/domain/rules.example/changeContact', { contactTech: STRANGER })
     .expect(409);
@@ -296,7 +282,7 @@ test('with no worker running, a request answers 503 to retry; the same request t
 test("one account never sees another's tasks or services", async () => {
   const admin = await login(stack, ADMIN);
   const stranger = await login(stack, STRANGER);
-  const id = await askTechChange(admin, 'privacy.example');
+  const id = await askTechChange(admin, 'privacy.example', NEWBIE);
   expect((await admin.get('/1.0/me/task/contactChange').expect(200)).body).toContain(id);
   const hidden = await stranger.get(`/1.0/me/task/contactChange/${id}`).expect(404);
   const missing = await stranger.get('/1.0/me/task/contactChange/999999').expect(404);

@@ -1,8 +1,7 @@
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { readCodeEmail } from '../../lib/mailbox';
 import { SEARCH_ATTRIBUTES, type TaskState } from '../../workflows/contact-change.messages';
 import { createAccounts, createService } from '../helpers/fixtures';
-import { login, type Session } from '../helpers/http';
+import { askTechChange, codeFor, login } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 
@@ -28,22 +27,11 @@ beforeAll(async () => {
     await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: TECH });
   }
   // Asked first, so that its clock runs while the other stories play.
-  expiringTask = await askTechChange(await login(stack, ADMIN), 'expired.example');
+  expiringTask = await askTechChange(await login(stack, ADMIN), 'expired.example', NEWBIE);
 });
 afterAll(async () => {
   await stack?.teardown();
 });
-
-async function askTechChange(admin: Session, service: string): Promise<number> {
-  const [id] = (await admin.post(`/1.0/domain/${service}/changeContact`, { contactTech: NEWBIE }).expect(200))
-    .body;
-  return id;
-}
-
-const codeFor = (handle: string, taskId: number) =>
-  stack.mailbox
-    .waitFor((m) => m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`))
-    .then((mail) => readCodeEmail(mail).code);
 
 async function runOf(taskId: number) {
   const task = await stack.database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
@@ -87,8 +75,8 @@ async function expectEndedAs(taskId: number, state: TaskState, service: string) 
 test('a run says in words whom it waits for, and ends listed as done', async () => {
   const admin = await login(stack, ADMIN);
   const newbie = await login(stack, NEWBIE);
-  const id = await askTechChange(admin, 'done.example');
-  const [adminCode, newbieCode] = await Promise.all([codeFor(ADMIN, id), codeFor(NEWBIE, id)]);
+  const id = await askTechChange(admin, 'done.example', NEWBIE);
+  const [adminCode, newbieCode] = await Promise.all([codeFor(stack, ADMIN, id), codeFor(stack, NEWBIE, id)]);
 
   const run = await runOf(id);
   // The run's first workflow task publishes the task id once the opening mails (local activities) are out.
@@ -116,8 +104,8 @@ test('a run says in words whom it waits for, and ends listed as done', async () 
 });
 
 test('a refused task ends listed as refused', async () => {
-  const id = await askTechChange(await login(stack, ADMIN), 'refused.example');
-  const code = await codeFor(NEWBIE, id);
+  const id = await askTechChange(await login(stack, ADMIN), 'refused.example', NEWBIE);
+  const code = await codeFor(stack, NEWBIE, id);
   await (
     await login(stack, NEWBIE)
   )
@@ -128,7 +116,7 @@ test('a refused task ends listed as refused', async () => {
 
 test('a cancelled task ends listed as aborted', async () => {
   const admin = await login(stack, ADMIN);
-  const id = await askTechChange(admin, 'aborted.example');
+  const id = await askTechChange(admin, 'aborted.example', NEWBIE);
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
   await expectEndedAs(id, 'aborted', 'aborted.example');
 });

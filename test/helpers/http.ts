@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { readCodeEmail } from '../../lib/mailbox';
 import type { Stack } from './stack';
 import { PASSWORD } from './fixtures';
 
@@ -31,6 +32,30 @@ export async function login(stack: Stack, handle: string): Promise<Session> {
         .set('X-CSRF-Token', csrf)
         .send(body ?? {}),
   };
+}
+
+/** Asks, as `session`, for `to` as the technical contact of a domain: the one task it opens. */
+export async function askTechChange(session: Session, service: string, to: string): Promise<number> {
+  const response = await session
+    .post(`/1.0/domain/${service}/changeContact`, { contactTech: to })
+    .expect(200);
+  expect(response.body).toHaveLength(1);
+  return response.body[0];
+}
+
+/** The code and link mailed to `handle` (at its fixture address) for the task, after mail `after`, as read by them. */
+export function codeMailFor(stack: Stack, handle: string, taskId: number, after = 0) {
+  return stack.mailbox
+    .waitFor(
+      (m) =>
+        m.id > after && m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`),
+    )
+    .then(readCodeEmail);
+}
+
+/** Just the code of that mail. */
+export async function codeFor(stack: Stack, handle: string, taskId: number): Promise<string> {
+  return (await codeMailFor(stack, handle, taskId)).code;
 }
 
 /** The task as this person sees it once it has ended (the change is applied after the last accept's answer). */

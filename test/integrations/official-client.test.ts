@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import ovh from 'ovh';
 import request from 'supertest';
 import { ovhSignature } from '../../api/auth/signature';
-import { readCodeEmail } from '../../lib/mailbox';
 import { freePort } from '../../lib/net';
 import { localCertificate } from '../../lib/tls';
 import { createAccounts, createService, contactsOf } from '../helpers/fixtures';
-import { login } from '../helpers/http';
+import { codeFor, login } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 const ADMIN = 'ad11111-ovh';
@@ -75,11 +74,6 @@ async function scriptFor(handle: string, application: { applicationKey: string; 
   });
 }
 
-const codeFor = (handle: string, taskId: number) =>
-  stack.mailbox
-    .waitFor((m) => m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate/${taskId}#code=`))
-    .then((mail) => readCodeEmail(mail).code);
-
 test("the provider's official Node.js client over HTTPS: credential, change asked, both accept with their mailed codes", async () => {
   const owner = await login(stack, ADMIN);
   const application = (await owner.post('/1.0/me/api/application', { name: 'contact script' }).expect(201))
@@ -96,11 +90,11 @@ test("the provider's official Node.js client over HTTPS: credential, change aske
   })) as number[];
 
   const accepted = (await adminScript.requestPromised('POST', `/me/task/contactChange/${id}/accept`, {
-    token: await codeFor(ADMIN, id),
+    token: await codeFor(stack, ADMIN, id),
   })) as { outcome: string; task: { awaiting: string[] } };
   expect(accepted).toMatchObject({ outcome: 'accepted', task: { awaiting: [NEWBIE] } });
   await newbieScript.requestPromised('POST', `/me/task/contactChange/${id}/accept`, {
-    token: await codeFor(NEWBIE, id),
+    token: await codeFor(stack, NEWBIE, id),
   });
   await stack.taskEnded(id);
   expect((await contactsOf(stack.database.db, SERVICE)).tech).toBe(NEWBIE);
