@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmailTemplate } from '../workflows/contact-change.activities';
+import type { MoveMailKind } from './mail-content-moves';
 import { LANGUAGE_PACKS, type Language, type MailKind, type Variant } from './mail-content';
 import {
   compileMjml,
@@ -18,7 +19,7 @@ import { escapeHtml } from '../lib/html';
 import { serviceTypeName } from '../domain/service-type-names';
 
 export type { Language } from './mail-content';
-export type EmailKind = EmailTemplate | 'code';
+export type EmailKind = EmailTemplate | 'code' | MoveMailKind;
 
 export interface EmailContext {
   taskId: number;
@@ -40,6 +41,8 @@ export interface EmailContext {
   undeliverable?: string;
   validationLink: string;
   requestsLink: string;
+  /** A move's mail: how many services (for the recipient), and the outcome counts of its end. */
+  move?: { count: number; applied: number; skipped: number; refused: number };
 }
 
 /** One mail, as text and as HTML with the same content (the text is the multipart alternative). */
@@ -60,6 +63,11 @@ export const EMAIL_KINDS: EmailKind[] = [
   'expired',
   'aborted',
   'needsAttention',
+  'moveCode',
+  'moveInformed',
+  'moveReminder',
+  'moveDone',
+  'moveNotDone',
 ];
 
 const packOf = (language: Language) => LANGUAGE_PACKS[language] ?? LANGUAGE_PACKS.en;
@@ -117,15 +125,20 @@ function valuesOf(
     undeliverable: c.undeliverable ?? '',
     validationLink: c.validationLink,
     requestsLink: c.requestsLink,
+    count: String(c.move?.count ?? 0),
+    applied: String(c.move?.applied ?? 0),
+    skipped: String(c.move?.skipped ?? 0),
+    refusedCount: String(c.move?.refused ?? 0),
   };
   // Who refused, where the validators say so (a mail of an older task may not know).
   const reasonKey = c.reason === 'refusedByContact' && !values.refuser ? 'refusedBySomeone' : c.reason;
   const reason = reasonKey ? (pack.reasons[reasonKey] ?? reasonKey) : '';
   values.reason = fillSentence(reason, values);
-  const counted = kind === 'code' ? others : kind === 'expired' ? pending : handles();
+  const isCode = kind === 'code' || kind === 'moveCode';
+  const counted = isCode ? others : kind === 'expired' ? pending : handles();
   return {
     values,
-    variant: { resent: kind === 'code' && c.resent === true, people: people(counted.length) },
+    variant: { resent: isCode && c.resent === true, people: people(counted.length) },
   };
 }
 

@@ -26,6 +26,8 @@ import { roleAssignment } from '../domain/roles';
 import { isOpen } from '../domain/tasks';
 import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
 import { MailRejected, type Mailer } from './mailer';
+import { createMoveActivities } from './moves';
+import type { ContactMoveActivities } from '../workflows/contact-move.activities';
 
 export interface ActivityDeps {
   db: Db;
@@ -49,9 +51,9 @@ const mailStep = (mail: OutgoingTaskMail) => `${mail.step}/${mail.kind}`;
 /** The idempotency key of one mail: each kind of mail of a step goes at most once to each recipient of a task. */
 const mailKey = (taskId: number, mail: OutgoingTaskMail) => `${taskId}:${mailStep(mail)}:${mail.recipient}`;
 
-const expiryFormats = new Map<Language, Intl.DateTimeFormat>();
+export const expiryFormats = new Map<Language, Intl.DateTimeFormat>();
 /** Building an Intl formatter costs far more than using one: one per language, kept. */
-function expiryFormat(language: Language): Intl.DateTimeFormat {
+export function expiryFormat(language: Language): Intl.DateTimeFormat {
   let format = expiryFormats.get(language);
   if (!format) {
     format = new Intl.DateTimeFormat(language, { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' });
@@ -78,7 +80,7 @@ function isConstraintViolation(error: unknown): boolean {
 }
 
 /** The activity, with a constraint violation made non-retryable (bounded retries are for what may pass). */
-function failingForGoodOnConstraint<A extends unknown[], R>(activity: (...args: A) => Promise<R>) {
+export function failingForGoodOnConstraint<A extends unknown[], R>(activity: (...args: A) => Promise<R>) {
   return async (...args: A): Promise<R> => {
     try {
       return await activity(...args);
@@ -89,7 +91,35 @@ function failingForGoodOnConstraint<A extends unknown[], R>(activity: (...args: 
   };
 }
 
-export function createActivities(deps: ActivityDeps): ContactChangeActivities {
+/**
+ * Once a mail is out, its record must land, or a retry of the activity would send it again: through a short
+ * database outage it is retried here, within the mail activity's 20 s (the lookup before sending fails fast
+ * instead, so a database that is down stops mail before it leaves). Only a crash in between can send twice.
+ */
+export async function recordSentEmail(
+  db: Db,
+  row: {
+    key: string;
+    taskId?: number;
+    moveId?: number;
+    recipient: string;
+    step: string;
+    messageId: string;
+  },
+) {
+  const deadline = Date.now() + 15_000;
+  for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 2_000)) {
+    try {
+      await db.sentEmail.createMany({ data: [row], skipDuplicates: true });
+      return;
+    } catch (error) {
+      if (Date.now() + pauseMs > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}
+
+export function createActivities(deps: ActivityDeps): ContactChangeActivities & ContactMoveActivities {
   const { db, mailer } = deps;
 
   /**
@@ -270,30 +300,6 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   }
 
   /**
-   * Once a mail is out, its record must land, or a retry of the activity would send it again: through a short
-   * database outage it is retried here, within the mail activity's 20 s (the lookup before sending fails fast
-   * instead, so a database that is down stops mail before it leaves). Only a crash in between can send twice.
-   */
-  async function recordSent(row: {
-    key: string;
-    taskId: number;
-    recipient: string;
-    step: string;
-    messageId: string;
-  }) {
-    const deadline = Date.now() + 15_000;
-    for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 2_000)) {
-      try {
-        await db.sentEmail.createMany({ data: [row], skipDuplicates: true });
-        return;
-      } catch (error) {
-        if (Date.now() + pauseMs > deadline) throw error;
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      }
-    }
-  }
-
-  /**
    * Sends each mail not sent yet, with one lookup of the task, the recipients and what already went out for the
    * whole batch: each database round trip counts (docs: performance). A mail refused for good is not retried: it
    * is reported, and the others still go.
@@ -342,7 +348,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
         undeliverable.push({ handle: recipient, response: error.response });
         continue;
       }
-      await recordSent({ key, taskId, recipient, step: mailStep(mail), messageId });
+      await recordSentEmail(db, { key, taskId, recipient, step: mailStep(mail), messageId });
     }
     return { outcome: { undeliverable } satisfies MailOutcome, task };
   }
@@ -394,6 +400,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities {
   }
 
   return {
+    ...createMoveActivities(deps),
     openTask: failingForGoodOnConstraint(openTask),
     recordTask: failingForGoodOnConstraint(recordTask),
     applyChange: failingForGoodOnConstraint(applyChange),

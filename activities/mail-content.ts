@@ -3,6 +3,8 @@
  * the HTML of a mail are laid out (activities/mail-layout.ts). `{name}` marks a value of the mail (a handle, the
  * service, the code…), filled in at sending time: escaped in the HTML, as is in the text.
  */
+import { MOVE_MAILS, MOVE_REASONS, type MoveMailKind } from './mail-content-moves';
+
 export type Language = 'es' | 'en' | 'fr';
 
 export const SLOTS = [
@@ -24,6 +26,11 @@ export const SLOTS = [
   'undeliverable',
   'validationLink',
   'requestsLink',
+  // Moves (mail-content-moves.ts): how many services, and the outcome counts of the end mail.
+  'count',
+  'applied',
+  'skipped',
+  'refusedCount',
 ] as const;
 export type Slot = (typeof SLOTS)[number];
 export type LinkSlot = 'validationLink' | 'requestsLink';
@@ -59,7 +66,7 @@ export interface Variant {
 const agree = (people: Variant['people'], none: string, one: string, several: string) =>
   [none, one, several][people];
 
-export type MailKind =
+type TaskMailKind =
   | 'code'
   | 'informedCreated'
   | 'reminder'
@@ -69,6 +76,7 @@ export type MailKind =
   | 'expired'
   | 'aborted'
   | 'needsAttention';
+export type MailKind = TaskMailKind | MoveMailKind;
 
 export interface LanguagePack {
   /** The product's name, at the top of each HTML mail. */
@@ -83,7 +91,12 @@ export interface LanguagePack {
   mails: Record<MailKind, (variant: Variant) => MailSource>;
 }
 
-const es: LanguagePack = {
+/** A language's task mails; its move mails come from mail-content-moves.ts. */
+type TaskPack = Omit<LanguagePack, 'mails'> & {
+  mails: Record<TaskMailKind, (variant: Variant) => MailSource>;
+};
+
+const es: TaskPack = {
   brand: 'Gestión de contactos',
   greeting: 'Hola {recipient}:',
   footer: 'Mensaje automático de Gestión de contactos: no responda a este correo.',
@@ -227,7 +240,7 @@ const es: LanguagePack = {
   },
 };
 
-const en: LanguagePack = {
+const en: TaskPack = {
   brand: 'Contact management',
   greeting: 'Hello {recipient},',
   footer: 'Automatic message from Contact management: please do not reply to this email.',
@@ -366,7 +379,7 @@ const en: LanguagePack = {
   },
 };
 
-const fr: LanguagePack = {
+const fr: TaskPack = {
   brand: 'Gestion des contacts',
   greeting: 'Bonjour {recipient},',
   footer: 'Message automatique de Gestion des contacts : merci de ne pas répondre à ce courriel.',
@@ -517,4 +530,14 @@ const fr: LanguagePack = {
   },
 };
 
-export const LANGUAGE_PACKS: Record<Language, LanguagePack> = { es, en, fr };
+const withMoves = (language: Language, pack: TaskPack): LanguagePack => ({
+  ...pack,
+  reasons: { ...pack.reasons, ...MOVE_REASONS[language] },
+  mails: { ...pack.mails, ...MOVE_MAILS[language] },
+});
+
+export const LANGUAGE_PACKS: Record<Language, LanguagePack> = {
+  es: withMoves('es', es),
+  en: withMoves('en', en),
+  fr: withMoves('fr', fr),
+};

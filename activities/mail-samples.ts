@@ -16,24 +16,31 @@ export function sampleEmailContext(language: Language, kind: EmailKind): EmailCo
     { handle: 'xx11111-ovh', status: kind === 'refused' ? 'accepted' : 'pending' },
     { handle: 'ne44444-ovh', status: kind === 'refused' ? 'refused' : 'pending' },
   ];
-  const code = kind === 'code' ? 'K7P2-9XQM' : undefined;
+  const code = kind === 'code' || kind === 'moveCode' ? 'K7P2-9XQM' : undefined;
+  const isMove = kind.startsWith('move');
   return {
     taskId: 1042,
-    serviceName: 'example-shop.com',
+    serviceName: isMove ? 'example-shop.com, example-blog.net and 48 more' : 'example-shop.com',
     serviceType: 'domain',
     roles: roleNames(language, ['contactTech']),
     fromAccount: 'te22222-ovh',
     toAccount: 'ne44444-ovh',
     askingAccount: 'xx11111-ovh',
     validators,
-    recipient: kind === 'informedCreated' || kind === 'doneInformed' ? 'te22222-ovh' : 'xx11111-ovh',
-    reason: { refused: 'refusedByContact', expired: 'notValidatedInTime', aborted: 'cancelledByAsker' }[
-      kind as string
-    ],
+    recipient: ['informedCreated', 'doneInformed', 'moveInformed'].includes(kind)
+      ? 'te22222-ovh'
+      : 'xx11111-ovh',
+    reason: {
+      refused: 'refusedByContact',
+      expired: 'notValidatedInTime',
+      aborted: 'cancelledByAsker',
+      moveNotDone: 'notValidatedInTime',
+    }[kind as string],
     expiresAt: expires[language],
     code,
     undeliverable: kind === 'needsAttention' ? 'ne44444-ovh' : undefined,
-    validationLink: `${base}/validate/1042${code ? `#code=${code}` : ''}`,
-    requestsLink: `${base}/requests`,
+    validationLink: `${base}/${isMove ? 'validate-move' : 'validate'}/1042${code ? `#code=${code}` : ''}`,
+    requestsLink: isMove ? `${base}/moves/1042` : `${base}/requests`,
+    ...(isMove ? { move: { count: 50, applied: 47, skipped: 2, refused: 1 } } : {}),
   };
 }

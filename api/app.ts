@@ -129,8 +129,8 @@ export function createApp(deps: AppDeps) {
     secure: config.PUBLIC_BASE_URL.startsWith('https:'),
   };
   const mailer = deps.mailer ?? createSmtpMailer(withoutPool(config.SMTP_URL), config.MAIL_FROM);
-  const contactChanges = createContactChanges({ db, temporal, config });
   const contactMoves = createContactMoves({ db, temporal, config });
+  const contactChanges = createContactChanges({ db, temporal, config, moves: contactMoves });
   const requireAuth = authenticate({
     db,
     session,
@@ -146,6 +146,11 @@ export function createApp(deps: AppDeps) {
   const hashing = new HashingSlots(deps.concurrentPasswordHashing ?? DEFAULT_CONCURRENT_PASSWORD_HASHING);
   const byAccount = (req: express.Request) => req.account?.handle ?? req.ip ?? 'unknown';
   const openApi = buildOpenApiDocument(API_BASE_PATH);
+  // One count per account for tasks and moves together: a move's routes are no way around the task's limits.
+  const codeLimits = {
+    codeSubmission: limiter('codeSubmission', limits.codeSubmission, logger, byAccount),
+    resend: limiter('resend', limits.resend, logger, byAccount),
+  };
 
   const app = express();
   // X-Forwarded-For is believed only from the configured proxies: otherwise a client chooses its own address.
@@ -209,12 +214,9 @@ export function createApp(deps: AppDeps) {
     requireAuth,
     meRouter({ db, mailer, publicBaseUrl: config.PUBLIC_BASE_URL, logger, hashing, loginThrottle }),
     apiKeysRouter(db),
-    tasksRouter(contactChanges, {
-      codeSubmission: limiter('codeSubmission', limits.codeSubmission, logger, byAccount),
-      resend: limiter('resend', limits.resend, logger, byAccount),
-    }),
+    tasksRouter(contactChanges, codeLimits),
     servicesRouter(db, contactChanges),
-    movesRouter(contactMoves),
+    movesRouter(contactMoves, codeLimits),
     webhooksRouter(db, {
       secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP,
       allowedTargets: config.WEBHOOK_ALLOWED_TARGETS,

@@ -49,6 +49,7 @@ import {
 } from '../workflows/contact-change.messages';
 import type { contactChange } from '../workflows/contact-change';
 import type { AuthAccount } from './auth/authenticate';
+import type { createContactMoves } from './contact-moves';
 import { ApiError, notFound, serviceNotFound } from './errors';
 import type { z } from 'zod';
 import type { changeCheckResponse, changeContactBody, taskResponse } from './schemas';
@@ -66,6 +67,8 @@ export interface ContactChangeDeps {
     | 'RESEND_MIN_INTERVAL'
     | 'TASK_REGISTRATION_TIMEOUT'
   >;
+  /** The moves whose items are tasks too: a decision on an item is the move's (MOVE-API.md). */
+  moves?: Pick<ReturnType<typeof createContactMoves>, 'decide' | 'resend'>;
 }
 
 type TaskResponse = z.infer<typeof taskResponse>;
@@ -118,7 +121,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
   }
 
   async function liveView(task: TaskRow): Promise<TaskView | undefined> {
-    if (!isOpen(task.state)) return undefined;
+    // An item of a move has no workflow of its own: its row is what the move's activities wrote.
+    if (!isOpen(task.state) || task.moveId !== null) return undefined;
     try {
       return await handleOf(task).query(taskQuery);
     } catch {
@@ -147,7 +151,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
       serviceType: task.serviceType,
       state,
       open: isOpen(state),
-      canCancel: isCancellable(state) && mayCancel(viewer, task),
+      canCancel: task.moveId === null && isCancellable(state) && mayCancel(viewer, task),
       canResendTo:
         resendTargets({ askingAccount: task.askingAccount, state, validators }, { by: viewer }) ?? [],
       ...(needsAttention ? { needsAttention } : {}),
@@ -163,6 +167,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
         actor: e.actor,
         action: e.action,
       })),
+      ...(task.moveId !== null ? { moveId: task.moveId } : {}),
     };
   }
 
@@ -366,6 +371,11 @@ export function createContactChanges(deps: ContactChangeDeps) {
   ) {
     const task = await findVisibleTaskHead(account, id);
     openTaskOrThrow(task);
+    if (task.moveId !== null && deps.moves) {
+      // The move's code acts on the move (accepting covers every item the person validates; refusing, the rest).
+      const { outcome } = await deps.moves.decide(account, task.moveId, decision, token, [], sourceIp);
+      return { outcome, task: present(await findVisibleTask(account, id), account.handle) };
+    }
     const codeHash = hashCode(config.CODE_HASH_KEY, task.id, account.handle, token);
     const update = decision === 'accept' ? acceptUpdate : refuseUpdate;
     const result = await handleOf(task)
@@ -388,6 +398,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
   async function resend(account: AuthAccount, id: number, to?: string[], sourceIp?: string) {
     const task = await findVisibleTaskHead(account, id);
     openTaskOrThrow(task);
+    if (task.moveId !== null && deps.moves) return deps.moves.resend(account, task.moveId, to, sourceIp);
     const { resentTo, notYet } = await handleOf(task)
       .executeUpdate(resendUpdate, { args: [{ by: account.handle, to, sourceIp }] })
       .catch(rethrowAsApiError);
@@ -398,6 +409,14 @@ export function createContactChanges(deps: ContactChangeDeps) {
   async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
     const task = await findVisibleTaskHead(account, id);
     openTaskOrThrow(task);
+    if (task.moveId !== null) {
+      throw new ApiError(
+        409,
+        'partOfMove',
+        `This task is an item of move ${task.moveId}: cancel the move (POST /me/contactMove/${task.moveId}/cancel)`,
+        { moveId: task.moveId },
+      );
+    }
     const cancelled = await handleOf(task)
       .executeUpdate(cancelUpdate, { args: [cancelRequestFor(account.handle, task, sourceIp)] })
       .catch(rethrowAsApiError);
@@ -463,7 +482,7 @@ export function startContactChange(temporal: Client, taskQueue: string, input: C
 }
 
 /** The workflow's rejection of an Update as the API's answer (same reason); other errors pass on unchanged. */
-function rethrowAsApiError(error: unknown): never {
+export function rethrowAsApiError(error: unknown): never {
   if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
     const type = error.cause.type as Rejection;
     if (type in REJECTIONS) {

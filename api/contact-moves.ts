@@ -1,18 +1,42 @@
-import type { Client } from '@temporalio/client';
+import {
+  ApplicationFailure,
+  type Client,
+  WorkflowIdReusePolicy,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import type { z } from 'zod';
 import type { Config } from '../lib/config';
+import { hashMoveCode } from '../lib/codes';
 import type { Db } from '../lib/db';
-import { moveRoles, type MoveSkipReason } from '../domain/moves';
+import { countItems, moveRoles, seesMove, type MoveSkipReason } from '../domain/moves';
 import {
+  moveItemGroups,
   planMove,
   servicesMatching,
   servicesNamed,
   type MoveParties,
   type PlannedItem,
 } from '../lib/move-selection';
+import { REJECTIONS, resendTargets, SEARCH_ATTRIBUTES } from '../workflows/contact-change.messages';
+import type { contactMove } from '../workflows/contact-move';
+import {
+  acceptMoveUpdate,
+  CANCELLABLE_MOVE_STATES,
+  cancelMoveUpdate,
+  contactMoveWorkflowId,
+  type ContactMoveInput,
+  moveQuery,
+  moveSummary,
+  type MoveState,
+  type MoveView,
+  OPEN_MOVE_STATES,
+  refuseMoveUpdate,
+  resendMoveUpdate,
+} from '../workflows/contact-move.messages';
 import type { AuthAccount } from './auth/authenticate';
-import { ApiError } from './errors';
-import type { moveBody, moveDryRunResponse } from './schemas';
+import { rethrowAsApiError } from './contact-changes';
+import { ApiError, notFound } from './errors';
+import type { moveBody, moveDryRunResponse, moveItemPage, moveItemQuery, moveResponse } from './schemas';
 
 export interface ContactMoveDeps {
   db: Db;
@@ -32,6 +56,14 @@ export interface ContactMoveDeps {
 
 type MoveBody = z.infer<typeof moveBody>;
 type DryRun = z.infer<typeof moveDryRunResponse>;
+type MoveResponse = z.infer<typeof moveResponse>;
+
+/** Items applied per transaction (docs/decisions/moves.md: why 500). */
+export const MOVE_CHUNK_SIZE = 500;
+const MOVE_NOT_FOUND = 'This move does not exist or does not concern you';
+
+const moveNotOpen = (state: string) =>
+  new ApiError(409, 'moveNotOpen', `This move is ${state}: it no longer takes this action`);
 
 /** The selection of a move request, planned: the services found (with their plan) and the names that are not. */
 export interface PlannedSelection {
@@ -141,5 +173,298 @@ export function createContactMoves(deps: ContactMoveDeps) {
     };
   }
 
-  return { planSelection, dryRun };
+  /**
+   * Creates the move: the selection is frozen (the services' ids, in contact_move_request), the workflow started
+   * with that row's id; its first activity records the items. Answers once they are recorded (201), or, for a very
+   * large move still being recorded after TASK_REGISTRATION_TIMEOUT, 202 with its id: it registers on its own.
+   */
+  async function create(account: AuthAccount, body: MoveBody, sourceIp?: string) {
+    const { parties, items } = await planSelection(account, body);
+    // A service the asker is none of the contacts of is not recorded (its existence is not the asker's business).
+    const candidates = items.filter(({ plan }) => plan.movable || plan.reason !== 'notAContact');
+    if (!candidates.some(({ plan }) => plan.movable)) {
+      throw new ApiError(
+        409,
+        'nothingToMove',
+        'None of the services selected can move: the dry run tells why for each',
+      );
+    }
+    const request = await db.contactMoveRequest.create({
+      data: {
+        askingAccount: parties.asker,
+        fromAccount: parties.fromAccount,
+        toAccount: parties.toAccount,
+        contactTypes: [...parties.roles],
+        serviceIds: candidates.map(({ service }) => service.id),
+        selection: body.services ? { services: body.services.length } : { filter: body.filter ?? {} },
+        requestedFromIp: sourceIp ?? null,
+      },
+    });
+    const input: ContactMoveInput = {
+      moveId: request.id,
+      askingAccount: parties.asker,
+      expiryMs: config.TASK_EXPIRY,
+      reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
+      resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
+      chunkSize: MOVE_CHUNK_SIZE,
+      requestedFromIp: sourceIp,
+      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
+    };
+    await deps.temporal.workflow.start<typeof contactMove>('contactMove', {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowId: contactMoveWorkflowId(request.id),
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      staticSummary: moveSummary({
+        moveId: request.id,
+        contactTypes: [...parties.roles],
+        fromAccount: parties.fromAccount,
+        toAccount: parties.toAccount,
+        askingAccount: parties.asker,
+        services: candidates.length,
+      }),
+      ...(input.searchAttributes
+        ? {
+            typedSearchAttributes: [
+              {
+                key: SEARCH_ATTRIBUTES.handles,
+                value: [...new Set([parties.asker, parties.fromAccount, parties.toAccount])],
+              },
+              { key: SEARCH_ATTRIBUTES.state, value: 'checking' },
+            ],
+          }
+        : {}),
+    });
+    const registered = await untilRegistered(request.id);
+    return {
+      status: registered ? 201 : 202,
+      body: registered ? await getMove(account, request.id) : { id: request.id, state: 'checking' as const },
+    };
+  }
+
+  async function untilRegistered(moveId: number): Promise<boolean> {
+    const until = Date.now() + config.TASK_REGISTRATION_TIMEOUT;
+    for (let pauseMs = 10; Date.now() < until; pauseMs = Math.min(pauseMs * 2, 200)) {
+      if (await db.contactMove.findUnique({ where: { id: moveId }, select: { id: true } })) return true;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+    return false;
+  }
+
+  async function findVisibleMove(account: AuthAccount, id: number) {
+    const move = await db.contactMove.findUnique({ where: { id }, include: { validators: true } });
+    if (!move || !seesMove(account.handle, move)) throw notFound(MOVE_NOT_FOUND);
+    return move;
+  }
+
+  function handleOf(move: { workflowId: string; runId: string }) {
+    return deps.temporal.workflow.getHandle<typeof contactMove>(move.workflowId, move.runId);
+  }
+
+  async function liveView(move: { state: string; workflowId: string; runId: string }) {
+    if (!OPEN_MOVE_STATES.includes(move.state as MoveState)) return undefined;
+    try {
+      return await handleOf(move).query(moveQuery);
+    } catch {
+      return undefined; // the read model is still a true, if slightly older, answer
+    }
+  }
+
+  async function getMove(account: AuthAccount, id: number, live?: MoveView): Promise<MoveResponse> {
+    const move = await findVisibleMove(account, id);
+    const [groups, events, fresh] = await Promise.all([
+      moveItemGroups(db, id),
+      db.auditEvent.findMany({ where: { moveId: id }, orderBy: { id: 'asc' } }),
+      live ?? liveView(move),
+    ]);
+    const stored = move.state as MoveState;
+    const state = fresh && OPEN_MOVE_STATES.includes(fresh.state) ? fresh.state : stored;
+    const statusOf = new Map(fresh?.validators.map((v) => [v.handle, v.status]));
+    const validators = move.validators
+      .sort((a, b) => a.handle.localeCompare(b.handle))
+      .map((v) => ({
+        handle: v.handle,
+        status: (statusOf.get(v.handle) ?? v.status) as 'pending' | 'accepted' | 'refused',
+        items: v.items,
+        excluded: v.excluded.length,
+        decidedAt: v.decidedAt?.toISOString(),
+      }));
+    const byReason: Record<string, number> = {};
+    for (const group of groups)
+      if (group.reason && group.state !== 'done')
+        byReason[group.reason] = (byReason[group.reason] ?? 0) + group.count;
+    const waiting = state === 'todo' ? 'validatingByCustomers' : 'doing';
+    const needsAttention = fresh
+      ? (fresh.needsAttention ?? null)
+      : (move.needsAttention as MoveResponse['needsAttention']);
+    return {
+      id: move.id,
+      state,
+      reason: (fresh && state === fresh.state ? fresh.reason : move.reason) ?? undefined,
+      askingAccount: move.askingAccount,
+      fromAccount: move.fromAccount,
+      toAccount: move.toAccount,
+      contactTypes: move.contactTypes as MoveResponse['contactTypes'],
+      dateRequest: move.dateRequest.toISOString(),
+      dateDone: move.dateDone?.toISOString(),
+      expiresAt: move.expiresAt.toISOString(),
+      counts: countItems(groups),
+      byReason,
+      validators,
+      awaiting: state === 'todo' ? validators.filter((v) => v.status === 'pending').map((v) => v.handle) : [],
+      informed: move.informed,
+      needsAttention,
+      canResendTo:
+        resendTargets(
+          { askingAccount: move.askingAccount, state: waiting, validators },
+          { by: account.handle },
+        ) ?? [],
+      cancellable: CANCELLABLE_MOVE_STATES.includes(state) && move.askingAccount === account.handle,
+      history: events.map((e) => ({ date: e.createdAt.toISOString(), actor: e.actor, action: e.action })),
+    };
+  }
+
+  /** The moves that concern the account, newest first (their ids, as the task list). */
+  async function listMoveIds(account: AuthAccount): Promise<number[]> {
+    const handle = account.handle;
+    const rows = await db.contactMove.findMany({
+      where: {
+        OR: [
+          { askingAccount: handle },
+          { fromAccount: handle },
+          { toAccount: handle },
+          { informed: { has: handle } },
+          { validators: { some: { handle } } },
+        ],
+      },
+      select: { id: true },
+      orderBy: { id: 'desc' },
+      take: 1000,
+    });
+    return rows.map((row) => row.id);
+  }
+
+  /** The move's items, by service name, one keyset page at a time. */
+  async function listItems(
+    account: AuthAccount,
+    id: number,
+    query: z.infer<typeof moveItemQuery>,
+  ): Promise<z.infer<typeof moveItemPage>> {
+    await findVisibleMove(account, id);
+    const rows = await db.contactChangeTask.findMany({
+      where: {
+        moveId: id,
+        ...(query.state ? { state: query.state } : {}),
+        ...(query.cursor !== undefined ? { serviceName: { gt: query.cursor } } : {}),
+      },
+      orderBy: { serviceName: 'asc' },
+      take: query.limit + 1,
+      select: {
+        id: true,
+        serviceName: true,
+        serviceType: true,
+        contactTypes: true,
+        state: true,
+        reason: true,
+      },
+    });
+    const page = rows.slice(0, query.limit);
+    return {
+      items: page.map((row) => ({
+        taskId: row.id,
+        serviceName: row.serviceName,
+        serviceType: row.serviceType,
+        contactTypes: row.contactTypes as z.infer<typeof moveItemPage>['items'][number]['contactTypes'],
+        state: row.state as z.infer<typeof moveItemPage>['items'][number]['state'],
+        reason: row.reason ?? undefined,
+      })),
+      nextCursor: rows.length > query.limit ? page[page.length - 1].serviceName : null,
+    };
+  }
+
+  async function openMoveOrThrow(account: AuthAccount, id: number) {
+    const move = await findVisibleMove(account, id);
+    if (!OPEN_MOVE_STATES.includes(move.state as MoveState)) throw moveNotOpen(move.state);
+    return move;
+  }
+
+  /** Services named to leave out must be open items of this move that this person validates. */
+  async function checkExcluded(moveId: number, handle: string, names: string[]) {
+    const unique = [...new Set(names)];
+    if (unique.length === 0) return unique;
+    const found = await db.contactChangeTask.findMany({
+      where: { moveId, serviceName: { in: unique }, validators: { some: { handle } } },
+      select: { serviceName: true },
+    });
+    const known = new Set(found.map((row) => row.serviceName));
+    const unknown = unique.filter((name) => !known.has(name));
+    if (unknown.length > 0) {
+      throw new ApiError(400, 'notInMove', 'Only services of this move that you validate can be left out', {
+        services: unknown.slice(0, 20),
+      });
+    }
+    return unique;
+  }
+
+  /** Accepts (leaving out `exclude`) or refuses the move with the code of its mail. */
+  async function decide(
+    account: AuthAccount,
+    id: number,
+    decision: 'accept' | 'refuse',
+    token: string,
+    exclude: string[] = [],
+    sourceIp?: string,
+  ) {
+    const move = await openMoveOrThrow(account, id);
+    const excluded = decision === 'accept' ? await checkExcluded(id, account.handle, exclude) : [];
+    const codeHash = hashMoveCode(config.CODE_HASH_KEY, id, account.handle, token);
+    const update = decision === 'accept' ? acceptMoveUpdate : refuseMoveUpdate;
+    const result = await handleOf(move)
+      .executeUpdate(update, {
+        args: [
+          { account: account.handle, codeHash, sourceIp, ...(excluded.length ? { exclude: excluded } : {}) },
+        ],
+      })
+      .catch(rethrowMoveError);
+    const { attemptsLeft } = result;
+    if (result.outcome === 'wrongCode')
+      throw new ApiError(403, 'wrongCode', `Wrong code: ${attemptsLeft} attempt(s) left`, { attemptsLeft });
+    if (result.outcome === 'supersededCode') {
+      const message = 'This code is from an older email: a newer email replaced it, use the code it carries';
+      throw new ApiError(403, 'supersededCode', message, { attemptsLeft });
+    }
+    if (result.outcome === 'locked')
+      throw new ApiError(403, 'codeLocked', REJECTIONS.codeLocked, { attemptsLeft: 0 });
+    return { outcome: result.outcome, move: await getMove(account, id, result.move) };
+  }
+
+  async function resend(account: AuthAccount, id: number, to?: string[], sourceIp?: string) {
+    const move = await openMoveOrThrow(account, id);
+    const { resentTo, notYet } = await handleOf(move)
+      .executeUpdate(resendMoveUpdate, { args: [{ by: account.handle, to, sourceIp }] })
+      .catch(rethrowMoveError);
+    return { resentTo, notYet };
+  }
+
+  async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
+    const move = await openMoveOrThrow(account, id);
+    const cancelled = await handleOf(move)
+      .executeUpdate(cancelMoveUpdate, { args: [{ by: account.handle, sourceIp }] })
+      .catch(rethrowMoveError);
+    return getMove(account, id, cancelled);
+  }
+
+  return { planSelection, dryRun, create, getMove, listMoveIds, listItems, decide, resend, cancel };
+}
+
+/** The move workflow's rejections as the API's answers (the task's, and its own for exclusions). */
+function rethrowMoveError(error: unknown): never {
+  if (
+    error instanceof WorkflowUpdateFailedError &&
+    error.cause instanceof ApplicationFailure &&
+    error.cause.type === 'nothingToExclude'
+  ) {
+    throw new ApiError(400, 'notInMove', error.cause.message);
+  }
+  return rethrowAsApiError(error);
 }

@@ -22,8 +22,13 @@ import {
   decisionResponse,
   errorResponse,
   meResponse,
+  moveAcceptBody,
   moveBody,
+  moveDecisionResponse,
   moveDryRunResponse,
+  moveItemPage,
+  moveItemQuery,
+  moveResponse,
   resendBody,
   resendResponse,
   serviceListQuery,
@@ -170,16 +175,70 @@ export function buildOpenApiDocument(apiBasePath: string) {
     method: 'post',
     path: '/me/contactMove',
     summary:
-      'Move roles of many services from one account to another: a dry run (dryRun: true) answers per service whether it moves and why not; otherwise the move is created (201)',
+      'Move roles of many services from one account to another: a dry run (dryRun: true) answers per service whether it moves and why not; otherwise the move is created (201; 202 with its id while a very large one is still being recorded)',
     request: { body: json(moveBody) },
     responses: {
       200: { description: 'The dry run: nothing created', ...json(moveDryRunResponse) },
+      201: { description: 'The move, its items recorded and its mails on their way', ...json(moveResponse) },
+      202: {
+        description: 'The move, still recording its items',
+        ...json(z.object({ id: z.number(), state: z.literal('checking') })),
+      },
       400: {
         description: 'Invalid input, or more services than MOVE_MAX_SERVICES (tooManyServices)',
         ...json(errorResponse),
       },
       401: errors[401],
+      409: { description: 'No service of the selection can move (nothingToMove)', ...json(errorResponse) },
     },
+  });
+  route({
+    method: 'get',
+    path: '/me/contactMove',
+    summary: 'Ids of the moves that concern me, newest first',
+    ok: { description: 'Move ids', ...ids },
+  });
+  route({
+    method: 'get',
+    path: '/me/contactMove/{id}',
+    summary: 'One move: its state, counts (applied, skipped, refused, remaining), validators and history',
+    request: { params: taskIdParams },
+    ok: { description: 'The move', ...json(moveResponse) },
+  });
+  route({
+    method: 'get',
+    path: '/me/contactMove/{id}/item',
+    summary: "The move's items (one contact-change task per service), by service name, cursor-paged",
+    request: { params: taskIdParams, query: moveItemQuery },
+    ok: { description: 'A page of items', ...json(moveItemPage) },
+  });
+  route({
+    method: 'post',
+    path: '/me/contactMove/{id}/accept',
+    summary: 'Accept the move with the code received by email, leaving out the services named in exclude',
+    request: { params: taskIdParams, body: json(moveAcceptBody) },
+    ok: { description: 'The decision counted', ...json(moveDecisionResponse) },
+  });
+  route({
+    method: 'post',
+    path: '/me/contactMove/{id}/refuse',
+    summary: 'Refuse the rest of the move with the code received by email',
+    request: { params: taskIdParams, body: json(tokenBody) },
+    ok: { description: 'The decision counted', ...json(moveDecisionResponse) },
+  });
+  route({
+    method: 'post',
+    path: '/me/contactMove/{id}/resendEmail',
+    summary: 'Send the move email again with a fresh code (as for a task: 429 with Retry-After if too soon)',
+    request: { params: taskIdParams, body: json(resendBody) },
+    ok: { description: 'Who was sent a new code, and who not yet', ...json(resendResponse) },
+  });
+  route({
+    method: 'post',
+    path: '/me/contactMove/{id}/cancel',
+    summary: 'Cancel a move still waiting for validations (the asker only)',
+    request: { params: taskIdParams },
+    ok: { description: 'The move', ...json(moveResponse) },
   });
   const webhookId = { params: taskIdParams };
   route({

@@ -47,3 +47,10 @@ export function hashCode(key: string, taskId: number, handle: string, code: stri
 export function codeDigest(codeHash: string): string {
   return createHash('sha256').update(codeHash, 'ascii').digest('hex');
 }
+
+/** The keyed hash of a move's code: bound to the move and the validator, never good for a task (or another move). */
+export function hashMoveCode(key: string, moveId: number, handle: string, code: string): string {
+  return createHmac('sha256', key)
+    .update(`move:${moveId}:${handle}:${normalizeCode(code)}`)
+    .digest('hex');
+}

@@ -176,7 +176,7 @@ export async function startMailbox(
 
 /** The verification code and link of a code email, as a person reads them. */
 export function readCodeEmail(mail: StoredMail): { code: string; link: string } {
-  const link = /(https?:\/\/\S+\/validate\/\d+#code=\S+)/.exec(mail.text)?.[1];
+  const link = /(https?:\/\/\S+\/validate(?:-move)?\/\d+#code=\S+)/.exec(mail.text)?.[1];
   const code = link ? (new URLSearchParams(new URL(link).hash.slice(1)).get('code') ?? undefined) : undefined;
   if (!code || !link) throw new Error(`mail "${mail.subject}" holds no code link`);
   return { code, link };

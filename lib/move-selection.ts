@@ -115,3 +115,10 @@ export async function planMove(
     return { service, plan };
   });
 }
+
+/** A move's items grouped by (state, reason): what its counts are made of (one scan of the (move_id, state) index). */
+export function moveItemGroups(db: Reader, moveId: number) {
+  return db.$queryRaw<{ state: string; reason: string | null; count: number }[]>`
+    SELECT state, reason, count(*)::int AS count FROM contact_change_task WHERE move_id = ${moveId}
+     GROUP BY state, reason`;
+}

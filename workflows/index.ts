@@ -1,1 +1,2 @@
 export { contactChange } from './contact-change';
+export { contactMove } from './contact-move';

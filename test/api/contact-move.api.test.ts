@@ -1,5 +1,6 @@
+import { readCodeEmail } from '../../lib/mailbox';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
-import { login } from '../helpers/http';
+import { login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -129,5 +130,124 @@ describe('dry run', () => {
       .post('/1.0/me/contactMove', techMove({ services: ['a.example'], contactTypes: ['owner'] }))
       .expect(400);
     expect(noRole.body.reason).toBe('invalidInput');
+  });
+});
+
+const codeMailFor = (handle: string, moveId: number, after = 0) =>
+  stack.mailbox
+    .waitFor(
+      (m) =>
+        m.id > after &&
+        m.to.includes(`${handle}@mail.test`) &&
+        m.text.includes(`/validate-move/${moveId}#code=`),
+    )
+    .then(readCodeEmail);
+
+async function moveEnded(session: Session, id: number) {
+  for (let i = 0; i < 200; i++) {
+    const move = (await session.get(`/1.0/me/contactMove/${id}`).expect(200)).body;
+    if (!['checking', 'todo', 'applying'].includes(move.state)) return move;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`move ${id} did not end`);
+}
+
+describe('a move', () => {
+  test('one mail and one code per validator; one leaves a service out; the rest is applied, each item once', async () => {
+    const db = stack.database.db;
+    const mine = { admin: ADMIN, tech: TECH, billing: BILLING };
+    for (const name of ['m1.example', 'm2.example', 'm3.example']) await createService(db, { name, ...mine });
+    const admin = await login(stack, ADMIN);
+    const newbie = await login(stack, NEWBIE);
+    const mark = stack.mailbox.messages().length;
+    const created = await admin
+      .post('/1.0/me/contactMove', {
+        ...techMove({ services: ['m1.example', 'm2.example', 'm3.example', 'notech.example'] }),
+        dryRun: false,
+      })
+      .expect(201);
+    const id = created.body.id as number;
+    expect(created.body).toMatchObject({
+      state: 'todo',
+      askingAccount: ADMIN,
+      counts: { total: 4, remaining: 3, skipped: 1 },
+      byReason: { roleNotHeld: 1 },
+      validators: [
+        { handle: ADMIN, status: 'pending', items: 3 },
+        { handle: NEWBIE, status: 'pending', items: 3 },
+      ],
+      informed: [TECH],
+      cancellable: true,
+    });
+
+    const adminCode = await codeMailFor(ADMIN, id, mark);
+    const newbieCode = await codeMailFor(NEWBIE, id, mark);
+    const informed = await stack.mailbox.waitFor((m) => m.id > mark && m.to.includes(`${TECH}@mail.test`));
+    expect(informed.text).toContain('m1.example');
+    // The provider's task routes: each item is a task carrying the move's id.
+    const items = (await admin.get(`/1.0/me/contactMove/${id}/item`).expect(200)).body.items;
+    expect(items.map((item: { serviceName: string }) => item.serviceName)).toEqual([
+      'm1.example',
+      'm2.example',
+      'm3.example',
+      'notech.example',
+    ]);
+    const m1 = items[0].taskId as number;
+    expect((await newbie.get(`/1.0/me/task/contactChange/${m1}`).expect(200)).body).toMatchObject({
+      id: m1,
+      moveId: id,
+      state: 'validatingByCustomers',
+      serviceDomain: 'm1.example',
+      canCancel: false,
+    });
+    expect((await newbie.get('/1.0/me/task/contactChange').expect(200)).body).toContain(m1);
+
+    const wrong = await newbie
+      .post(`/1.0/me/contactMove/${id}/accept`, { token: adminCode.code })
+      .expect(403);
+    expect(wrong.body).toMatchObject({ reason: 'wrongCode', attemptsLeft: 4 });
+    const notMine = await newbie
+      .post(`/1.0/me/contactMove/${id}/accept`, { token: newbieCode.code, exclude: ['theirs.example'] })
+      .expect(400);
+    expect(notMine.body.reason).toBe('notInMove');
+    // Accepting on one item's task route with the move's code accepts the move.
+    const first = await admin
+      .post(`/1.0/me/task/contactChange/${m1}/accept`, { token: adminCode.code })
+      .expect(200);
+    expect(first.body).toMatchObject({ outcome: 'accepted', task: { moveId: id } });
+    const last = await newbie
+      .post(`/1.0/me/contactMove/${id}/accept`, { token: newbieCode.code, exclude: ['m2.example'] })
+      .expect(200);
+    expect(last.body.outcome).toBe('accepted');
+
+    const done = await moveEnded(admin, id);
+    expect(done).toMatchObject({
+      state: 'done',
+      counts: { total: 4, applied: 2, skipped: 1, refused: 1, remaining: 0 },
+      byReason: { roleNotHeld: 1, excludedByValidator: 1 },
+    });
+    expect(done.history.map((h: { action: string }) => h.action)).toEqual(
+      expect.arrayContaining(['moveCreated', 'wrongCode', 'moveAccepted', 'moveApplying', 'moveApplied']),
+    );
+    expect(await contactsOf(db, 'm1.example')).toMatchObject({ tech: NEWBIE });
+    expect(await contactsOf(db, 'm2.example')).toMatchObject({ tech: TECH });
+    expect(await contactsOf(db, 'm3.example')).toMatchObject({ tech: NEWBIE });
+    const applied = await db.auditEvent.count({ where: { action: 'applied', task: { moveId: id } } });
+    expect(applied).toBe(2);
+    expect(
+      await db.openRoleLock.count({
+        where: { taskId: { in: items.map((i: { taskId: number }) => i.taskId) } },
+      }),
+    ).toBe(0);
+
+    const end = await stack.mailbox.waitFor(
+      (m) => m.id > mark && m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('done'),
+    );
+    expect(end.text).toContain('2 services changed, 1 skipped and 1 left out or refused');
+    // One code mail per validator for the whole move.
+    const codeMails = stack.mailbox
+      .messages()
+      .filter((m) => m.id > mark && m.text.includes(`/validate-move/${id}#code=`));
+    expect(codeMails).toHaveLength(2);
   });
 });
