@@ -111,7 +111,11 @@ const redirectionUrl = z
 export const credentialBody = z
   .object({
     accessRules: z.array(accessRuleSchema).min(1).max(50),
-    redirection: redirectionUrl.optional(),
+    // The official Python client always sends both, null when not given.
+    redirection: redirectionUrl.nullish(),
+    allowedIPs: z
+      .null({ error: 'restricting a consumer key to addresses is not offered: leave allowedIPs out' })
+      .optional(),
   })
   .strict()
   .openapi('CredentialBody');
