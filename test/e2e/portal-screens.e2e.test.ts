@@ -13,7 +13,7 @@ const LANGUAGES = [
 const TECH = 'te30007-ovh';
 const BILLING = 'bi30008-ovh';
 
-jest.setTimeout(180_000); // 3 languages × 2 widths × 13 screens on CI's two cores
+jest.setTimeout(300_000); // 3 languages × 2 widths × 15 screens on CI's two cores
 
 beforeAll(async () => {
   await createAccounts(world.stack.database.db, [
@@ -37,6 +37,7 @@ async function shoot(page: Page, name: string, audit: boolean) {
 
 test.each(LANGUAGES)('every screen in $language, at desktop and phone width', async (l) => {
   const taskIds: string[] = [];
+  const moveIds: string[] = [];
   for (const [width, viewport] of [
     ['desktop', { width: 1280, height: 900 }],
     ['phone', PHONE],
@@ -91,6 +92,27 @@ test.each(LANGUAGES)('every screen in $language, at desktop and phone width', as
     await page.goto(`${world.base}/api-keys`);
     await page.locator('#keys-title').waitFor();
     await shoot(page, name('09-api-keys'), audit);
+    if (moveIds.length === 0) {
+      // one move of one service, chosen by its checkbox, confirmed after the review
+      await page.goto(`${world.base}/contacts`);
+      await page
+        .locator(`tbody tr`, { hasText: `blog-${l.language}` })
+        .locator('td.select input')
+        .check();
+      await page.locator('#move-open').click();
+      await page.locator('#move-to').fill(l.newcomer);
+      await page.locator('#move-roles input[value="contactAdmin"]').check();
+      await page.locator('#move-panel button[type="submit"]').click();
+      await page.locator('#move-review button:not(.secondary)').click();
+      await page.waitForURL(/\/moves\/\d+$/);
+      moveIds.push(/\/moves\/(\d+)$/.exec(page.url())![1]);
+    }
+    await page.goto(`${world.base}/moves/${moveIds[0]}`);
+    await page.locator('article.move progress').waitFor();
+    await shoot(page, name('12-move'), audit);
+    await page.goto(`${world.base}/validate-move/${moveIds[0]}`);
+    await page.locator('fieldset.move-services input').first().waitFor();
+    await shoot(page, name('13-validate-move'), audit);
     await page.goto(`${world.base}/webhooks`);
     await page.locator('#webhooks-list-title').waitFor();
     await shoot(page, name('11-webhooks'), audit);
