@@ -5,7 +5,7 @@ import { startLocalPostgres, type LocalPostgres } from '../lib/local-postgres';
 import { temporalBinary } from '../lib/temporal-binaries';
 
 declare global {
-  var localPostgresForTests: LocalPostgres | undefined;
+  var localPostgresForTests: { server: LocalPostgres; folder: string } | undefined;
 }
 
 /**
@@ -18,8 +18,9 @@ export default async function globalSetup(): Promise<void> {
   temporalBinary('cli', log);
   if (!process.env.TEST_DATABASE_ADMIN_URL) {
     const port = 55000 + Math.floor(Math.random() * 5000);
-    const server = await startLocalPostgres(mkdtempSync(join(tmpdir(), 'contacts-pg-')), port, log);
-    globalThis.localPostgresForTests = server;
+    const folder = mkdtempSync(join(tmpdir(), 'contacts-pg-'));
+    const server = await startLocalPostgres(folder, port, log);
+    globalThis.localPostgresForTests = { server, folder };
     process.env.TEST_DATABASE_ADMIN_URL = server.url('postgres');
   }
 }

@@ -1,3 +1,9 @@
+import { rmSync } from 'node:fs';
+
+/** Stops the tests' private PostgreSQL, if global-setup started one, and removes its temporary folder. */
 export default async function globalTeardown(): Promise<void> {
-  await globalThis.localPostgresForTests?.stop();
+  const local = globalThis.localPostgresForTests;
+  if (!local) return;
+  await local.server.stop();
+  rmSync(local.folder, { recursive: true, force: true });
 }
