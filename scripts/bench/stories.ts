@@ -1,6 +1,6 @@
 import { hashPassword } from '../../api/auth/passwords';
 import { readCodeEmail } from '../../lib/mailbox';
-import { HttpSession, pool, PASSWORD } from './http';
+import { HttpError, HttpSession, pool, PASSWORD } from './http';
 import type { BenchStack } from './stack';
 
 /**
@@ -92,6 +92,29 @@ export async function openSessions(
   return sessions;
 }
 
+/**
+ * An accept as a well-behaved client sends it: a 503 (the Temporal server not answering in time, on a saturated
+ * machine) is sent again after its Retry-After; if the first one was taken after all, the retry's 409
+ * alreadyDecided says so.
+ */
+async function accept(session: HttpSession, id: number, token: string) {
+  const path = `/1.0/me/task/contactChange/${id}/accept`;
+  try {
+    await session.call('POST', path, { token });
+  } catch (error) {
+    if (!(error instanceof HttpError && error.status === 503)) throw error;
+    await new Promise((resolve) => setTimeout(resolve, (error.retryAfterSeconds ?? 1) * 1000));
+    await session.callRetryingBusy('POST', path, { token }).catch((retried: unknown) => {
+      if (!(
+        retried instanceof HttpError &&
+        retried.status === 409 &&
+        retried.message.includes('alreadyDecided')
+      ))
+        throw retried;
+    });
+  }
+}
+
 export async function runStory(
   stack: BenchStack,
   cast: StoryCast,
@@ -111,10 +134,10 @@ export async function runStory(
   const [adminCode, newbieCode] = await Promise.all([codeOf(cast.admin), codeOf(cast.newbie)]);
   // What the portal does when a validator follows the mail's link: it shows the task before Confirm.
   await newbie.call('GET', `/1.0/me/task/contactChange/${id}`);
-  await admin.call('POST', `/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code });
+  await accept(admin, id, adminCode.code);
   // Measured from the moment the last acceptance is sent: the change may land before its answer is back.
   const lastAccept = Date.now();
-  await newbie.call('POST', `/1.0/me/task/contactChange/${id}/accept`, { token: newbieCode.code });
+  await accept(newbie, id, newbieCode.code);
   await stack.mailbox.waitFor(
     (m) => m.to[0] === `${cast.newbie}${i}@bench.test` && m.subject.includes('done'),
     60_000,
