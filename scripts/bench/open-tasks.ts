@@ -266,7 +266,7 @@ export function printOpenTasks(log: (line: string) => void, r: OpenTasksResult) 
   );
   const evictedP99 = percentile(r.evictedAccepts, 99);
   log(
-    `| accept of an evicted task (${r.evictedAccepts.length}, beside the stories), p50 / p99 | ${p50p99(r.evictedAccepts)} | p99 < ${ACCEPT_P99_TARGET_MS} ms: ${evictedP99 < ACCEPT_P99_TARGET_MS ? 'met' : 'missed'} |`,
+    `| accept of ${r.count > 2 * r.cacheSize ? 'an evicted task' : 'an old task (NOT surely evicted: fewer than twice the cache)'} (${r.evictedAccepts.length}, beside the stories), p50 / p99 | ${p50p99(r.evictedAccepts)} | p99 < ${ACCEPT_P99_TARGET_MS} ms: ${evictedP99 < ACCEPT_P99_TARGET_MS ? 'met' : 'missed'} |`,
   );
   const { latencies } = r.onTop;
   log(
