@@ -1,3 +1,4 @@
+import type { temporal } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../workflows/contact-change.messages';
 
 /** The temporal CLI's names for the SDK's search attribute types. */
@@ -24,4 +25,14 @@ export const REGISTERED_SEARCH_ATTRIBUTES = Object.values(SEARCH_ATTRIBUTES).map
 /** `temporal server start-dev` flags that register them. */
 export function devServerSearchAttributeFlags(): string[] {
   return REGISTERED_SEARCH_ATTRIBUTES.flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]);
+}
+
+/** The app's search attributes the namespace does not have (none when every one is registered). */
+export async function missingSearchAttributes(
+  operatorService: temporal.api.operatorservice.v1.OperatorService,
+  namespace: string,
+): Promise<string[]> {
+  const { customAttributes, systemAttributes } = await operatorService.listSearchAttributes({ namespace });
+  const known = new Set([...Object.keys(customAttributes ?? {}), ...Object.keys(systemAttributes ?? {})]);
+  return REGISTERED_SEARCH_ATTRIBUTES.map(({ name }) => name).filter((name) => !known.has(name));
 }

@@ -1,8 +1,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type LogLevel } from '@temporalio/worker';
-import { loadConfigOrExit } from '../lib/config';
+import { loadConfigOrExit, type Config } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
+import { missingSearchAttributes } from '../lib/search-attributes';
 import { createWorkerMetrics, serveMetrics } from '../lib/metrics';
 import { startTracing, tracingClientInterceptors } from '../lib/tracing';
 import { createSmtpMailer } from '../activities/mailer';
@@ -27,6 +28,7 @@ async function main() {
   const db = createDb(config.DATABASE_URL);
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM, config.DKIM);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  await checkSearchAttributes(connection, config);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -70,6 +72,20 @@ async function main() {
     await connection.close();
     log.info('worker stopped');
   }
+}
+
+/**
+ * Without its search attributes registered, every workflow task that publishes one fails and is retried for
+ * ever (no task moves, nothing says why but a warning per task): refuse to start instead, naming them.
+ */
+async function checkSearchAttributes(connection: NativeConnection, config: Config) {
+  if (config.TEMPORAL_SEARCH_ATTRIBUTES !== 'on') return;
+  const missing = await missingSearchAttributes(connection.operatorService, config.TEMPORAL_NAMESPACE);
+  if (missing.length === 0) return;
+  throw new Error(
+    `namespace ${config.TEMPORAL_NAMESPACE} lacks the search attributes ${missing.join(', ')}: register them ` +
+      '(docs/operations.md) or set TEMPORAL_SEARCH_ATTRIBUTES=off',
+  );
 }
 
 main().catch((error) => {
