@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/db';
@@ -37,6 +38,13 @@ export interface ActivityDeps {
 }
 
 type Tx = Prisma.TransactionClient;
+
+/**
+ * How long a mail's claim holds against another attempt: past the longest a send can take (the mailer's own
+ * timeouts, activities/mailer.ts) and a worker paused or starved for half a minute. A claim older than this is
+ * an attempt that died before it could say whether its mail went: the mail is sent again (at least once).
+ */
+export const MAIL_CLAIM_LEASE_MS = 40_000;
 
 interface OutgoingTaskMail {
   /** The workflow's step (created, resend-1, reminder, end): with the kind, it names the mail. */
@@ -91,26 +99,57 @@ export function failingForGoodOnConstraint<A extends unknown[], R>(activity: (..
   };
 }
 
+type SentEmailRow = {
+  key: string;
+  taskId?: number;
+  moveId?: number;
+  recipient: string;
+  step: string;
+  messageId: string;
+};
+
 /**
- * Once a mail is out, its record must land, or a retry of the activity would send it again: through a short
- * database outage it is retried here, within the mail activity's 20 s (the lookup before sending fails fast
- * instead, so a database that is down stops mail before it leaves). Only a crash in between can send twice.
+ * Claims one mail for this attempt, right before it goes: the row of its idempotency key, unless it was sent or
+ * another attempt claimed it within MAIL_CLAIM_LEASE_MS. Two attempts of one step can run at once: a workflow
+ * task that timed out on a starved or paused worker is retried on another while the first still runs its local
+ * activity, and an activity past its timeout still runs on its worker. Without a claim both sent every mail
+ * (found by npm run soak: duplicate opening mails).
  */
-export async function recordSentEmail(
+export async function claimMail(
   db: Db,
-  row: {
-    key: string;
-    taskId?: number;
-    moveId?: number;
-    recipient: string;
-    step: string;
-    messageId: string;
-  },
-) {
+  row: SentEmailRow,
+  attempt: string,
+): Promise<'claimed' | 'sent' | 'elsewhere'> {
+  const claimed = await db.$queryRaw<{ key: string }[]>`
+    INSERT INTO sent_email (key, task_id, move_id, recipient, step, message_id, claimed_by, claimed_at)
+    VALUES (${row.key}, ${row.taskId ?? null}, ${row.moveId ?? null}, ${row.recipient}, ${row.step},
+            ${row.messageId}, ${attempt}, now() AT TIME ZONE 'UTC')
+    ON CONFLICT (key) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claimed_at = EXCLUDED.claimed_at
+     WHERE sent_email.sent_at IS NULL
+       AND (sent_email.claimed_at IS NULL
+            OR sent_email.claimed_at < EXCLUDED.claimed_at - make_interval(secs => ${MAIL_CLAIM_LEASE_MS / 1000}))
+    RETURNING key`;
+  if (claimed.length > 0) return 'claimed';
+  const current = await db.sentEmail.findUnique({ where: { key: row.key }, select: { sentAt: true } });
+  return current?.sentAt ? 'sent' : 'elsewhere';
+}
+
+/** A mail that did not go (refused, or the send failed): another attempt may send it at once. */
+export async function releaseClaim(db: Db, key: string, attempt: string) {
+  await db.sentEmail.deleteMany({ where: { key, claimedBy: attempt, sentAt: null } }).catch(() => undefined); // a database that is down: the claim goes stale instead
+}
+
+/**
+ * Once a mail is out, that it went must land, or a retry would send it again: through a short database outage it
+ * is retried here, within the mail activity's 20 s. Only a crash (or a pause past the claim's lease) between the
+ * mail server's answer and this write can send a mail twice.
+ */
+export async function recordSentEmail(db: Db, row: SentEmailRow) {
   const deadline = Date.now() + 15_000;
+  const sent = { sentAt: new Date(), claimedBy: null, claimedAt: null };
   for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 2_000)) {
     try {
-      await db.sentEmail.createMany({ data: [row], skipDuplicates: true });
+      await db.sentEmail.upsert({ where: { key: row.key }, create: { ...row, ...sent }, update: sent });
       return;
     } catch (error) {
       if (Date.now() + pauseMs > deadline) throw error;
@@ -301,8 +340,9 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
 
   /**
    * Sends each mail not sent yet, with one lookup of the task, the recipients and what already went out for the
-   * whole batch: each database round trip counts (docs: performance). A mail refused for good is not retried: it
-   * is reported, and the others still go.
+   * whole batch: each database round trip counts (docs: performance); each mail is claimed just before it goes. A
+   * mail refused for good is not retried: it is reported, and the others still go. A mail another attempt is
+   * sending fails this one, to be retried: by then it went, or its claim went stale.
    */
   async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
     const [sentKeys, task, accounts] = await Promise.all([
@@ -311,7 +351,9 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
       db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
+    const attempt = randomUUID();
     const undeliverable: Undeliverable[] = [];
+    const elsewhere: string[] = [];
     for (const mail of mails) {
       const { recipient, kind } = mail;
       const key = mailKey(taskId, mail);
@@ -341,15 +383,24 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
         requestsLink: `${base}/requests`,
       });
       const messageId = `<task-${taskId}.${mailStep(mail).replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
+      const claim = await claimMail(db, { key, taskId, recipient, step: mailStep(mail), messageId }, attempt);
+      if (claim === 'elsewhere') elsewhere.push(recipient);
+      if (claim !== 'claimed') continue;
       try {
         await mailer.send({ to: account.email, ...email, messageId });
       } catch (error) {
+        await releaseClaim(db, key, attempt);
         if (!(error instanceof MailRejected)) throw error;
         undeliverable.push({ handle: recipient, response: error.response });
         continue;
       }
       await recordSentEmail(db, { key, taskId, recipient, step: mailStep(mail), messageId });
     }
+    if (elsewhere.length > 0)
+      throw ApplicationFailure.retryable(
+        `the ${mails[0].step} mails to ${elsewhere.join(', ')} are being sent by another attempt`,
+        'mailSentElsewhere',
+      );
     return { outcome: { undeliverable } satisfies MailOutcome, task };
   }
 
@@ -374,7 +425,10 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
   /** Which of these mails went out already (by idempotency key). */
   async function sentKeysAmong(taskId: number, mails: OutgoingTaskMail[]): Promise<Set<string>> {
     const keys = mails.map((mail) => mailKey(taskId, mail));
-    const sent = await db.sentEmail.findMany({ where: { key: { in: keys } }, select: { key: true } });
+    const sent = await db.sentEmail.findMany({
+      where: { key: { in: keys }, sentAt: { not: null } },
+      select: { key: true },
+    });
     return new Set(sent.map(({ key }) => key));
   }
 

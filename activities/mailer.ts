@@ -37,7 +37,15 @@ export function createSmtpMailer(smtpUrl: string, from: string, dkim?: DkimSigni
   // Pooled: one SMTP session carries many mails instead of a connection and a greeting per mail.
   const url = new URL(smtpUrl);
   if (!url.searchParams.has('pool')) url.searchParams.set('pool', 'true');
-  const transport = nodemailer.createTransport(url.toString());
+  // Every wait bounded well inside the mail activity's 20 s and the claim's lease (activities/index.ts): a mail
+  // server that stops answering fails the send, which frees the mail for the next attempt, instead of leaving a
+  // send that could still complete minutes later, beside that attempt's (nodemailer waits up to 10 minutes).
+  const transport = nodemailer.createTransport({
+    url: url.toString(),
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 15_000,
+  });
   return {
     async send(mail) {
       try {

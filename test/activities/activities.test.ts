@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createActivities } from '../../activities';
+import { createActivities, MAIL_CLAIM_LEASE_MS } from '../../activities';
 import { createSmtpMailer, isPermanentSmtpFailure, type Mailer } from '../../activities/mailer';
 import { ApplicationFailure } from '@temporalio/activity';
 import { codeDigest, hashCode } from '../../lib/codes';
@@ -204,6 +204,69 @@ test('a send retried after a crash (the mail out, its record lost) mails the sam
   await activities.issueCodes({ taskId, handles: ['ne4-ovh'], step: 'resend-1' });
   const resent = await mailbox.waitFor((m) => isCode(m) && readCodeEmail(m).code !== delivered);
   expect(readCodeEmail(resent).code).toMatch(/^[2-9A-HJKMNP-Z]{10}$/);
+  await endTask(taskId);
+});
+
+test('two attempts of one step at once (a workflow task retried on another worker while the first still sends) mail once', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const isCode = (m: { to: string[]; text: string }) =>
+    m.to.includes('ne4-ovh@mail.test') && m.text.includes(`/validate/${taskId}#`);
+  const step = { taskId, handles: ['ne4-ovh'], step: 'created' };
+  // The first attempt's mail reaches the mailbox, whose answer is held back: that attempt is still sending.
+  mailbox.setFault({ hang: 'afterData' });
+  let first: Promise<unknown> | undefined;
+  let second: Promise<unknown> | undefined;
+  try {
+    first = activities.issueCodes(step);
+    const delivered = await mailbox.waitFor(isCode);
+    second = activities.issueCodes(step).catch((error: unknown) => error);
+    // Either the second attempt gives way at once, or (the bug) its own copy arrives.
+    await Promise.race([second, mailbox.waitFor((m) => isCode(m) && m.id > delivered.id, 10_000)]);
+  } finally {
+    mailbox.setFault(undefined);
+  }
+  const issued = await first;
+  expect(await second).toMatchObject({ type: 'mailSentElsewhere', nonRetryable: false });
+  // Its retry finds the mail sent, and mails nothing more.
+  expect(await activities.issueCodes(step)).toEqual(issued);
+  expect(mailbox.messages().filter(isCode)).toHaveLength(1);
+  await endTask(taskId);
+});
+
+test('a mail claimed by an attempt that died is left to it while its claim holds, and sent once the claim is stale', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const key = `${taskId}:created/informedCreated:te2-ovh`;
+  const claimedAgo = (ms: number) =>
+    database.db.sentEmail.upsert({
+      where: { key },
+      create: {
+        key,
+        taskId,
+        recipient: 'te2-ovh',
+        step: 'created/informedCreated',
+        messageId: '<dead@attempt>',
+        claimedBy: 'dead attempt',
+        claimedAt: new Date(Date.now() - ms),
+      },
+      update: { claimedAt: new Date(Date.now() - ms) },
+    });
+  const notice = {
+    taskId,
+    step: 'created',
+    batches: [{ template: 'informedCreated' as const, recipients: ['te2-ovh'] }],
+  };
+  const isNotice = (m: { to: string[]; text: string }) =>
+    m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`);
+  await claimedAgo(1000);
+  await expect(activities.sendStepMails(notice)).rejects.toMatchObject({ type: 'mailSentElsewhere' });
+  expect(mailbox.messages().filter(isNotice)).toHaveLength(0);
+  await claimedAgo(MAIL_CLAIM_LEASE_MS + 5000);
+  await activities.sendStepMails(notice);
+  await mailbox.waitFor(isNotice);
+  expect(await database.db.sentEmail.findUniqueOrThrow({ where: { key } })).toMatchObject({
+    sentAt: expect.any(Date),
+    claimedBy: null,
+  });
   await endTask(taskId);
 });
 
