@@ -131,9 +131,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     codeInFlight: false,
   }));
   // Code and reminder mails run beside the wait for decisions, so that a mail server outage never delays the
-  // expiry; those still being retried when the run ends are dropped with it. A failure there (not a mail's: a
-  // database write's, past its retries) ends the run.
+  // expiry. A failure there (not a mail's: a database write's, past its retries) ends the run.
   let backgroundFailure: unknown;
+  let backgroundMails = 0;
 
   const view = (): TaskView => ({
     taskId,
@@ -342,9 +342,22 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   /** Runs mail work beside the main line; a failure that is not a mail's ends the run. */
   function inBackground(work: () => Promise<void>) {
-    work().catch((error: unknown) => {
-      backgroundFailure ??= error;
-    });
+    backgroundMails += 1;
+    work()
+      .catch((error: unknown) => {
+        backgroundFailure ??= error;
+      })
+      .finally(() => (backgroundMails -= 1));
+  }
+
+  /**
+   * The end mails wait for the mails still out (a reminder whose send a fault delayed past the expiry, say), each
+   * bounded by its own retries: everyone gets a task's mails in the order of its steps, and none is dropped with
+   * the run (found by npm run soak: an expired task whose reminder was still being retried had none).
+   */
+  async function endMails(step: string, batches: MailBatch[]) {
+    await condition(() => backgroundMails === 0);
+    await sendMails(step, batches);
   }
 
   /** Waits for the decisions (reminding once) until the expiry; returns the state they led to. */
@@ -456,7 +469,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   async function tellEveryone(template: MailBatch['template']) {
     const everyone = new Set([input.askingAccount, ...input.validators, ...input.informed]);
-    await sendMails('end', [{ template, recipients: [...everyone] }]);
+    await endMails('end', [{ template, recipients: [...everyone] }]);
   }
 
   async function applyChange() {
@@ -468,7 +481,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     if (result.applied) {
       state = 'done';
       publish();
-      await sendMails('end', [
+      await endMails('end', [
         { template: 'done', recipients: input.validators },
         { template: 'doneInformed', recipients: input.informed },
       ]);

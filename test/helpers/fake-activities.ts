@@ -40,6 +40,8 @@ export function fakeActivities(
     apply?: ApplyResult;
     /** Runs when codes of a step are being issued, before they are: a test holds the mail "in flight" here. */
     beforeCodes?: (step: string) => Promise<void>;
+    /** The mails of these steps fail this many times (a mail server down for a while) before they go. */
+    failingSteps?: Record<string, number>;
   } = {},
 ) {
   const calls = {
@@ -83,6 +85,11 @@ export function fakeActivities(
     },
     async sendStepMails({ step, batches }) {
       if (options.mailServerDown) throw new Error('mail server unavailable (fake)');
+      const failuresLeft = options.failingSteps?.[step] ?? 0;
+      if (failuresLeft > 0) {
+        options.failingSteps![step] = failuresLeft - 1;
+        throw new Error(`mail server unavailable for the ${step} mails (fake)`);
+      }
       for (const { template, recipients } of batches) {
         for (const recipient of recipients) calls.emails.push({ recipient, template, step });
       }

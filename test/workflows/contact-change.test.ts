@@ -233,6 +233,23 @@ describe('contact-change workflow', () => {
     expect(calls.applied).toBe(0);
   });
 
+  test('a reminder still being retried at the expiry goes out before the end mails instead of being dropped', async () => {
+    // The reminder 3 s before the expiry fails twice (retried after 2 and 4 s): it can only go after it.
+    const { activities, calls } = fakeActivities({ failingSteps: { reminder: 2 } });
+    const input = { ...adminChangesTech, reminderBeforeExpiryMs: 3000 };
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue, input);
+      await accept(handle, ASKER);
+      expect(await handle.result()).toMatchObject({ state: 'expired', reason: 'notValidatedInTime' });
+    });
+    const templates = calls.emails.map((e) => `${e.template} ${e.recipient}`);
+    expect(templates.filter((t) => t.startsWith('reminder'))).toEqual([`reminder ${NEWBIE}`]);
+    expect(templates.indexOf(`reminder ${NEWBIE}`)).toBeLessThan(templates.indexOf(`expired ${NEWBIE}`));
+    // The expiry kept its time: it was recorded before the late reminder.
+    const actions = calls.records.map((r) => r.event.action);
+    expect(actions.indexOf('expired')).toBeLessThan(actions.indexOf('reminded'));
+  });
+
   test('a refused address puts the task in "needs attention", naming whom; the task still expires on time', async () => {
     const { activities, calls } = fakeActivities({ refusedAddresses: [NEWBIE] });
     await withWorker(activities, async (taskQueue) => {
