@@ -96,6 +96,7 @@ export async function injectFaults(
     log(`fault at ${((startedAt - loadStart) / 1000).toFixed(1)} s: ${describeFault(fault)}`);
     const end = await begin(stack, fault);
     await sleep(fault.durationMs);
+    if (stack.isClosed()) break; // stopped meanwhile (a signal): bring nothing back
     await end();
     done.push({
       ...fault,

@@ -90,6 +90,8 @@ export interface LoadSettings {
   rate: number;
   loadMs: number;
   resendMinIntervalMs: number;
+  /** How long after the load stories may still play (past it they give up): a run ends on any stack. */
+  afterLoadMs: number;
   log: (line: string) => void;
 }
 
@@ -99,7 +101,7 @@ export class LoadGenerator {
   /** Each story's asker, logged in: the checker reads the tasks through the API with them. */
   readonly askerSessions = new Map<number, HttpSession>();
 
-  /** Past it, stories give up instead of retrying: a run ends even on a stack that cannot keep up. */
+  /** Past it, stories give up instead of retrying: a run ends even on a stack that cannot keep up (or is stuck). */
   private deadline = Infinity;
 
   constructor(private readonly settings: LoadSettings) {}
@@ -113,7 +115,7 @@ export class LoadGenerator {
   async run(loadStart: number): Promise<void> {
     const { random, rate, loadMs } = this.settings;
     const capacity = LoadGenerator.capacity(rate, loadMs);
-    this.deadline = loadStart + loadMs + 240_000;
+    this.deadline = loadStart + loadMs + this.settings.afterLoadMs;
     const running: Promise<void>[] = [];
     for (let at = random.exponentialMs(rate); at < loadMs && this.stories.length < capacity;) {
       await sleep(loadStart + at - Date.now());

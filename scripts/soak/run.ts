@@ -37,6 +37,8 @@ export interface SoakReport {
   loadSeconds: number;
   result: CheckResult;
   violations: number;
+  /** Seconds spent starting the stack, under load, draining, checking. */
+  phases: Record<string, number>;
 }
 
 /** SOAK_* variables, with the defaults of `npm run soak`: 10 minutes, 2 stories a second, every fault. */
@@ -74,8 +76,18 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, log: (line: string) =
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Whatever may still be in flight: the time a task may wait for its expiry, and a minute for the mails after it. */
+const afterExpiryMs = (options: SoakOptions) => parseDuration(options.taskExpiry)! + 60_000;
+
+/** The stacks of the runs in progress: a signal stops them (scripts/soak/index.ts) instead of leaving orphans. */
+const runningStacks = new Set<SoakStack>();
+export async function stopRunningSoaks(): Promise<void> {
+  await Promise.all([...runningStacks].map((stack) => stack.close()));
+}
+
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const { log, seed } = options;
+  const phases = new PhaseClock(log);
   const temporalKind = options.temporalOnPostgres
     ? 'Temporal server on PostgreSQL'
     : 'Temporal dev server (SQLite)';
@@ -100,11 +112,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     },
     log,
   });
+  runningStacks.add(stack);
   try {
     await observeContactChanges(stack.db);
     const capacity = LoadGenerator.capacity(options.rate, options.durationMs);
     await seedStories(stack.db, capacity, loadRandom);
-    log(`stack up, ${capacity} customer stories seeded; ${faultPlan.length} faults planned`);
+    phases.end('stack start', `${capacity} customer stories seeded; ${faultPlan.length} faults planned`);
     const generator = new LoadGenerator({
       baseUrl: stack.baseUrl,
       mailbox: stack.mailbox,
@@ -112,6 +125,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       rate: options.rate,
       loadMs: options.durationMs,
       resendMinIntervalMs: parseDuration(options.resendMinInterval)!,
+      afterLoadMs: afterExpiryMs(options) + 30_000,
       log,
     });
     const loadStart = Date.now();
@@ -128,8 +142,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ]);
     clearInterval(progress);
     const loadSeconds = (Date.now() - loadStart) / 1000;
-    log(`load over after ${loadSeconds.toFixed(0)} s; waiting for every task to end`);
-    await drain(stack, parseDuration(options.taskExpiry)! + 180_000, log);
+    phases.end('load', `${options.durationMs / 1000} s of arrivals, then the last stories played out`);
+    await drain(stack, afterExpiryMs(options), log);
+    phases.end('drain', 'every task ended and its workflow closed');
     const result = await check({
       db: stack.db,
       client: stack.client,
@@ -139,6 +154,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       faults,
       askerSessions: generator.askerSessions,
     });
+    phases.end('checker');
     const report: SoakReport = {
       seed,
       faults,
@@ -147,12 +163,27 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       loadSeconds,
       result,
       violations: Object.values(result.violations).reduce((sum, lines) => sum + lines.length, 0),
+      phases: phases.seconds,
     };
     printReport(report, options, loadStart, log);
     log(`worker and API logs: ${stack.logDir}`);
     return report;
   } finally {
+    runningStacks.delete(stack);
     await stack.close();
+  }
+}
+
+/** How long each phase of the run took, logged as it ends: where a slow run spends its time. */
+class PhaseClock {
+  readonly seconds: Record<string, number> = {};
+  private last = Date.now();
+  constructor(private readonly log: (line: string) => void) {}
+  end(phase: string, what?: string) {
+    const now = Date.now();
+    this.seconds[phase] = Math.round((now - this.last) / 100) / 10;
+    this.last = now;
+    this.log(`${phase}: ${this.seconds[phase].toFixed(1)} s${what ? ` (${what})` : ''}`);
   }
 }
 
@@ -203,11 +234,12 @@ async function drain(stack: SoakStack, timeoutMs: number, log: (line: string) =>
     const open = await stack.db.contactChangeTask.count({
       where: { state: { notIn: ['done', 'refused', 'expired', 'aborted', 'error'] } },
     });
-    const { count: running } = await stack.client.workflowService.countWorkflowExecutions({
+    const { count } = await stack.client.workflowService.countWorkflowExecutions({
       namespace: 'default',
       query: `WorkflowType = 'contactChange' AND ExecutionStatus = 'Running'`,
     });
-    if ((open === 0 && Number(String(running)) === 0) || Date.now() > until) {
+    const running = Number(String(count)); // a Long
+    if ((open === 0 && running === 0) || Date.now() > until) {
       if (open || running) log(`gave up waiting: ${open} tasks open, ${running} workflows running`);
       break;
     }
@@ -239,6 +271,11 @@ function printReport(
   );
   log(
     `| API requests (retries included) | ${report.requests} in ${report.loadSeconds.toFixed(0)} s: ${(report.requests / report.loadSeconds).toFixed(2)} operations/s |`,
+  );
+  log(
+    `| time per phase (s) | ${Object.entries(report.phases)
+      .map(([phase, seconds]) => `${phase} ${seconds.toFixed(0)}`)
+      .join(', ')} |`,
   );
   log(
     `| tasks by final state | ${Object.entries(result.statesSeen)

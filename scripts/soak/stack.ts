@@ -31,6 +31,8 @@ export interface SoakStack {
   api: AppProcess;
   /** The app's PostgreSQL, stopped and started by a fault. */
   postgres: RestartablePostgres;
+  /** Once close() was called: a fault ending after it must not start anything again. */
+  isClosed(): boolean;
   /** Resolves once this process serves: the API listens, a worker polls its task queue. */
   untilServing(child: AppProcess): Promise<void>;
   close(): Promise<void>;
@@ -54,12 +56,28 @@ export async function startSoakStack(options: {
   );
   const api = appProcess('api', 'api/server.ts', env, supervised('api'));
   for (const child of [...workers, api]) child.start();
-  const connection = await Connection.connect({ address: temporal.address });
+  // A start that fails half-way stops what it started: nothing may outlive the run.
+  const stopEverything = async () => {
+    await Promise.all([...workers, api].map((child) => child.stop()));
+    await temporal.stop();
+    await mailbox.close();
+    await postgres.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: temporal.address });
+    await waitForPort(apiPort, 'API');
+    const polling = await untilPolling(connection, env.TEMPORAL_TASK_QUEUE!, 2, 180_000);
+    if (polling < 2)
+      throw new Error(`only ${polling} of the 2 workers poll the task queue (their logs: ${logDir})`);
+  } catch (error) {
+    await stopEverything();
+    throw error;
+  }
   const client = new Client({ connection });
-  await waitForPort(apiPort, 'API');
-  const polling = await untilPolling(connection, env.TEMPORAL_TASK_QUEUE!, 2, 180_000);
-  if (polling < 2) throw new Error(`only ${polling} of the 2 workers poll the task queue`);
   const db = createDb(postgres.url, 4);
+  let closed: Promise<void> | undefined;
   return {
     baseUrl: `http://127.0.0.1:${apiPort}`,
     logDir,
@@ -70,21 +88,23 @@ export async function startSoakStack(options: {
     workers,
     api,
     postgres,
+    isClosed: () => closed !== undefined,
     async untilServing(child) {
       if (child === api) return waitForPort(apiPort, 'API', 600_000);
-      for (const until = Date.now() + 600_000; Date.now() < until; await sleep(250)) {
+      for (const until = Date.now() + 600_000; Date.now() < until && !closed; await sleep(250)) {
         const identities = await pollerIdentities(connection, env.TEMPORAL_TASK_QUEUE!);
         if (identities.some((identity) => identity.startsWith(`${child.pid()}@`))) return;
       }
     },
-    async close() {
-      await Promise.all([...workers, api].map((child) => child.stop()));
-      await db.$disconnect();
-      await connection.close();
-      await temporal.stop();
-      await mailbox.close();
-      await postgres.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+    close() {
+      // Once, whoever asks first (the run's end, or a signal).
+      closed ??= (async () => {
+        await Promise.all([...workers, api].map((child) => child.stop()));
+        await db.$disconnect();
+        await connection.close();
+        await stopEverything();
+      })();
+      return closed;
     },
   };
 }

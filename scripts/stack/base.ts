@@ -53,9 +53,18 @@ export async function startBaseStack(options: {
       cluster ??= await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);
     },
   };
-  await migrate(postgres.url);
-  const mailbox = await startMailbox({ discard: options.discardMailTo });
-  const temporal = await startTemporalServer({ dataDir, onPostgres: options.temporalOnPostgres, log });
+  // A start that fails half-way stops what it started: nothing may outlive the script.
+  let mailbox: Mailbox | undefined;
+  let temporal: TemporalServer;
+  try {
+    await migrate(postgres.url);
+    mailbox = await startMailbox({ discard: options.discardMailTo });
+    temporal = await startTemporalServer({ dataDir, onPostgres: options.temporalOnPostgres, log });
+  } catch (error) {
+    await mailbox?.close();
+    await postgres.stop();
+    throw error;
+  }
   const env = appEnvironment({
     databaseUrl: postgres.url,
     temporalAddress: temporal.address,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -25,7 +25,7 @@ export interface AppProcess {
   name: string;
   pid(): number | undefined;
   start(): void;
-  /** SIGTERM, and wait for it to exit; not restarted. */
+  /** SIGTERM, and wait for it to exit; for good: start() does nothing after it (a late restart would outlive the script). */
   stop(): Promise<void>;
   /** SIGKILL, and wait for it to exit; not restarted until start(). */
   kill(): Promise<void>;
@@ -51,7 +51,9 @@ export function appProcess(
   let child: ChildProcess | undefined;
   let crashes = 0;
   let expectExit = false;
+  let retired = false;
   const start = () => {
+    if (retired) return;
     expectExit = false;
     const output = options.logFile ? openSync(options.logFile, 'a') : undefined;
     const current = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
@@ -76,10 +78,53 @@ export function appProcess(
     name,
     pid: () => (running(child) ? child.pid : undefined),
     start,
-    stop: () => stopWith('SIGTERM'),
+    stop: () => {
+      retired = true;
+      return stopWith('SIGTERM');
+    },
     kill: () => stopWith('SIGKILL'),
     pause: () => void (running(child) && child.kill('SIGSTOP')),
     resume: () => void (running(child) && child.kill('SIGCONT')),
     crashes: () => crashes,
   };
+}
+
+/**
+ * Every process below this one (workers, API, Temporal, PostgreSQL and theirs), from /proc: a script
+ * interrupted while its stack is still starting has nothing registered to stop yet, and must leave nothing behind.
+ */
+function descendants(root: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid …; comm may hold spaces and parentheses: read after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [root]; queue.length > 0;) {
+    const children = parents.get(queue.shift()!) ?? [];
+    found.push(...children);
+    queue.push(...children);
+  }
+  return found;
+}
+
+/** SIGKILLs every descendant of this process (SIGCONT first: a paused one acts on nothing else). */
+export function killDescendants(): void {
+  if (!existsSync('/proc')) return;
+  for (const pid of descendants(process.pid)) {
+    for (const signal of ['SIGKILL', 'SIGCONT'] as const) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // gone already
+      }
+    }
+  }
 }
