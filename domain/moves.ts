@@ -135,7 +135,8 @@ export function countItems(groups: { state: string; reason: string | null; count
       counts[(REFUSED_BY_PEOPLE as readonly string[]).includes(reason ?? '') ? 'refused' : 'skipped'] +=
         count;
     else if (state === 'expired') counts.expired += count;
-    else if (state === 'aborted') counts.cancelled += count;
+    // An item aborted by a rule at apply (askerNoLongerEntitled) was skipped; one aborted by a person, cancelled.
+    else if (state === 'aborted') counts[reason?.startsWith('cancelled') ? 'cancelled' : 'skipped'] += count;
     else counts.remaining += count;
   }
   return counts;

@@ -1,0 +1,190 @@
+import { randomBytes } from 'node:crypto';
+import { createActivities } from '../../activities';
+import { createSmtpMailer, type Mailer } from '../../activities/mailer';
+import { codeDigest, hashMoveCode } from '../../lib/codes';
+import { readCodeEmail, startMailbox, type Mailbox } from '../../lib/mailbox';
+import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
+
+let database: TestDatabase;
+let mailbox: Mailbox;
+let mailer: Mailer;
+let activities: ReturnType<typeof createActivities>;
+const codeHashKey = randomBytes(32).toString('hex');
+const SERVICES = 12;
+let run = 0;
+
+beforeAll(async () => {
+  [database, mailbox] = await Promise.all([createTestDatabase(), startMailbox()]);
+  mailer = createSmtpMailer(`smtp://127.0.0.1:${mailbox.port}`, 'Contacts <no-reply@contacts.test>');
+  activities = createActivities({
+    db: database.db,
+    mailer,
+    codeHashKey,
+    publicBaseUrl: 'http://contacts.test/',
+  });
+  await createAccounts(database.db, [
+    { handle: 'ad1-ovh', language: 'es' },
+    { handle: 'te2-ovh' },
+    { handle: 'ne4-ovh' },
+  ]);
+});
+afterAll(async () => {
+  mailer?.close();
+  await Promise.all([mailbox?.close(), database?.drop()]);
+});
+
+/** A move of the tech role of `count` fresh services, opened and accepted by everyone (its items wait for the apply). */
+async function acceptedMove(count = SERVICES) {
+  run += 1;
+  const db = database.db;
+  const ids: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `r${run}-s${String(i).padStart(2, '0')}.example`;
+    ids.push((await createService(db, { name, admin: 'ad1-ovh', tech: 'te2-ovh', billing: 'ad1-ovh' })).id);
+  }
+  const request = await db.contactMoveRequest.create({
+    data: {
+      askingAccount: 'ad1-ovh',
+      fromAccount: 'te2-ovh',
+      toAccount: 'ne4-ovh',
+      contactTypes: ['contactTech'],
+      serviceIds: ids,
+      selection: {},
+    },
+  });
+  const moveId = request.id;
+  const event = (n: string) => ({ dedupeKey: `move-${moveId}/${n}`, actor: 'system', action: n });
+  const opened = await activities.openMove({
+    moveId,
+    workflowId: `contact-move/${moveId}`,
+    runId: `run-${run}`,
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    created: { ...event('moveCreated'), actor: 'ad1-ovh' },
+  });
+  // Opening again (a retried activity) changes nothing.
+  expect(
+    await activities.openMove({
+      moveId,
+      workflowId: `contact-move/${moveId}`,
+      runId: `run-${run}`,
+      expiresAt: new Date().toISOString(),
+      created: event('moveCreated'),
+    }),
+  ).toEqual(opened);
+  const validators = opened.validators.map(({ handle, items }) => ({
+    handle,
+    items,
+    status: 'accepted' as const,
+    wrongCodes: 0,
+    locked: false,
+  }));
+  await activities.recordMove({
+    moveId,
+    state: 'applying',
+    validators,
+    event: event('moveApplying'),
+    items: { kind: 'startApply' },
+  });
+  return { moveId, ids, opened };
+}
+
+const appliedEvents = (moveId: number) =>
+  database.db.auditEvent.groupBy({
+    by: ['taskId'],
+    where: { action: 'applied', task: { moveId } },
+    _count: true,
+  });
+
+test('opening records one item per service with its validators, its role lock and its created event', async () => {
+  const { moveId, ids, opened } = await acceptedMove(3);
+  expect(opened).toMatchObject({
+    validators: [
+      { handle: 'ad1-ovh', items: 3 },
+      { handle: 'ne4-ovh', items: 3 },
+    ],
+    informed: ['te2-ovh'],
+    counts: { total: 3, remaining: 3 },
+  });
+  const locks = await database.db.openRoleLock.findMany({ where: { serviceId: { in: ids } } });
+  expect(locks).toHaveLength(3);
+  expect(await database.db.auditEvent.count({ where: { action: 'created', task: { moveId } } })).toBe(3);
+});
+
+test('the apply goes chunk by chunk; a chunk that fails midway commits nothing, and the retry applies every item exactly once', async () => {
+  const { moveId, ids } = await acceptedMove();
+  const db = database.db;
+  // The 8th service's update fails (as a worker killed inside the second chunk's transaction would).
+  await db.$executeRawUnsafe(`
+    CREATE FUNCTION fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF NEW.id = ${ids[7]} THEN RAISE EXCEPTION 'worker killed mid-chunk'; END IF; RETURN NEW; END $$`);
+  await db.$executeRawUnsafe(
+    'CREATE TRIGGER fail_once BEFORE UPDATE ON service FOR EACH ROW EXECUTE FUNCTION fail_once()',
+  );
+  await expect(activities.applyMoveChunks({ moveId, chunkSize: 5, maxChunks: 10 })).rejects.toThrow(
+    /worker killed mid-chunk/,
+  );
+  // The first chunk is committed; nothing of the second is.
+  expect((await appliedEvents(moveId)).length).toBe(5);
+  expect(await contactsOf(db, `r${run}-s04.example`)).toMatchObject({ tech: 'ne4-ovh' });
+  expect(await contactsOf(db, `r${run}-s05.example`)).toMatchObject({ tech: 'te2-ovh' });
+  await db.$executeRawUnsafe('DROP TRIGGER fail_once ON service; DROP FUNCTION fail_once()');
+
+  // The activity's retry goes on from the items' states.
+  const retried = await activities.applyMoveChunks({ moveId, chunkSize: 5, maxChunks: 10 });
+  expect(retried).toEqual({
+    finished: true,
+    counts: { total: SERVICES, applied: SERVICES, skipped: 0, refused: 0, remaining: 0 },
+  });
+  const events = await appliedEvents(moveId);
+  expect(events).toHaveLength(SERVICES);
+  expect(events.every((event) => event._count === 1)).toBe(true);
+  for (let i = 0; i < SERVICES; i++)
+    expect(await contactsOf(db, `r${run}-s${String(i).padStart(2, '0')}.example`)).toMatchObject({
+      tech: 'ne4-ovh',
+    });
+  expect(await db.openRoleLock.count({ where: { serviceId: { in: ids } } })).toBe(0);
+  // Once finished, another call applies nothing.
+  expect((await activities.applyMoveChunks({ moveId, chunkSize: 5, maxChunks: 10 })).counts.applied).toBe(
+    SERVICES,
+  );
+  expect(await db.auditEvent.count({ where: { action: 'applied', task: { moveId } } })).toBe(SERVICES);
+});
+
+test('each item is re-checked at apply: a role no longer held, or an asker no longer entitled, is skipped with its reason', async () => {
+  const { moveId } = await acceptedMove(3);
+  const db = database.db;
+  const ad = await db.account.findUniqueOrThrow({ where: { handle: 'ad1-ovh' } });
+  const ne = await db.account.findUniqueOrThrow({ where: { handle: 'ne4-ovh' } });
+  const te = await db.account.findUniqueOrThrow({ where: { handle: 'te2-ovh' } });
+  // Meanwhile: s00's tech changed hands; s01's admin is no longer the asker.
+  await db.service.update({ where: { name: `r${run}-s00.example` }, data: { techId: ad.id } });
+  await db.service.update({ where: { name: `r${run}-s01.example` }, data: { adminId: te.id } });
+  const result = await activities.applyMoveChunks({ moveId, chunkSize: 500, maxChunks: 1 });
+  expect(result.counts).toEqual({ total: 3, applied: 1, skipped: 2, refused: 0, remaining: 0 });
+  const items = await db.contactChangeTask.findMany({ where: { moveId }, orderBy: { serviceName: 'asc' } });
+  expect(items.map((item) => [item.state, item.reason])).toEqual([
+    ['refused', 'roleNoLongerHeld'],
+    ['aborted', 'askerNoLongerEntitled'],
+    ['done', null],
+  ]);
+  expect((await contactsOf(db, `r${run}-s02.example`)).tech).toBe(ne.handle);
+});
+
+test('one code mail per validator for the whole move; a retried send mails the same code and sends nothing twice', async () => {
+  const { moveId } = await acceptedMove(2);
+  const before = mailbox.messages().length;
+  const first = await activities.issueMoveCodes({ moveId, handles: ['ad1-ovh', 'ne4-ovh'], step: 'created' });
+  const again = await activities.issueMoveCodes({ moveId, handles: ['ad1-ovh', 'ne4-ovh'], step: 'created' });
+  expect(again.codeDigests).toEqual(first.codeDigests);
+  const mails = await Promise.all(
+    ['ad1-ovh', 'ne4-ovh'].map((handle) =>
+      mailbox.waitFor((m) => m.id > before && m.to.includes(`${handle}@mail.test`)),
+    ),
+  );
+  expect(mailbox.messages().filter((m) => m.id > before)).toHaveLength(2);
+  const { code, link } = readCodeEmail(mails[1]);
+  expect(link).toContain(`/validate-move/${moveId}#code=`);
+  expect(mails[0].subject).toContain('Traslado'); // the asker reads Spanish
+  expect(codeDigest(hashMoveCode(codeHashKey, moveId, 'ne4-ovh', code))).toBe(first.codeDigests['ne4-ovh']);
+});
