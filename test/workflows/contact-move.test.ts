@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { contactMove } from '../../workflows/contact-move';
+import type { ContactMoveActivities, RecordMoveArgs } from '../../workflows/contact-move.activities';
+import {
+  acceptMoveUpdate,
+  cancelMoveUpdate,
+  type ContactMoveInput,
+  type MoveCountsView,
+  moveQuery,
+  refuseMoveUpdate,
+  registeredMoveUpdate,
+  resendMoveUpdate,
+} from '../../workflows/contact-move.messages';
+import { timeSkippingEnvironment } from '../helpers/temporal';
+
+let env: TestWorkflowEnvironment;
+let run = 0;
+const ASKER = 'ad11111-ovh';
+const NEWBIE = 'ne33333-ovh';
+const TECH = 'te22222-ovh';
+const DAY = 86_400_000;
+const ITEMS = 5;
+
+beforeAll(async () => {
+  env = await timeSkippingEnvironment();
+});
+afterAll(async () => {
+  await env?.teardown();
+});
+const started: WorkflowHandle[] = [];
+afterEach(async () => {
+  for (const handle of started.splice(0)) await handle.terminate('test ended').catch(() => undefined);
+});
+
+const input: ContactMoveInput = {
+  moveId: 7,
+  askingAccount: ASKER,
+  expiryMs: 7 * DAY,
+  reminderBeforeExpiryMs: 2 * DAY,
+  resendMinIntervalMs: 60_000,
+  chunkSize: 2,
+};
+const codeHash = (handle: string, step = 'created') => `hash:${handle}:${step}`;
+const digest = (hash: string) => createHash('sha256').update(hash).digest('hex');
+
+/** The move's activities as a fake database of ITEMS items (the apply takes 2 per call). */
+function fakeMove(options: { failingApplies?: number } = {}) {
+  const counts: MoveCountsView = { total: ITEMS, applied: 0, skipped: 0, refused: 0, remaining: ITEMS };
+  const calls = {
+    records: [] as RecordMoveArgs[],
+    codes: [] as { handle: string; step: string }[],
+    mails: [] as { recipient: string; template: string; step: string }[],
+    applyCalls: 0,
+  };
+  const activities: ContactMoveActivities = {
+    async openMove() {
+      return {
+        validators: [
+          { handle: ASKER, items: ITEMS },
+          { handle: NEWBIE, items: ITEMS },
+        ],
+        informed: [TECH],
+        counts: { ...counts },
+      };
+    },
+    async issueMoveCodes({ handles, step, notices }) {
+      for (const handle of handles) calls.codes.push({ handle, step });
+      for (const recipient of notices?.recipients ?? [])
+        calls.mails.push({ recipient, template: notices!.template, step });
+      return {
+        codeDigests: Object.fromEntries(handles.map((h) => [h, digest(codeHash(h, step))])),
+        undeliverable: [],
+      };
+    },
+    async sendMoveMails({ step, batches }) {
+      for (const { template, recipients } of batches)
+        for (const recipient of recipients) calls.mails.push({ recipient, template, step });
+      return { undeliverable: [] };
+    },
+    async recordMove(args) {
+      calls.records.push(args);
+      const effect = args.items;
+      if (effect?.kind === 'exclude') {
+        counts.refused += effect.serviceNames.length;
+        counts.remaining -= effect.serviceNames.length;
+      } else if (effect?.kind === 'end') {
+        counts.refused += counts.remaining;
+        counts.remaining = 0;
+      }
+      return { ...counts };
+    },
+    async applyMoveChunks() {
+      calls.applyCalls += 1;
+      // As a worker killed mid-chunk: the activity fails, and its retry goes on from the items.
+      if (calls.applyCalls <= (options.failingApplies ?? 0)) throw new Error('worker lost mid-chunk');
+      const now = Math.min(2, counts.remaining);
+      counts.applied += now;
+      counts.remaining -= now;
+      return { counts: { ...counts }, finished: counts.remaining === 0 };
+    },
+  };
+  return { activities, calls, counts };
+}
+
+type Handle = WorkflowHandle<typeof contactMove>;
+
+async function withWorker<T>(activities: ContactMoveActivities, body: (taskQueue: string) => Promise<T>) {
+  const taskQueue = `move-test-${++run}`;
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../../workflows'),
+    activities,
+  });
+  return worker.runUntil(body(taskQueue));
+}
+
+async function start(taskQueue: string): Promise<Handle> {
+  const handle = await env.client.workflow.start<typeof contactMove>('contactMove', {
+    taskQueue,
+    workflowId: `move-${run}-${Math.random()}`,
+    args: [input],
+  });
+  started.push(handle);
+  await handle.executeUpdate(registeredMoveUpdate);
+  return handle;
+}
+
+const accept = (handle: Handle, account: string, exclude?: string[], hash = codeHash(account)) =>
+  handle.executeUpdate(acceptMoveUpdate, {
+    args: [{ account, codeHash: hash, ...(exclude ? { exclude } : {}) }],
+  });
+
+async function rejection(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError) return (error.cause as { type?: string }).type;
+    throw error;
+  }
+  return undefined;
+}
+
+describe('contact-move workflow', () => {
+  test('one code per validator; one leaves a service out; the last acceptance applies the rest in chunks, then everyone is told', async () => {
+    const { activities, calls } = fakeMove();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      expect((await handle.query(moveQuery)).state).toBe('todo');
+      const first = await accept(handle, NEWBIE, ['b.example']);
+      expect(first.outcome).toBe('accepted');
+      expect(first.move).toMatchObject({
+        state: 'todo',
+        awaiting: [ASKER],
+        counts: { refused: 1, remaining: 4 },
+      });
+      expect(await rejection(accept(handle, NEWBIE))).toBe('alreadyDecided');
+      const wrong = await accept(handle, ASKER, undefined, 'hash:nope');
+      expect(wrong).toMatchObject({ outcome: 'wrongCode', attemptsLeft: 4 });
+      expect((await accept(handle, ASKER)).move.state).toBe('applying');
+      const final = await handle.result();
+      expect(final).toMatchObject({ state: 'done', counts: { applied: 4, refused: 1, remaining: 0 } });
+    });
+    expect(calls.codes).toEqual([
+      { handle: ASKER, step: 'created' },
+      { handle: NEWBIE, step: 'created' },
+    ]);
+    expect(calls.mails).toContainEqual({ recipient: TECH, template: 'moveInformed', step: 'created' });
+    expect(calls.applyCalls).toBe(2);
+    expect(calls.records.find((r) => r.items?.kind === 'exclude')?.items).toEqual({
+      kind: 'exclude',
+      handle: NEWBIE,
+      serviceNames: ['b.example'],
+    });
+    expect(calls.records.map((r) => r.event.action)).toEqual(
+      expect.arrayContaining(['moveAccepted', 'wrongCode', 'moveApplying', 'moveProgress', 'moveApplied']),
+    );
+    const told = calls.mails.filter((m) => m.template === 'moveDone').map((m) => m.recipient);
+    expect(told.sort()).toEqual([ASKER, NEWBIE, TECH]);
+  });
+
+  test('a refusal refuses the rest of the move; nothing is applied; everyone is told', async () => {
+    const { activities, calls } = fakeMove();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await accept(handle, ASKER);
+      const refused = await handle.executeUpdate(refuseMoveUpdate, {
+        args: [{ account: NEWBIE, codeHash: codeHash(NEWBIE) }],
+      });
+      expect(refused.outcome).toBe('refused');
+      expect(await handle.result()).toMatchObject({ state: 'refused', reason: 'refusedByContact' });
+    });
+    expect(calls.applyCalls).toBe(0);
+    expect(calls.records.at(-1)).toMatchObject({
+      state: 'refused',
+      items: { kind: 'end', state: 'refused', reason: 'refusedByContact', actor: NEWBIE },
+    });
+    const told = calls.mails.filter((m) => m.template === 'moveNotDone').map((m) => m.recipient);
+    expect(told.sort()).toEqual([ASKER, NEWBIE, TECH]);
+  });
+
+  test('not validated in time: the pending validator is reminded 2 days before, then the move and its items expire', async () => {
+    const { activities, calls } = fakeMove();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await accept(handle, ASKER);
+      expect(await handle.result()).toMatchObject({ state: 'expired', reason: 'notValidatedInTime' });
+    });
+    expect(calls.mails.filter((m) => m.template === 'moveReminder')).toEqual([
+      { recipient: NEWBIE, template: 'moveReminder', step: 'reminder' },
+    ]);
+    expect(calls.records.at(-1)).toMatchObject({
+      state: 'expired',
+      items: { kind: 'end', state: 'expired' },
+    });
+    expect(calls.mails.filter((m) => m.template === 'moveNotDone')).toHaveLength(3);
+  });
+
+  test('a resend mails a fresh code that replaces the old one (told apart, not counted), and not too soon', async () => {
+    const { activities, calls } = fakeMove();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      expect(await rejection(handle.executeUpdate(resendMoveUpdate, { args: [{ by: NEWBIE }] }))).toBe(
+        'resendTooSoon',
+      );
+      await env.sleep(61_000);
+      const resent = await handle.executeUpdate(resendMoveUpdate, { args: [{ by: NEWBIE }] });
+      expect(resent.resentTo).toEqual([NEWBIE]);
+      await env.sleep(1_000);
+      expect(await accept(handle, NEWBIE)).toMatchObject({ outcome: 'supersededCode', attemptsLeft: 5 });
+      expect((await accept(handle, NEWBIE, undefined, codeHash(NEWBIE, 'resend-1'))).outcome).toBe(
+        'accepted',
+      );
+    });
+    expect(calls.codes).toContainEqual({ handle: NEWBIE, step: 'resend-1' });
+  });
+
+  test('the asker cancels; nobody else can; the items end aborted and everyone is told', async () => {
+    const { activities, calls } = fakeMove();
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      expect(await rejection(handle.executeUpdate(cancelMoveUpdate, { args: [{ by: NEWBIE }] }))).toBe(
+        'notTheAsker',
+      );
+      const cancelled = await handle.executeUpdate(cancelMoveUpdate, { args: [{ by: ASKER }] });
+      expect(cancelled).toMatchObject({ state: 'cancelled', reason: 'cancelledByAsker' });
+      await handle.result();
+    });
+    expect(calls.records.at(-1)).toMatchObject({
+      items: { kind: 'end', state: 'aborted', reason: 'cancelledByAsker' },
+    });
+    expect(calls.mails.filter((m) => m.template === 'moveNotDone')).toHaveLength(3);
+  });
+
+  test('an apply that fails midway (worker lost) is retried and goes on: every item applied, the move done', async () => {
+    const { activities, calls } = fakeMove({ failingApplies: 2 });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      await accept(handle, ASKER);
+      await accept(handle, NEWBIE);
+      expect(await handle.result()).toMatchObject({
+        state: 'done',
+        counts: { applied: ITEMS, remaining: 0 },
+      });
+    });
+    expect(calls.applyCalls).toBe(2 + 3);
+  });
+});
