@@ -251,3 +251,59 @@ describe('a move', () => {
     expect(codeMails).toHaveLength(2);
   });
 });
+
+describe('a move and single tasks never hold the same role at once', () => {
+  test('a single task on a role a move holds is refused; a move skips a role a single task holds', async () => {
+    const db = stack.database.db;
+    const mine = { admin: ADMIN, tech: TECH, billing: BILLING };
+    for (const name of ['c1.example', 'c2.example']) await createService(db, { name, ...mine });
+    const admin = await login(stack, ADMIN);
+    await admin.post('/1.0/domain/c2.example/changeContact', { contactTech: STRANGER }).expect(200);
+    const created = await admin
+      .post('/1.0/me/contactMove', { ...techMove({ services: ['c1.example', 'c2.example'] }), dryRun: false })
+      .expect(201);
+    expect(created.body).toMatchObject({
+      counts: { remaining: 1, skipped: 1 },
+      byReason: { taskAlreadyOpen: 1 },
+    });
+    const refused = await admin
+      .post('/1.0/domain/c1.example/changeContact', { contactTech: STRANGER })
+      .expect(409);
+    expect(refused.body.reason).toBe('taskAlreadyOpen');
+    await admin.post(`/1.0/me/contactMove/${created.body.id}/cancel`).expect(200);
+    const cancelled = await moveEnded(admin, created.body.id);
+    expect(cancelled).toMatchObject({ state: 'cancelled', counts: { cancelled: 1, remaining: 0 } });
+    // The move's locks are released: a single task may now be asked.
+    await admin.post('/1.0/domain/c1.example/changeContact', { contactTech: STRANGER }).expect(200);
+  });
+
+  test('asked at the same moment, exactly one of a single task and a move gets the role', async () => {
+    const db = stack.database.db;
+    const service = await createService(db, {
+      name: 'race.example',
+      admin: ADMIN,
+      tech: TECH,
+      billing: BILLING,
+    });
+    await createService(db, { name: 'race-other.example', admin: ADMIN, tech: TECH, billing: BILLING });
+    const admin = await login(stack, ADMIN);
+    const [single, move] = await Promise.all([
+      admin.post('/1.0/domain/race.example/changeContact', { contactTech: STRANGER }),
+      admin.post('/1.0/me/contactMove', {
+        ...techMove({ services: ['race.example', 'race-other.example'] }),
+        dryRun: false,
+      }),
+    ]);
+    const locks = await db.openRoleLock.findMany({ where: { serviceId: service.id } });
+    expect(locks).toHaveLength(1);
+    const holder = await db.contactChangeTask.findUniqueOrThrow({ where: { id: locks[0].taskId } });
+    if (holder.moveId === null) {
+      expect(single.status).toBe(200);
+      expect(move.status).toBe(201);
+      expect(move.body.byReason).toEqual({ taskAlreadyOpen: 1 });
+    } else {
+      expect(single.status).toBe(409);
+      expect(move.body.counts.remaining).toBe(2);
+    }
+  });
+});
