@@ -71,6 +71,13 @@ const VALIDATOR_TEXT: Record<Move['validators'][number]['status'], TextKey> = {
   pending: 'validatorPending',
 };
 
+/** A mail of the move that could not be delivered: whom, and what to do (the same words as for a request). */
+function attentionOfMove(problem: NonNullable<Move['needsAttention']>): string {
+  const handles = problem.handles.join(', ');
+  const key = `attention_${problem.reason}`;
+  return hasText(key) ? t(key, { handles }) : t('attention_mailRejected', { handles });
+}
+
 /** The move's facts, progress and validators: shared by its page, its validation page and My requests. */
 export function moveFacts(move: Move): TemplateResult {
   const rows: [TextKey, string][] = [
@@ -101,9 +108,7 @@ export function moveFacts(move: Move): TemplateResult {
     </ul>
     ${
       move.needsAttention && isOpenMove(move)
-        ? html`<p class="attention" role="status">
-            ${t('attention_mailRejected', { handles: move.needsAttention.handles.join(', ') })}
-          </p>`
+        ? html`<p class="attention" role="status">${attentionOfMove(move.needsAttention)}</p>`
         : nothing
     }`;
 }
