@@ -13,6 +13,15 @@ import {
   resendUpdate,
 } from '../workflows/contact-change.messages';
 import { adminChangesTech, fakeActivities, fakeCodeHash } from '../test/helpers/fake-activities';
+import {
+  ASKER as MOVE_ASKER,
+  codeHash as moveCodeHash,
+  fakeMove,
+  moveInput,
+  NEWBIE as MOVE_NEWBIE,
+} from '../test/helpers/fake-move-activities';
+import type { contactMove } from '../workflows/contact-move';
+import { acceptMoveUpdate, registeredMoveUpdate } from '../workflows/contact-move.messages';
 import { timeSkippingEnvironment } from '../test/helpers/temporal';
 
 /**
@@ -111,8 +120,49 @@ async function record(name: string, env: Env) {
   });
 }
 
+/** The move's path through its workflow: one validator leaves a service out, the other accepts, the rest applied. */
+async function recordMove(env: Env) {
+  const { activities } = fakeMove();
+  const taskQueue = 'record-move-done';
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities,
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start<typeof contactMove>('contactMove', {
+      taskQueue,
+      workflowId: 'record-move-done',
+      args: [moveInput],
+    });
+    await handle.executeUpdate(registeredMoveUpdate);
+    const decide = (account: string, exclude?: string[]) =>
+      handle.executeUpdate(acceptMoveUpdate, {
+        args: [{ account, codeHash: moveCodeHash(account), ...(exclude ? { exclude } : {}) }],
+      });
+    await decide(MOVE_NEWBIE, ['b.example']);
+    await decide(MOVE_ASKER);
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const file = join(HISTORIES, 'contact-move-done.json');
+    writeFileSync(file, await format(JSON.stringify(history), { parser: 'json', filepath: file }));
+    process.stdout.write(`recorded ${file} (${history.events?.length} events)\n`);
+  });
+}
+
 async function main() {
   const chosen = process.argv.slice(2);
+  if (chosen.includes('move-done')) {
+    const env = await timeSkippingEnvironment();
+    try {
+      await recordMove(env);
+    } finally {
+      await env.teardown();
+    }
+    chosen.splice(chosen.indexOf('move-done'), 1);
+    if (chosen.length === 0) return;
+  }
   const unknown = chosen.filter((name) => !(name in scenarios));
   if (unknown.length > 0) throw new Error(`unknown scenario(s) ${unknown.join(', ')}`);
   mkdirSync(HISTORIES, { recursive: true });

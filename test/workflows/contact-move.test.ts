@@ -1,28 +1,29 @@
-import { createHash } from 'node:crypto';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { contactMove } from '../../workflows/contact-move';
-import type { ContactMoveActivities, RecordMoveArgs } from '../../workflows/contact-move.activities';
+import type { ContactMoveActivities } from '../../workflows/contact-move.activities';
 import {
   acceptMoveUpdate,
   cancelMoveUpdate,
-  type ContactMoveInput,
-  type MoveCountsView,
   moveQuery,
   refuseMoveUpdate,
   registeredMoveUpdate,
   resendMoveUpdate,
 } from '../../workflows/contact-move.messages';
 import { timeSkippingEnvironment } from '../helpers/temporal';
+import {
+  ASKER,
+  codeHash,
+  fakeMove,
+  ITEMS,
+  moveInput as input,
+  NEWBIE,
+  TECH,
+} from '../helpers/fake-move-activities';
 
 let env: TestWorkflowEnvironment;
 let run = 0;
-const ASKER = 'ad11111-ovh';
-const NEWBIE = 'ne33333-ovh';
-const TECH = 'te22222-ovh';
-const DAY = 86_400_000;
-const ITEMS = 5;
 
 beforeAll(async () => {
   env = await timeSkippingEnvironment();
@@ -34,76 +35,6 @@ const started: WorkflowHandle[] = [];
 afterEach(async () => {
   for (const handle of started.splice(0)) await handle.terminate('test ended').catch(() => undefined);
 });
-
-const input: ContactMoveInput = {
-  moveId: 7,
-  askingAccount: ASKER,
-  expiryMs: 7 * DAY,
-  reminderBeforeExpiryMs: 2 * DAY,
-  resendMinIntervalMs: 60_000,
-  chunkSize: 2,
-};
-const codeHash = (handle: string, step = 'created') => `hash:${handle}:${step}`;
-const digest = (hash: string) => createHash('sha256').update(hash).digest('hex');
-
-/** The move's activities as a fake database of ITEMS items (the apply takes 2 per call). */
-function fakeMove(options: { failingApplies?: number } = {}) {
-  const counts: MoveCountsView = { total: ITEMS, applied: 0, skipped: 0, refused: 0, remaining: ITEMS };
-  const calls = {
-    records: [] as RecordMoveArgs[],
-    codes: [] as { handle: string; step: string }[],
-    mails: [] as { recipient: string; template: string; step: string }[],
-    applyCalls: 0,
-  };
-  const activities: ContactMoveActivities = {
-    async openMove() {
-      return {
-        validators: [
-          { handle: ASKER, items: ITEMS },
-          { handle: NEWBIE, items: ITEMS },
-        ],
-        informed: [TECH],
-        counts: { ...counts },
-      };
-    },
-    async issueMoveCodes({ handles, step, notices }) {
-      for (const handle of handles) calls.codes.push({ handle, step });
-      for (const recipient of notices?.recipients ?? [])
-        calls.mails.push({ recipient, template: notices!.template, step });
-      return {
-        codeDigests: Object.fromEntries(handles.map((h) => [h, digest(codeHash(h, step))])),
-        undeliverable: [],
-      };
-    },
-    async sendMoveMails({ step, batches }) {
-      for (const { template, recipients } of batches)
-        for (const recipient of recipients) calls.mails.push({ recipient, template, step });
-      return { undeliverable: [] };
-    },
-    async recordMove(args) {
-      calls.records.push(args);
-      const effect = args.items;
-      if (effect?.kind === 'exclude') {
-        counts.refused += effect.serviceNames.length;
-        counts.remaining -= effect.serviceNames.length;
-      } else if (effect?.kind === 'end') {
-        counts.refused += counts.remaining;
-        counts.remaining = 0;
-      }
-      return { ...counts };
-    },
-    async applyMoveChunks() {
-      calls.applyCalls += 1;
-      // As a worker killed mid-chunk: the activity fails, and its retry goes on from the items.
-      if (calls.applyCalls <= (options.failingApplies ?? 0)) throw new Error('worker lost mid-chunk');
-      const now = Math.min(2, counts.remaining);
-      counts.applied += now;
-      counts.remaining -= now;
-      return { counts: { ...counts }, finished: counts.remaining === 0 };
-    },
-  };
-  return { activities, calls, counts };
-}
 
 type Handle = WorkflowHandle<typeof contactMove>;
 
