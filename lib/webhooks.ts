@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 /**
- * The contact-change events an account can subscribe to, and the audit-log actions they come from (the audit log
- * already records every event; a trigger queues these actions in its outbox). Moves have no events yet: there are
- * no moves.
+ * The events an account can subscribe to, and the audit-log actions they come from (the audit log already records
+ * every event; triggers queue these actions in its outbox: prisma/migrations/*webhooks*, *move_webhook_events*).
+ * A move's own events are contactMove.*; each of its items is a task and has its contactChange.* events too.
  */
 export const WEBHOOK_EVENTS = {
   'contactChange.created': ['created'],
@@ -13,6 +13,13 @@ export const WEBHOOK_EVENTS = {
   'contactChange.done': ['applied'],
   'contactChange.expired': ['expired'],
   'contactChange.aborted': ['cancelled'],
+  'contactMove.created': ['moveCreated'],
+  'contactMove.accepted': ['moveAccepted'],
+  'contactMove.refused': ['moveRefused'],
+  'contactMove.progress': ['moveApplying', 'moveProgress'],
+  'contactMove.done': ['moveApplied'],
+  'contactMove.expired': ['moveExpired'],
+  'contactMove.aborted': ['moveCancelled', 'moveAborted'],
 } as const;
 
 export type WebhookEventType = keyof typeof WEBHOOK_EVENTS;

@@ -61,53 +61,95 @@ export function createWebhookWorker(options: {
   });
 }
 
-interface EventTask {
-  id: number;
-  serviceName: string;
-  serviceType: string;
-  contactTypes: string[];
+/** Who an event concerns: the asker, the old and new holders, the people told and the validators. */
+interface EventParties {
   askingAccount: string;
   fromAccount: string;
   toAccount: string;
   informed: string[];
-  reason: string | null;
   validators: { handle: string }[];
 }
 
-const partiesOf = (task: EventTask) =>
+interface EventTask extends EventParties {
+  id: number;
+  serviceName: string;
+  serviceType: string;
+  contactTypes: string[];
+  reason: string | null;
+}
+
+interface EventMove extends EventParties {
+  id: number;
+  contactTypes: string[];
+  reason: string | null;
+}
+
+interface AuditRow {
+  actor: string;
+  createdAt: Date;
+  detail: unknown;
+  task: EventTask | null;
+  move: EventMove | null;
+}
+
+const partiesOf = (subject: EventParties) =>
   new Set([
-    task.askingAccount,
-    task.fromAccount,
-    task.toAccount,
-    ...task.informed,
-    ...task.validators.map((v) => v.handle),
+    subject.askingAccount,
+    subject.fromAccount,
+    subject.toAccount,
+    ...subject.informed,
+    ...subject.validators.map((v) => v.handle),
   ]);
 
-/** What a receiver gets: what happened to which task, by whom; never a code (codes are not in the database). */
-function payloadOf(
-  type: WebhookEventType,
-  event: { actor: string; createdAt: Date; detail: unknown },
-  task: EventTask,
-) {
-  const detailReason = (event.detail as { reason?: unknown } | null)?.reason;
-  const reason =
-    type === 'contactChange.refused'
-      ? typeof detailReason === 'string'
-        ? detailReason
-        : task.reason
-      : undefined;
+/** The task or the move an event is about (a move item's events are its task's). */
+const subjectOf = (event: AuditRow): EventParties | null => event.task ?? event.move;
+
+const reasonIn = (detail: unknown) => {
+  const reason = (detail as { reason?: unknown } | null)?.reason;
+  return typeof reason === 'string' ? reason : undefined;
+};
+
+/** A move's figures at that moment (total, applied, skipped, refused, remaining...), from the event's detail. */
+const countsIn = (detail: unknown) => {
+  const numeric = Object.entries((detail ?? {}) as Record<string, unknown>).filter(
+    (entry): entry is [string, number] => typeof entry[1] === 'number',
+  );
+  return numeric.length > 0 ? { counts: Object.fromEntries(numeric) } : {};
+};
+
+/** What a receiver gets: what happened to which task or move, by whom; never a code (none is in the database). */
+function payloadOf(type: WebhookEventType, event: AuditRow) {
+  const common = { type, timestamp: event.createdAt.toISOString() };
+  if (event.task) {
+    const task = event.task;
+    const reason = type === 'contactChange.refused' ? (reasonIn(event.detail) ?? task.reason) : undefined;
+    return {
+      ...common,
+      data: {
+        taskId: task.id,
+        serviceName: task.serviceName,
+        serviceType: task.serviceType,
+        contactTypes: task.contactTypes,
+        askingAccount: task.askingAccount,
+        fromAccount: task.fromAccount,
+        toAccount: task.toAccount,
+        actor: event.actor,
+        ...(reason ? { reason } : {}),
+      },
+    };
+  }
+  const move = event.move!;
+  const reason = reasonIn(event.detail);
   return {
-    type,
-    timestamp: event.createdAt.toISOString(),
+    ...common,
     data: {
-      taskId: task.id,
-      serviceName: task.serviceName,
-      serviceType: task.serviceType,
-      contactTypes: task.contactTypes,
-      askingAccount: task.askingAccount,
-      fromAccount: task.fromAccount,
-      toAccount: task.toAccount,
+      moveId: move.id,
+      contactTypes: move.contactTypes,
+      askingAccount: move.askingAccount,
+      fromAccount: move.fromAccount,
+      toAccount: move.toAccount,
       actor: event.actor,
+      ...countsIn(event.detail),
       ...(reason ? { reason } : {}),
     },
   };
@@ -138,17 +180,28 @@ export function startWebhookDispatcher(deps: {
       const ids = claimed.map((row) => row.audit_event_id);
       const events = await tx.auditEvent.findMany({
         where: { id: { in: ids } },
-        include: { task: { include: { validators: { select: { handle: true } } } } },
+        include: {
+          task: { include: { validators: { select: { handle: true } } } },
+          move: { include: { validators: { select: { handle: true } } } },
+        },
       });
-      const handles = [...new Set(events.flatMap((event) => (event.task ? [...partiesOf(event.task)] : [])))];
+      const handles = [
+        ...new Set(
+          events.flatMap((event) => {
+            const subject = subjectOf(event);
+            return subject ? [...partiesOf(subject)] : [];
+          }),
+        ),
+      ];
       const subscriptions = await tx.webhookSubscription.findMany({
         where: { enabled: true, account: { handle: { in: handles } } },
         include: { account: { select: { handle: true } } },
       });
       const deliveries = events.flatMap((event) => {
         const type = webhookEventOf(event.action);
-        if (!type || !event.task) return [];
-        const parties = partiesOf(event.task);
+        const subject = subjectOf(event);
+        if (!type || !subject) return [];
+        const parties = partiesOf(subject);
         return subscriptions
           .filter((s) => parties.has(s.account.handle) && (s.events.length === 0 || s.events.includes(type)))
           .map((s) => ({
@@ -156,7 +209,7 @@ export function startWebhookDispatcher(deps: {
             subscriptionId: s.id,
             auditEventId: event.id,
             eventType: type,
-            payload: payloadOf(type, event, event.task!),
+            payload: payloadOf(type, event),
             state: 'queued',
           }));
       });

@@ -6,6 +6,7 @@ import { Webhook } from 'standardwebhooks';
 import { createLogger } from '../../lib/logger';
 import { createWorkerMetrics } from '../../lib/metrics';
 import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
+import { readCodeEmail } from '../../lib/mailbox';
 import { createAccounts, createService } from '../helpers/fixtures';
 import { askTechChange, codeFor, endedTask, login, type Session } from '../helpers/http';
 import { sample } from '../helpers/prometheus';
@@ -180,9 +181,12 @@ test('a story posts signed events to the subscriber, verified with the Standard 
     ),
   ).toThrow();
 
-  const log = await deliveriesOf(admin, hook.id);
-  expect(log.map((d) => d.state)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
-  expect(log.every((d) => d.attempts.length === 1 && d.attempts[0].statusCode === 204)).toBe(true);
+  // The receiver has the last request before the delivery's activity writes its outcome to the log.
+  await eventually('four deliveries logged as delivered', async () => {
+    const log = await deliveriesOf(admin, hook.id);
+    expect(log.map((d) => d.state)).toEqual(['delivered', 'delivered', 'delivered', 'delivered']);
+    expect(log.every((d) => d.attempts.length === 1 && d.attempts[0].statusCode === 204)).toBe(true);
+  });
   await unsubscribe(admin, hook.id);
 });
 
@@ -266,4 +270,56 @@ test("the worker's metrics count the attempts delivered and failed, and the deli
     5,
   );
   expect(sample(text, 'contacts_webhook_deliveries_given_up_total')).toBe(1);
+});
+
+// After the metrics test, whose counts it would change.
+test("a move's own events reach its subscribers: created, each acceptance, its progress and its end, with counts", async () => {
+  const admin = await login(stack, ADMIN);
+  const newbie = await login(stack, NEWBIE);
+  for (const name of ['move-one.example', 'move-two.example']) {
+    await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: ADMIN });
+  }
+  const moveEvents = [
+    'contactMove.created',
+    'contactMove.accepted',
+    'contactMove.progress',
+    'contactMove.done',
+  ];
+  const hook = await subscribe(newbie, receiver.url, moveEvents);
+  receiver.received = [];
+
+  const { body: move } = await admin
+    .post('/1.0/me/contactMove', {
+      fromAccount: TECH,
+      toAccount: NEWBIE,
+      contactTypes: ['tech'],
+      services: ['move-one.example', 'move-two.example'],
+    })
+    .expect(201);
+  const codeOf = (handle: string) =>
+    stack.mailbox
+      .waitFor(
+        (m) => m.to.includes(`${handle}@mail.test`) && m.text.includes(`/validate-move/${move.id}#code=`),
+      )
+      .then(readCodeEmail);
+  const codes = [(await codeOf(ADMIN)).code, (await codeOf(NEWBIE)).code];
+  await admin.post(`/1.0/me/contactMove/${move.id}/accept`, { token: codes[0] }).expect(200);
+  await newbie.post(`/1.0/me/contactMove/${move.id}/accept`, { token: codes[1] }).expect(200);
+  await receiver.waitFor(5);
+
+  const events = receiver.verifiedWith(hook.secret) as unknown as {
+    type: string;
+    data: { moveId: number; actor: string; counts?: { applied?: number } };
+  }[];
+  expect(events.map((e) => [e.type, e.data.actor])).toEqual([
+    ['contactMove.created', ADMIN],
+    ['contactMove.accepted', ADMIN],
+    ['contactMove.accepted', NEWBIE],
+    ['contactMove.progress', 'system'],
+    ['contactMove.done', 'system'],
+  ]);
+  expect(events.every((e) => e.data.moveId === move.id)).toBe(true);
+  expect(events.at(-1)!.data.counts).toMatchObject({ applied: 2 });
+  for (const { body } of receiver.received) for (const code of codes) expect(body).not.toContain(code);
+  await unsubscribe(newbie, hook.id);
 });
