@@ -6,6 +6,7 @@ import { temporal } from '@temporalio/proto';
 import { hashPassword } from '../../api/auth/passwords';
 import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { printOpenLoop, runOpenLoop } from './open-loop';
+import { printMove, runMove } from './move';
 import { BULK_MAIL, printOpenTasks, runOpenTasks } from './open-tasks';
 import { cpuSecondsOf, rssOf, startBenchStack, type BenchStack } from './stack';
 import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies } from './stories';
@@ -14,10 +15,13 @@ import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies }
  * npm run bench: full contact-change stories on the embedded stack (PostgreSQL, Temporal dev server on SQLite,
  * real worker, API over HTTP on loopback, SMTP sink) run closed-loop for the maximum story throughput, then
  * open-loop at fixed arrival rates below it for the latency people feel at a given load, the engine's ceiling
- * with a one-activity workflow, and the "services where I am a contact" listing with 1,000,000 services.
+ * with a one-activity workflow, the "services where I am a contact" listing with 1,000,000 services, and a move of
+ * one account's 50,000 services.
  * Prints tables; asserts nothing. BENCH_STORIES (default 200), BENCH_CONCURRENCY (20), BENCH_OPEN_SECONDS (20,
  * at each open-loop rate; 0 skips the open loop), BENCH_OPEN_TASKS (open tasks under the stories on top; 0
- * skips that phase), BENCH_WORKER_CACHE (the worker's cache size, in workflows), BENCH_SERVICES (1000000) tune it.
+ * skips that phase), BENCH_WORKER_CACHE (the worker's cache size, in workflows), BENCH_SERVICES (1000000),
+ * BENCH_MOVE (0 skips the real move of the listing account's services) and BENCH_MOVE_SAMPLE (50 single tasks
+ * beside it) tune it.
  */
 const STORIES = Number(process.env.BENCH_STORIES ?? 200);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 20);
@@ -26,6 +30,9 @@ const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
 const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 5000);
 const WORKER_CACHE = Number(process.env.BENCH_WORKER_CACHE ?? 1000);
 const MOVE_DRY_RUNS = 20;
+/** BENCH_MOVE=0 skips the real move after the dry run; BENCH_MOVE_SAMPLE single tasks (50) stand beside it. */
+const MOVE = process.env.BENCH_MOVE !== '0';
+const MOVE_SAMPLE = Number(process.env.BENCH_MOVE_SAMPLE ?? 50);
 /** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
 const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
 const TEMPORAL_KIND = ON_POSTGRES ? 'Temporal server on PostgreSQL' : 'Temporal dev server (SQLite)';
@@ -214,7 +221,7 @@ async function measureListing(stack: BenchStack, handle: string) {
 
 async function main() {
   log(
-    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then ${OPEN_TASKS} open tasks with stories on top, then listing over ${SERVICES} services`,
+    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then ${OPEN_TASKS} open tasks with stories on top, then listing over ${SERVICES} services${MOVE ? ", then a move of its account's services beside single tasks" : ''}`,
   );
   log(`start: ${load()}`);
   const stack = await startBenchStack(log, {
@@ -287,6 +294,16 @@ async function main() {
     const listingSeed = SERVICES > 0 ? await seedListing(stack) : undefined;
     const listing = listingSeed && (await measureListing(stack, listingSeed.handle));
     if (listing && listingSeed) printListing(listing, listingSeed.seconds);
+    log(`listing done: ${load()}`);
+    if (listingSeed && MOVE) {
+      const move = await runMove(stack, log, {
+        fromAccount: listingSeed.handle,
+        toAccount: 'lk2-ovh',
+        sampleStories: MOVE_SAMPLE,
+        concurrency: CONCURRENCY,
+      });
+      printMove(log, move);
+    }
 
     log(`\nend: ${load()}`);
   } finally {
