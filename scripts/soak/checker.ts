@@ -68,6 +68,9 @@ const END_TEMPLATES: Record<string, { validators: string; informed: string; aske
  */
 const RECOVERY_GRACE_MS = 30_000;
 
+/** The Message-ID of an account's mails about an email change (api/routes/me.ts). */
+const ACCOUNT_MAIL = /^<email-change-\d+\.\w+@contacts>$/;
+
 /** A mail's identity as sent: <task-ID.STEP.HANDLE@contacts>, one per (task, step, person). */
 export function mailIdentity(mail: StoredMail) {
   const match = /^<task-(\d+)\.(.+)\.([^.@]+)@contacts>$/.exec(mail.messageId);
@@ -203,6 +206,8 @@ type TaskRow = Awaited<ReturnType<Db['contactChangeTask']['findMany']>>[number] 
 function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag): string[] {
   const byIdentity = new Map<string, StoredMail[]>();
   for (const mail of input.mails) {
+    // An account's own mails (confirming a new email address) belong to no task.
+    if (ACCOUNT_MAIL.test(mail.messageId)) continue;
     const identity = mailIdentity(mail);
     if (!identity) {
       flag(

@@ -194,6 +194,15 @@ export class LoadGenerator {
     return session;
   }
 
+  /** The token of the newest "confirm your new address" mail sent to this address. */
+  private async emailConfirmationToken(address: string): Promise<string> {
+    const mail = await this.settings.mailbox.waitFor(
+      (m) => m.to[0] === address && /#confirmEmail=[\w-]+/.test(m.text),
+      Math.max(1000, Math.min(240_000, this.deadline - Date.now())),
+    );
+    return /#confirmEmail=([\w-]+)/.exec(mail.text)![1];
+  }
+
   /** The newest code mailed to this address for the task, once there is one not in `seen`. */
   private async codeMail(address: string, taskId: number, seen: string[]): Promise<string> {
     const mail = await this.settings.mailbox.waitFor(
@@ -313,6 +322,17 @@ export class LoadGenerator {
             email: address,
           });
           if (changed.status !== 200) return this.unexpected(story, 'email correction', changed);
+          // The new address takes effect once confirmed with the token mailed to it (issue 11, finding 2).
+          const token = await this.emailConfirmationToken(address);
+          const confirmed = await this.request(
+            story,
+            newcomerSession!,
+            'confirm email',
+            'POST',
+            '/1.0/me/email/confirm',
+            { token },
+          );
+          if (confirmed.status !== 200) return this.unexpected(story, 'email confirmation', confirmed);
         }
         await sleep(this.settings.resendMinIntervalMs + 500);
         const resent = await this.request(
