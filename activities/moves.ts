@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
 import { codeDigest, deriveCode, hashMoveCode } from '../lib/codes';
@@ -20,7 +21,14 @@ import type {
 } from '../workflows/contact-move.activities';
 import { OPEN_MOVE_STATES, type MoveCountsView } from '../workflows/contact-move.messages';
 import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
-import { expiryFormat, failingForGoodOnConstraint, recordSentEmail, type ActivityDeps } from './index';
+import {
+  claimMail,
+  expiryFormat,
+  failingForGoodOnConstraint,
+  recordSentEmail,
+  releaseClaim,
+  type ActivityDeps,
+} from './index';
 import { MailRejected } from './mailer';
 
 type Tx = Prisma.TransactionClient;
@@ -376,7 +384,7 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
   async function sendMoveMany(moveId: number, mails: MoveMail[]) {
     const keys = mails.map((mail) => moveMailKey(moveId, mail));
     const [sent, move, accounts, counts] = await Promise.all([
-      db.sentEmail.findMany({ where: { key: { in: keys } }, select: { key: true } }),
+      db.sentEmail.findMany({ where: { key: { in: keys }, sentAt: { not: null } }, select: { key: true } }),
       db.contactMove.findUniqueOrThrow({ where: { id: moveId }, include: { validators: true } }),
       db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
       countsOf(db, moveId),
@@ -394,7 +402,9 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       db.contactChangeTask.count({ where: validated }),
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
+    const attempt = randomUUID();
     const undeliverable: Undeliverable[] = [];
+    const elsewhere: string[] = [];
     for (const mail of mails) {
       const key = moveMailKey(moveId, mail);
       if (sentKeys.has(key)) continue;
@@ -424,21 +434,26 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
         move: { count: movable, applied: counts.applied, skipped: counts.skipped, refused: counts.refused },
       });
       const messageId = `<move-${moveId}.${moveMailStep(mail).replace(/[^\w.-]/g, '.')}.${mail.recipient}@contacts>`;
+      const row = { key, moveId, recipient: mail.recipient, step: moveMailStep(mail), messageId };
+      // Claimed just before it goes, as a task's mails are (activities/index.ts, claimMail).
+      const claim = await claimMail(db, row, attempt);
+      if (claim === 'elsewhere') elsewhere.push(mail.recipient);
+      if (claim !== 'claimed') continue;
       try {
         await mailer.send({ to: account.email, ...email, messageId });
       } catch (error) {
+        await releaseClaim(db, key, attempt);
         if (!(error instanceof MailRejected)) throw error;
         undeliverable.push({ handle: mail.recipient, response: error.response });
         continue;
       }
-      await recordSentEmail(db, {
-        key,
-        moveId,
-        recipient: mail.recipient,
-        step: moveMailStep(mail),
-        messageId,
-      });
+      await recordSentEmail(db, row);
     }
+    if (elsewhere.length > 0)
+      throw ApplicationFailure.retryable(
+        `the ${mails[0].step} mails to ${elsewhere.join(', ')} are being sent by another attempt`,
+        'mailSentElsewhere',
+      );
     return { undeliverable, move };
   }
 

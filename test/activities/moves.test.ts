@@ -188,3 +188,20 @@ test('one code mail per validator for the whole move; a retried send mails the s
   expect(mails[0].subject).toContain('Traslado'); // the asker reads Spanish
   expect(codeDigest(hashMoveCode(codeHashKey, moveId, 'ne4-ovh', code))).toBe(first.codeDigests['ne4-ovh']);
 });
+
+test('two attempts of one step at once (a workflow task retried while the first still runs) send each mail once', async () => {
+  const { moveId } = await acceptedMove(2);
+  const before = mailbox.messages().length;
+  const handles = ['ad1-ovh', 'ne4-ovh'];
+  const attempts = await Promise.allSettled([
+    activities.issueMoveCodes({ moveId, handles, step: 'created' }),
+    activities.issueMoveCodes({ moveId, handles, step: 'created' }),
+  ]);
+  // The one that found the other's claims fails, to be retried; its retry finds the mails sent.
+  expect(attempts.some((a) => a.status === 'fulfilled')).toBe(true);
+  await activities.issueMoveCodes({ moveId, handles, step: 'created' });
+  await Promise.all(
+    handles.map((handle) => mailbox.waitFor((m) => m.id > before && m.to.includes(`${handle}@mail.test`))),
+  );
+  expect(mailbox.messages().filter((m) => m.id > before)).toHaveLength(2);
+});
