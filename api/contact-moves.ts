@@ -51,6 +51,7 @@ export interface ContactMoveDeps {
     | 'RESEND_MIN_INTERVAL'
     | 'TASK_REGISTRATION_TIMEOUT'
     | 'MOVE_MAX_SERVICES'
+    | 'MOVE_APPLY_CHUNK_SIZE'
   >;
 }
 
@@ -58,8 +59,6 @@ type MoveBody = z.infer<typeof moveBody>;
 type DryRun = z.infer<typeof moveDryRunResponse>;
 type MoveResponse = z.infer<typeof moveResponse>;
 
-/** Items applied per transaction (docs/decisions/moves.md: why 500). */
-export const MOVE_CHUNK_SIZE = 500;
 const MOVE_NOT_FOUND = 'This move does not exist or does not concern you';
 
 const moveNotOpen = (state: string) =>
@@ -206,7 +205,7 @@ export function createContactMoves(deps: ContactMoveDeps) {
       expiryMs: config.TASK_EXPIRY,
       reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
       resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
-      chunkSize: MOVE_CHUNK_SIZE,
+      chunkSize: config.MOVE_APPLY_CHUNK_SIZE,
       requestedFromIp: sourceIp,
       searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
     };

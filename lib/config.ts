@@ -153,6 +153,8 @@ export const configSchema = z
     TASK_REGISTRATION_TIMEOUT: duration('30s'),
     /** The most services one move may select (explicit list or filter): more is refused with 400 tooManyServices. */
     MOVE_MAX_SERVICES: z.coerce.number().int().min(1).max(1_000_000).default(100_000),
+    /** Items a move applies per transaction (docs/decisions/moves.md: why 500); `npm run chaos` uses a small one. */
+    MOVE_APPLY_CHUNK_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
     API_PORT: port(3000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** PEM certificate and key: with both, the API serves HTTPS on TLS_PORT too (the provider's clients speak HTTPS only). */

@@ -212,7 +212,147 @@ const scenarios: [string, () => Promise<void>][] = [
       assert.equal(answers.length, 20);
     },
   ],
+  [
+    "worker SIGKILLed in the middle of a move's apply: every item applied exactly once",
+    async () => {
+      const { admin, moveId, serviceIds, before, newHolderId } = await askMoveAndAccept();
+      // Chunks of MOVE_APPLY_CHUNK_SIZE (set small below) commit one by one: kill between two of them.
+      let applied = 0;
+      const until = Date.now() + 120_000;
+      while (applied === 0 || applied === MOVE_SERVICES) {
+        assert.ok(Date.now() < until, `the move's apply did not start (applied ${applied})`);
+        assert.ok(applied < MOVE_SERVICES, 'the apply ended before the worker could be killed');
+        await sleep(20);
+        applied = (await moveView(admin, moveId)).counts.applied;
+      }
+      await stack.killWorker();
+      const appliedAtKill = await stack.db.contactChangeTask.count({ where: { moveId, state: 'done' } });
+      log(`  (killed with ${appliedAtKill} of ${MOVE_SERVICES} items applied)`);
+      await sleep(1000);
+      await stack.restartWorkerProcess();
+      const end = await untilMoveEnds(admin, moveId);
+      assert.equal(end.state, 'done');
+      assert.equal(end.counts.applied, MOVE_SERVICES);
+      await assertMoveAppliedOnce(moveId, serviceIds, before, newHolderId);
+    },
+  ],
 ];
+
+const MOVE_SERVICES = 2000;
+/** Small, so that the 2,000 items take 100 transactions and the kill lands between two of them. */
+const MOVE_APPLY_CHUNK_SIZE = '20';
+
+/**
+ * A story with MOVE_SERVICES services whose tech contact te<i> is moved to ne<i> by the admin ad<i>, in one move
+ * accepted with each validator's code (read from the mail). Returns the contacts of every service before it.
+ */
+async function askMoveAndAccept() {
+  const s = await newStory();
+  const id = async (handle: string) => (await stack.db.account.findUniqueOrThrow({ where: { handle } })).id;
+  const [adminId, techId, newHolderId] = await Promise.all([
+    id(`ad${s.i}-ovh`),
+    id(`te${s.i}-ovh`),
+    id(`ne${s.i}-ovh`),
+  ]);
+  await stack.db.service.createMany({
+    data: Array.from({ length: MOVE_SERVICES }, (_, n) => ({
+      name: `chaos-move-${s.i}-${n}.test`,
+      type: 'domain',
+      adminId,
+      techId,
+      billingId: techId,
+    })),
+  });
+  const before = await stack.db.service.findMany({
+    select: { id: true, adminId: true, techId: true, billingId: true },
+  });
+  const body = {
+    fromAccount: `te${s.i}-ovh`,
+    toAccount: `ne${s.i}-ovh`,
+    contactTypes: ['tech'],
+    filter: { nameContains: `chaos-move-${s.i}-` },
+  };
+  const dryRun = (await s.admin.call('POST', '/1.0/me/contactMove', { ...body, dryRun: true })).json as {
+    movable: number;
+    validators: { handle: string }[];
+  };
+  assert.equal(dryRun.movable, MOVE_SERVICES);
+  const moveId = ((await s.admin.call('POST', '/1.0/me/contactMove', body)).json as { id: number }).id;
+  for (const { handle } of dryRun.validators) {
+    const mail = await stack.mailbox.waitFor(
+      (m) =>
+        m.to[0] === `${handle.replace('-ovh', '')}@chaos.test` &&
+        m.text.includes(`/validate-move/${moveId}#`),
+      120_000,
+    );
+    const session = handle === `ad${s.i}-ovh` ? s.admin : new HttpSession(stack.baseUrl, []);
+    if (session !== s.admin) await session.login(handle);
+    await session.call('POST', `/1.0/me/contactMove/${moveId}/accept`, { token: readCodeEmail(mail).code });
+  }
+  const serviceIds = (
+    await stack.db.contactChangeTask.findMany({ where: { moveId }, select: { serviceId: true } })
+  ).map((item) => item.serviceId);
+  return { admin: s.admin, moveId, serviceIds, before, newHolderId };
+}
+
+/** The move as its asker sees it through the API. */
+async function moveView(admin: HttpSession, moveId: number) {
+  return (await admin.call('GET', `/1.0/me/contactMove/${moveId}`)).json as {
+    state: string;
+    counts: { total: number; applied: number; skipped: number; remaining: number };
+  };
+}
+
+async function untilMoveEnds(admin: HttpSession, moveId: number) {
+  const until = Date.now() + 300_000;
+  for (;;) {
+    const move = await moveView(admin, moveId);
+    if (!['checking', 'todo', 'applying'].includes(move.state)) return move;
+    assert.ok(Date.now() < until, `move ${moveId} is still ${move.state} (${JSON.stringify(move.counts)})`);
+    await sleep(200);
+  }
+}
+
+/**
+ * From the database: every item done with one `applied` event, each service's tech contact now the new holder,
+ * and every other contact of every service (the move's and all others) as it was before the move.
+ */
+async function assertMoveAppliedOnce(
+  moveId: number,
+  serviceIds: number[],
+  before: { id: number; adminId: number; techId: number; billingId: number }[],
+  newHolderId: number,
+) {
+  const items = await stack.db.contactChangeTask.findMany({
+    where: { moveId },
+    select: { id: true, state: true },
+  });
+  assert.equal(items.length, MOVE_SERVICES, `the move has ${items.length} items`);
+  const notDone = items.filter((item) => item.state !== 'done');
+  assert.equal(
+    notDone.length,
+    0,
+    `${notDone.length} items are not done (first: ${JSON.stringify(notDone[0])})`,
+  );
+  const events = await stack.db.auditEvent.groupBy({
+    by: ['taskId'],
+    where: { taskId: { in: items.map((item) => item.id) }, action: 'applied' },
+    _count: { _all: true },
+  });
+  const twice = events.filter((event) => event._count._all !== 1);
+  assert.equal(twice.length, 0, `${twice.length} items have more than one applied event`);
+  assert.equal(events.length, MOVE_SERVICES, `${events.length} items have an applied event`);
+  const moved = new Set(serviceIds);
+  const after = new Map(
+    (
+      await stack.db.service.findMany({ select: { id: true, adminId: true, techId: true, billingId: true } })
+    ).map((service) => [service.id, service]),
+  );
+  for (const service of before) {
+    const expected = moved.has(service.id) ? { ...service, techId: newHolderId } : service;
+    assert.deepEqual(after.get(service.id), expected, `service ${service.id} changed unexpectedly`);
+  }
+}
 
 async function acceptWithRetry(session: HttpSession, taskId: number, code: string) {
   for (let attempt = 0; ; attempt++) {
@@ -226,7 +366,7 @@ async function acceptWithRetry(session: HttpSession, taskId: number, code: strin
 }
 
 async function main() {
-  stack = await startBenchStack(log, { workerProcess: true });
+  stack = await startBenchStack(log, { workerProcess: true, appSettings: { MOVE_APPLY_CHUNK_SIZE } });
   let failed = 0;
   const only = process.env.CHAOS_ONLY;
   const chosen = scenarios.filter(([name]) => !only || name.includes(only));

@@ -14,6 +14,7 @@ test('a good configuration gets its defaults, durations in milliseconds', () => 
   expect(config.REMINDER_BEFORE_EXPIRY).toBe(2 * 86_400_000);
   expect(config.TEMPORAL_ADDRESS).toBe('localhost:7233');
   expect(config.SMTP_URL).toBe('smtp://127.0.0.1:1025');
+  expect(config.MOVE_APPLY_CHUNK_SIZE).toBe(500);
 });
 
 test.each([
@@ -26,6 +27,8 @@ test.each([
   [{ TEMPORAL_ADDRESS: 'no port' }, 'TEMPORAL_ADDRESS'],
   [{ SMTP_URL: 'http://mail' }, 'SMTP_URL'],
   [{ API_PORT: '70000' }, 'API_PORT'],
+  [{ MOVE_APPLY_CHUNK_SIZE: '0' }, 'MOVE_APPLY_CHUNK_SIZE'],
+  [{ MOVE_APPLY_CHUNK_SIZE: 'many' }, 'MOVE_APPLY_CHUNK_SIZE'],
 ])('refuses %o naming %s', (override, name) => {
   expect(() => parseConfig({ ...good, ...override })).toThrow(ConfigError);
   expect(() => parseConfig({ ...good, ...override })).toThrow(new RegExp(`^invalid configuration: ${name}`));
