@@ -7,13 +7,14 @@ import { createLogger } from '../lib/logger';
 import { createApiMetrics } from '../lib/metrics';
 import { startTracing, tracingClientInterceptors } from '../lib/tracing';
 import { createApp } from './app';
+import { temporalConnectionOptions } from '../lib/temporal-connection';
 
 async function main() {
   const config = loadConfigOrExit();
   const logger = createLogger(config.LOG_LEVEL).child({ component: 'api' });
   const db = createDb(config.DATABASE_URL);
   // Lazy: the API starts (and answers 503 where it needs Temporal) while the Temporal server is still down.
-  const connection = Connection.lazy({ address: config.TEMPORAL_ADDRESS });
+  const connection = Connection.lazy(temporalConnectionOptions(config));
   const tracing = startTracing('contacts-api');
   const temporal = new Client({
     connection,

@@ -1,3 +1,4 @@
+import { accessSync, constants } from 'node:fs';
 import { isIP } from 'node:net';
 import { parseAllowedRange, type AllowedRange } from './webhook-targets';
 import { z } from 'zod';
@@ -128,6 +129,19 @@ const url = (protocols: string[]) =>
     `must be a URL starting with ${protocols.join(' or ')}//`,
   );
 
+/** A file the process will read (a certificate or a key): refused at start-up when it cannot be read. */
+const readableFile = z
+  .string()
+  .min(1)
+  .refine((path) => {
+    try {
+      accessSync(path, constants.R_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'must be a readable file');
+
 export const configSchema = z
   .object({
     DATABASE_URL: url(['postgresql:', 'postgres:']),
@@ -135,6 +149,15 @@ export const configSchema = z
       .string()
       .regex(/^[\w.-]+:\d+$/, 'must be host:port')
       .default('localhost:7233'),
+    /**
+     * TLS to the Temporal frontend (docs/operations.md, "Temporal access"): the CA that signed the frontend's
+     * certificate, and this process's client certificate and key for mutual TLS. Unset: plain gRPC.
+     */
+    TEMPORAL_TLS_CA_FILE: readableFile.optional(),
+    TEMPORAL_TLS_CERT_FILE: readableFile.optional(),
+    TEMPORAL_TLS_KEY_FILE: readableFile.optional(),
+    /** The name to check the frontend's certificate against, when it is not TEMPORAL_ADDRESS's host. */
+    TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     TEMPORAL_TASK_QUEUE: z.string().min(1).default('contact-changes'),
     TEMPORAL_SEARCH_ATTRIBUTES: z.enum(['on', 'off']).default('on'),
@@ -194,6 +217,10 @@ export const configSchema = z
      * (about 2,300 with Node's 4 GiB default).
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).optional(),
+  })
+  .refine((c) => (c.TEMPORAL_TLS_CERT_FILE === undefined) === (c.TEMPORAL_TLS_KEY_FILE === undefined), {
+    path: ['TEMPORAL_TLS_KEY_FILE'],
+    message: 'TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together',
   })
   .refine((c) => (c.TLS_CERT_FILE === undefined) === (c.TLS_KEY_FILE === undefined), {
     path: ['TLS_KEY_FILE'],

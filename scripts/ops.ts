@@ -2,6 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfigOrExit } from '../lib/config';
 import { createDb } from '../lib/db';
 import { createOperatorTools } from '../api/operator';
+import { temporalConnectionOptions } from '../lib/temporal-connection';
 
 const USAGE = `npm run ops -- <command>
   find [--id N] [--service NAME] [--handle HANDLE] [--attention]
@@ -20,7 +21,7 @@ async function main() {
   const [command, ...args] = process.argv.slice(2);
   const config = loadConfigOrExit();
   const db = createDb(config.DATABASE_URL, 2);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect(temporalConnectionOptions(config));
   const tools = createOperatorTools(db, new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }));
   const operator = option(args, 'operator');
   try {

@@ -9,6 +9,7 @@ import { startTracing, tracingClientInterceptors } from '../lib/tracing';
 import { createSmtpMailer } from '../activities/mailer';
 import { createWebhookWorker, startWebhookDispatcher } from './webhooks';
 import { createWorker } from './worker';
+import { temporalConnectionOptions } from '../lib/temporal-connection';
 
 async function main() {
   const config = loadConfigOrExit();
@@ -27,7 +28,7 @@ async function main() {
   const log = createLogger(config.LOG_LEVEL).child({ component: 'worker' });
   const db = createDb(config.DATABASE_URL);
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM, config.DKIM);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   await checkSearchAttributes(connection, config);
   const worker = await createWorker({
     connection,
@@ -47,7 +48,7 @@ async function main() {
     metrics,
     tracing,
   });
-  const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config));
   const dispatcher = startWebhookDispatcher({
     db,
     client: new Client({
