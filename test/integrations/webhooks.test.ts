@@ -307,10 +307,19 @@ test("a move's own events reach its subscribers: created, each acceptance, its p
   await newbie.post(`/1.0/me/contactMove/${move.id}/accept`, { token: codes[1] }).expect(200);
   await receiver.waitFor(5);
 
-  const events = receiver.verifiedWith(hook.secret) as unknown as {
-    type: string;
-    data: { moveId: number; actor: string; counts?: { applied?: number } };
-  }[];
+  // Each delivery is its own workflow, so they may arrive in any order: put them back in the order of the events,
+  // which the webhook-id carries (msg_<audit event id>_<subscription id>).
+  const eventOrder = (i: number) =>
+    Number(/^msg_(\d+)_/.exec(String(receiver.received[i].headers['webhook-id']))![1]);
+  const events = (
+    receiver.verifiedWith(hook.secret) as unknown as {
+      type: string;
+      data: { moveId: number; actor: string; counts?: { applied?: number } };
+    }[]
+  )
+    .map((event, i) => ({ event, order: eventOrder(i) }))
+    .sort((a, b) => a.order - b.order)
+    .map(({ event }) => event);
   expect(events.map((e) => [e.type, e.data.actor])).toEqual([
     ['contactMove.created', ADMIN],
     ['contactMove.accepted', ADMIN],
