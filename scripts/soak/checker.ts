@@ -4,6 +4,9 @@ import type { StoredMail } from '../../lib/mailbox';
 import type { HttpSession } from '../bench/http';
 import type { InjectedFault } from './faults';
 import { storyParties, type Attempt, type Story } from './load';
+import { checkMoves, moveMailIdentity, type MoveCheckResult, type ObservedWrite } from './move-checker';
+import { isMoveStory } from './moves';
+import { visibleWorkflows, workflowOutcome } from './visibility';
 
 /**
  * The checker: it knows the stack only from the outside — the database's rows, the mails in the mailbox,
@@ -12,15 +15,18 @@ import { storyParties, type Attempt, type Story } from './load';
  */
 export const INVARIANTS = {
   oneFinalState:
-    'every request with an id ends in exactly one final state, the same in the API, the read model, the audit log and the workflow',
+    'every request with an id (task, move, move item) ends in exactly one final state, the same in the API, the read model, the audit log and the workflow',
   toldTheTruth:
     'the final state is what the customers were told (accepted by all: done; refused; cancelled; left: expired)',
-  appliedOnce: 'every change that reached done was applied exactly once; nothing not done changed a contact',
+  appliedOnce:
+    'every change or move item that reached done was applied exactly once; nothing not done (excluded, refused...) changed a contact',
   codesKept: 'no validator held a code that stopped working without a resend they asked for',
   mailsSent: 'every (task, step, person) got its mail',
   no5xx:
     'no 5xx but 503 with Retry-After while a dependency was down; no request unanswered but while the API was down',
-  converged: 'every retry of a change request converged on the same task',
+  converged: 'every retry of a change or move request converged on the same task or move',
+  exclusive:
+    'a single task and a move never held the same (service, role): refused at request time, both ways',
   storiesPlayed:
     'every customer got the answers the guide promises (no unexpected refusal, nothing given up)',
 } as const;
@@ -43,6 +49,8 @@ export interface CheckResult {
   duplicateMails: string[];
   tasks: number;
   statesSeen: Record<string, number>;
+  /** The move section's own figures (move-checker.ts). */
+  moves: MoveCheckResult;
 }
 
 const FINAL_STATES = ['done', 'refused', 'expired', 'aborted'];
@@ -93,10 +101,13 @@ export async function check(input: CheckInput): Promise<CheckResult> {
   const observed = await input.db.$queryRaw<{ service_id: number; count: bigint }[]>`
     SELECT service_id, count(*) AS count FROM soak_observed_contact_change GROUP BY service_id`;
   const changesOf = new Map(observed.map((row) => [row.service_id, Number(row.count)]));
+  const writes = await observedWrites(input.db);
   const workflows = await visibleWorkflows(input.client);
   const statesSeen: Record<string, number> = {};
 
-  for (const task of tasks) {
+  // A move's items are checked with their move (move-checker.ts): their run is the move's.
+  const singles = tasks.filter((task) => task.moveId === null);
+  for (const task of singles) {
     const where = `task ${task.id} (${task.serviceName})`;
     statesSeen[task.state] = (statesSeen[task.state] ?? 0) + 1;
     // One final state, the same everywhere.
@@ -135,7 +146,7 @@ export async function check(input: CheckInput): Promise<CheckResult> {
 
   // What the customers saw, story by story.
   const tasksByService = groupBy(tasks, (task) => task.serviceName);
-  for (const story of input.stories) {
+  for (const story of input.stories.filter((s) => !isMoveStory(s.kind))) {
     const { service, admin, tech, newcomer } = storyParties(story.index);
     const where = `story ${story.index} (${story.kind}, ${service})`;
     const ids = [...new Set(story.taskIds)];
@@ -182,9 +193,16 @@ export async function check(input: CheckInput): Promise<CheckResult> {
     }
   }
 
-  const duplicateMails = checkMails(input, tasks, flag);
+  const duplicateMails = checkMails(input, singles, flag);
   checkAnswers(input, flag);
-  return { violations, duplicateMails, tasks: tasks.length, statesSeen };
+  const moves = await checkMoves(input, tasks, writes, flag);
+  return {
+    violations,
+    duplicateMails: [...duplicateMails, ...moves.duplicateMails],
+    tasks: singles.length,
+    statesSeen,
+    moves,
+  };
 }
 
 /** The end a story's customers were promised by the answers they got; undefined when they were told nothing definite. */
@@ -208,6 +226,7 @@ function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag): string[] {
   for (const mail of input.mails) {
     // An account's own mails (confirming a new email address) belong to no task.
     if (ACCOUNT_MAIL.test(mail.messageId)) continue;
+    if (moveMailIdentity(mail)) continue; // checked with its move (move-checker.ts)
     const identity = mailIdentity(mail);
     if (!identity) {
       flag(
@@ -291,31 +310,26 @@ function checkAnswers(input: CheckInput, flag: Flag) {
   }
 }
 
-interface VisibleWorkflow {
-  status: string;
-  searchState?: string;
-}
-
-/** Every contactChange workflow as Temporal's visibility lists it, by workflow id and run id. */
-export async function visibleWorkflows(client: Client): Promise<Map<string, VisibleWorkflow>> {
-  const found = new Map<string, VisibleWorkflow>();
-  for await (const execution of client.workflow.list({ query: `WorkflowType = 'contactChange'` })) {
-    const state = execution.searchAttributes?.ContactTaskState as string[] | undefined;
-    found.set(`${execution.workflowId}/${execution.runId}`, {
-      status: execution.status.name,
-      searchState: state?.[0],
-    });
-  }
-  return found;
-}
-
-async function workflowOutcome(client: Client, workflowId: string, runId?: string): Promise<string> {
-  try {
-    const view = (await client.workflow.getHandle(workflowId, runId).result()) as { state?: string };
-    return view.state ?? 'no state';
-  } catch (error) {
-    return `failed (${(error as Error).message})`;
-  }
+/** Every write of a service's contacts the soak's trigger recorded, role by role. */
+async function observedWrites(db: Db): Promise<ObservedWrite[]> {
+  const rows = await db.$queryRaw<
+    {
+      service_id: number;
+      old_admin: number;
+      new_admin: number;
+      old_tech: number;
+      new_tech: number;
+      old_billing: number;
+      new_billing: number;
+    }[]
+  >`SELECT service_id, old_admin, new_admin, old_tech, new_tech, old_billing, new_billing
+      FROM soak_observed_contact_change ORDER BY id`;
+  return rows.map((row) => ({
+    serviceId: row.service_id,
+    admin: [row.old_admin, row.new_admin],
+    tech: [row.old_tech, row.new_tech],
+    billing: [row.old_billing, row.new_billing],
+  }));
 }
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {

@@ -1,5 +1,14 @@
 import { readCodeEmail, type Mailbox } from '../../lib/mailbox';
 import { HttpSession } from '../bench/http';
+import {
+  isMoveStory,
+  MOVE_STORY_KINDS,
+  MOVE_STORY_MIX,
+  playMove,
+  type MovePlan,
+  type MoveRecord,
+  type MoveStoryClient,
+} from './moves';
 import type { Random } from './random';
 
 /**
@@ -7,9 +16,7 @@ import type { Random } from './random';
  * accounts of its own. Arrivals are open-loop (a Poisson process of the chosen rate): a slow or failing
  * stack does not slow the arrivals down. Every request is recorded with its answer, for the checker.
  *
- * Moves (issue 12) do not exist yet. When they do: add 'move' to STORY_KINDS and STORY_MIX, its script to
- * SCRIPTS (ask through the move route, then the codes of everyone it asks), and its expected end to
- * `expectedEnd` in checker.ts; the checker's other invariants already hold for every task a story created.
+ * Move stories (many services' roles at once, issue 12) are in moves.ts, checked by move-checker.ts.
  */
 export const STORY_KINDS = [
   'accept',
@@ -19,6 +26,7 @@ export const STORY_KINDS = [
   'correctEmailThenResend',
   'cancel',
   'expire',
+  ...MOVE_STORY_KINDS,
 ] as const;
 export type StoryKind = (typeof STORY_KINDS)[number];
 
@@ -30,6 +38,7 @@ export const STORY_MIX: readonly (readonly [StoryKind, number])[] = [
   ['correctEmailThenResend', 5],
   ['cancel', 10],
   ['expire', 15],
+  ...MOVE_STORY_MIX,
 ];
 
 export const PASSWORD = 'soak-password';
@@ -77,6 +86,8 @@ export interface Story {
   deliveredCodeRefused: string[];
   /** Answers no customer should get in this story (an unexpected 4xx), and stories given up. */
   surprises: string[];
+  /** A move story's own record (moves.ts). */
+  move?: MoveRecord;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -92,6 +103,8 @@ export interface LoadSettings {
   resendMinIntervalMs: number;
   /** How long after the load stories may still play (past it they give up): a run ends on any stack. */
   afterLoadMs: number;
+  /** Seeds a move story's accounts and services when it starts (their number is drawn with the story). */
+  seedMoveStory: (plan: MovePlan) => Promise<void>;
   log: (line: string) => void;
 }
 
@@ -134,6 +147,7 @@ export class LoadGenerator {
       const choices = {
         adminFirst: random.fraction() < 0.5,
         adminAcceptsBeforeRefusal: random.fraction() < 0.5,
+        moveSeed: random.int(0, 2 ** 31 - 1),
       };
       running.push(
         this.play(story, choices)
@@ -215,7 +229,26 @@ export class LoadGenerator {
     return readCodeEmail(mail).code;
   }
 
-  private async play(story: Story, choices: { adminFirst: boolean; adminAcceptsBeforeRefusal: boolean }) {
+  /** What a move story (moves.ts) uses of this generator: its requests, logins, mailbox and seeding. */
+  private moveClient(): MoveStoryClient {
+    return {
+      mailbox: this.settings.mailbox,
+      resendMinIntervalMs: this.settings.resendMinIntervalMs,
+      waitLimitMs: () => Math.max(1000, Math.min(240_000, this.deadline - Date.now())),
+      login: (story, handle) => this.login(story, handle),
+      request: (story, session, op, method, path, body) =>
+        this.request(story, session, op, method, path, body),
+      unexpected: (story, what, answer) => this.unexpected(story, what, answer),
+      seed: (plan) => this.settings.seedMoveStory(plan),
+      rememberAsker: (story, session) => void this.askerSessions.set(story.index, session),
+    };
+  }
+
+  private async play(
+    story: Story,
+    choices: { adminFirst: boolean; adminAcceptsBeforeRefusal: boolean; moveSeed: number },
+  ) {
+    if (isMoveStory(story.kind)) return playMove(this.moveClient(), story, choices.moveSeed);
     const { service, admin, newcomer } = storyParties(story.index);
     const adminSession = await this.login(story, admin);
     this.askerSessions.set(story.index, adminSession);

@@ -11,6 +11,7 @@ import {
   type InjectedFault,
 } from './faults';
 import { emailOf, LoadGenerator, PASSWORD, storyParties } from './load';
+import { seedMoveStory, soakPasswordHash } from './moves';
 import { Random } from './random';
 import { startSoakStack, type SoakStack } from './stack';
 
@@ -26,6 +27,8 @@ export interface SoakOptions {
   taskExpiry: string;
   reminderBeforeExpiry: string;
   resendMinInterval: string;
+  /** Items per transaction of a move's apply (the app's MOVE_APPLY_CHUNK_SIZE). */
+  moveApplyChunkSize: string;
   log: (line: string) => void;
 }
 
@@ -33,6 +36,8 @@ export interface SoakReport {
   seed: number;
   faults: InjectedFault[];
   stories: number;
+  /** Stories started, by kind (the load's mix as drawn). */
+  storiesByKind: Record<string, number>;
   requests: number;
   loadSeconds: number;
   result: CheckResult;
@@ -70,6 +75,7 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, log: (line: string) =
     taskExpiry: env.TASK_EXPIRY ?? '60s',
     reminderBeforeExpiry: env.REMINDER_BEFORE_EXPIRY ?? '20s',
     resendMinInterval: env.RESEND_MIN_INTERVAL ?? '2s',
+    moveApplyChunkSize: env.MOVE_APPLY_CHUNK_SIZE ?? '5',
     log,
   };
 }
@@ -109,6 +115,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       REMINDER_BEFORE_EXPIRY: options.reminderBeforeExpiry,
       RESEND_MIN_INTERVAL: options.resendMinInterval,
       TEMPORAL_SEARCH_ATTRIBUTES: 'on',
+      // Small chunks: a move of a few hundred services applies in seconds, long enough for a fault to hit it.
+      MOVE_APPLY_CHUNK_SIZE: options.moveApplyChunkSize,
     },
     log,
   });
@@ -126,6 +134,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       loadMs: options.durationMs,
       resendMinIntervalMs: parseDuration(options.resendMinInterval)!,
       afterLoadMs: afterExpiryMs(options) + 30_000,
+      seedMoveStory: async (plan) => seedMoveStory(stack.db, plan, await soakPasswordHash(PASSWORD)),
       log,
     });
     const loadStart = Date.now();
@@ -159,6 +168,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       seed,
       faults,
       stories: generator.stories.length,
+      storiesByKind: countBy(generator.stories.map((story) => story.kind)),
       requests: generator.attempts.length,
       loadSeconds,
       result,
@@ -190,9 +200,11 @@ class PhaseClock {
 /** A row per write of a service's contacts, by a trigger of the soak's own: applications counted from outside. */
 async function observeContactChanges(db: Db) {
   await db.$executeRawUnsafe(`CREATE TABLE soak_observed_contact_change (
-    id bigserial PRIMARY KEY, service_id int NOT NULL, old_tech int, new_tech int, at timestamptz DEFAULT clock_timestamp())`);
+    id bigserial PRIMARY KEY, service_id int NOT NULL, old_tech int, new_tech int,
+    old_admin int, new_admin int, old_billing int, new_billing int, at timestamptz DEFAULT clock_timestamp())`);
   await db.$executeRawUnsafe(`CREATE FUNCTION soak_observe() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
-    INSERT INTO soak_observed_contact_change (service_id, old_tech, new_tech) VALUES (OLD.id, OLD.tech_id, NEW.tech_id);
+    INSERT INTO soak_observed_contact_change (service_id, old_tech, new_tech, old_admin, new_admin, old_billing, new_billing)
+      VALUES (OLD.id, OLD.tech_id, NEW.tech_id, OLD.admin_id, NEW.admin_id, OLD.billing_id, NEW.billing_id);
     RETURN NEW; END $$`);
   await db.$executeRawUnsafe(`CREATE TRIGGER soak_observe AFTER UPDATE OF admin_id, tech_id, billing_id ON service
     FOR EACH ROW EXECUTE FUNCTION soak_observe()`);
@@ -231,12 +243,14 @@ async function seedStories(db: Db, count: number, random: Random) {
 async function drain(stack: SoakStack, timeoutMs: number, log: (line: string) => void) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const open = await stack.db.contactChangeTask.count({
-      where: { state: { notIn: ['done', 'refused', 'expired', 'aborted', 'error'] } },
-    });
+    const open =
+      (await stack.db.contactChangeTask.count({
+        where: { state: { notIn: ['done', 'refused', 'expired', 'aborted', 'error'] } },
+      })) +
+      (await stack.db.contactMove.count({ where: { state: { in: ['checking', 'todo', 'applying'] } } }));
     const { count } = await stack.client.workflowService.countWorkflowExecutions({
       namespace: 'default',
-      query: `WorkflowType = 'contactChange' AND ExecutionStatus = 'Running'`,
+      query: `(WorkflowType = 'contactChange' OR WorkflowType = 'contactMove') AND ExecutionStatus = 'Running'`,
     });
     const running = Number(String(count)); // a Long
     if ((open === 0 && running === 0) || Date.now() > until) {
@@ -270,6 +284,11 @@ function printReport(
     `| customer stories started (open loop, ${options.rate}/s asked) | ${report.stories} (${(report.stories / report.loadSeconds).toFixed(2)}/s) |`,
   );
   log(
+    `| stories by kind | ${Object.entries(report.storiesByKind)
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')} |`,
+  );
+  log(
     `| API requests (retries included) | ${report.requests} in ${report.loadSeconds.toFixed(0)} s: ${(report.requests / report.loadSeconds).toFixed(2)} operations/s |`,
   );
   log(
@@ -282,13 +301,22 @@ function printReport(
       .map(([state, n]) => `${state} ${n}`)
       .join(', ')} |`,
   );
+  log(
+    `| moves by final state | ${
+      Object.entries(result.moves.statesSeen)
+        .map(([state, n]) => `${state} ${n}`)
+        .join(', ') || 'none'
+    }; ${result.moves.itemsApplied} items applied |`,
+  );
+  log(`| move applies while a fault struck | ${result.moves.appliesUnderFault.length} |`);
+  for (const line of result.moves.appliesUnderFault) log(`  ${line}`);
   log('');
   log('| invariant | violations |');
   log('| --- | --- |');
   for (const [key, text] of Object.entries(INVARIANTS))
     log(`| ${text} | ${result.violations[key as Invariant].length} |`);
   log(
-    `| mails sent more than once for one (task, step, person) (target 0) | ${result.duplicateMails.length} |`,
+    `| mails sent more than once for one (task or move, step, person) (target 0) | ${result.duplicateMails.length} |`,
   );
   for (const [key, lines] of Object.entries(result.violations)) {
     for (const line of lines.slice(0, 10)) log(`  ${key}: ${line}`);
@@ -301,4 +329,10 @@ function printReport(
       ? `soak passed (seed ${report.seed})`
       : `soak FAILED: ${report.violations} violations (seed ${report.seed}; SOAK_SEED=${report.seed} plays the same load and faults)`,
   );
+}
+
+function countBy(keys: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
+  return counts;
 }
