@@ -142,22 +142,27 @@ export function countItems(groups: { state: string; reason: string | null; count
   return counts;
 }
 
+/** The people of a move: its asker, the old and new holders, its validators and the people told. */
+export interface MoveParties {
+  askingAccount: string;
+  fromAccount: string;
+  toAccount: string;
+  informed: string[];
+  validators: { handle: string }[];
+}
+
 /** Who sees a move: its asker, the old and new holders, its validators and the people told. */
-export function seesMove(
-  handle: string,
-  move: {
-    askingAccount: string;
-    fromAccount: string;
-    toAccount: string;
-    informed: string[];
-    validators: { handle: string }[];
-  },
-): boolean {
-  return (
-    move.askingAccount === handle ||
-    move.fromAccount === handle ||
-    move.toAccount === handle ||
-    move.informed.includes(handle) ||
-    move.validators.some((v) => v.handle === handle)
-  );
+export function seesMove(handle: string, move: MoveParties): boolean {
+  return whoSeesMove(move).has(handle);
+}
+
+/** Everyone seesMove lets see the move (webhook deliveries go to them, and to no one else). */
+export function whoSeesMove(move: MoveParties): Set<string> {
+  return new Set([
+    move.askingAccount,
+    move.fromAccount,
+    move.toAccount,
+    ...move.informed,
+    ...move.validators.map((v) => v.handle),
+  ]);
 }

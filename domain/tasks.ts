@@ -33,14 +33,19 @@ export interface TaskParties {
  * every task row of the service, whatever made it (a single change or an item of a move).
  */
 export function seesTask(handle: string, task: TaskParties): boolean {
-  return (
-    task.askingAccount === handle ||
-    task.fromAccount === handle ||
-    task.toAccount === handle ||
-    task.informed.includes(handle) ||
-    task.validators.some((v) => v.handle === handle) ||
-    task.serviceAdmin === handle
-  );
+  return whoSeesTask(task).has(handle);
+}
+
+/** Everyone seesTask lets see the task (webhook deliveries go to them, and to no one else). */
+export function whoSeesTask(task: TaskParties): Set<string> {
+  return new Set([
+    task.askingAccount,
+    task.fromAccount,
+    task.toAccount,
+    ...task.informed,
+    ...task.validators.map((v) => v.handle),
+    task.serviceAdmin,
+  ]);
 }
 
 /** The same rule as seesTask, as a database filter. */

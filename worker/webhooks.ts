@@ -7,6 +7,8 @@ import type { Logger } from '../lib/logger';
 import type { WorkerMetrics } from '../lib/metrics';
 import type { Tracing } from '../lib/tracing';
 import { webhookEventOf, type WebhookEventType } from '../lib/webhooks';
+import { whoSeesMove, type MoveParties } from '../domain/moves';
+import { TASK_PARTIES_INCLUDE, taskParties, whoSeesTask, type TaskParties } from '../domain/tasks';
 import { observabilityOptions } from './metrics';
 import type { webhookDelivery } from '../workflows/webhook-delivery';
 import {
@@ -61,24 +63,16 @@ export function createWebhookWorker(options: {
   });
 }
 
-/** Who an event concerns: the asker, the old and new holders, the people told and the validators. */
-interface EventParties {
-  askingAccount: string;
-  fromAccount: string;
-  toAccount: string;
-  informed: string[];
-  validators: { handle: string }[];
-}
-
-interface EventTask extends EventParties {
+interface EventTask extends Omit<TaskParties, 'serviceAdmin'> {
   id: number;
   serviceName: string;
   serviceType: string;
   contactTypes: string[];
   reason: string | null;
+  service: { admin: { handle: string } };
 }
 
-interface EventMove extends EventParties {
+interface EventMove extends MoveParties {
   id: number;
   contactTypes: string[];
   reason: string | null;
@@ -92,17 +86,11 @@ interface AuditRow {
   move: EventMove | null;
 }
 
-const partiesOf = (subject: EventParties) =>
-  new Set([
-    subject.askingAccount,
-    subject.fromAccount,
-    subject.toAccount,
-    ...subject.informed,
-    ...subject.validators.map((v) => v.handle),
-  ]);
-
-/** The task or the move an event is about (a move item's events are its task's). */
-const subjectOf = (event: AuditRow): EventParties | null => event.task ?? event.move;
+/** Who an event concerns: whoever may see its task or move (a move item's events are its task's). */
+function partiesOf(event: AuditRow): Set<string> {
+  if (event.task) return whoSeesTask(taskParties(event.task));
+  return event.move ? whoSeesMove(event.move) : new Set();
+}
 
 const reasonIn = (detail: unknown) => {
   const reason = (detail as { reason?: unknown } | null)?.reason;
@@ -181,27 +169,19 @@ export function startWebhookDispatcher(deps: {
       const events = await tx.auditEvent.findMany({
         where: { id: { in: ids } },
         include: {
-          task: { include: { validators: { select: { handle: true } } } },
+          task: { include: TASK_PARTIES_INCLUDE },
           move: { include: { validators: { select: { handle: true } } } },
         },
       });
-      const handles = [
-        ...new Set(
-          events.flatMap((event) => {
-            const subject = subjectOf(event);
-            return subject ? [...partiesOf(subject)] : [];
-          }),
-        ),
-      ];
+      const handles = [...new Set(events.flatMap((event) => [...partiesOf(event)]))];
       const subscriptions = await tx.webhookSubscription.findMany({
         where: { enabled: true, account: { handle: { in: handles } } },
         include: { account: { select: { handle: true } } },
       });
       const deliveries = events.flatMap((event) => {
         const type = webhookEventOf(event.action);
-        const subject = subjectOf(event);
-        if (!type || !subject) return [];
-        const parties = partiesOf(subject);
+        if (!type) return [];
+        const parties = partiesOf(event);
         return subscriptions
           .filter((s) => parties.has(s.account.handle) && (s.events.length === 0 || s.events.includes(type)))
           .map((s) => ({

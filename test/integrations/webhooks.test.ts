@@ -116,7 +116,13 @@ beforeAll(async () => {
     { handle: NEWBIE },
     { handle: OTHER },
   ]);
-  for (const name of ['story.example', 'downtime.example', 'rotation.example', 'dead.example']) {
+  for (const name of [
+    'story.example',
+    'downtime.example',
+    'rotation.example',
+    'dead.example',
+    'handed.example',
+  ]) {
     await createService(stack.database.db, { name, admin: ADMIN, tech: TECH, billing: ADMIN });
   }
 }, 120_000);
@@ -331,4 +337,22 @@ test("a move's own events reach its subscribers: created, each acceptance, its p
   expect(events.at(-1)!.data.counts).toMatchObject({ applied: 2 });
   for (const { body } of receiver.received) for (const code of codes) expect(body).not.toContain(code);
   await unsubscribe(newbie, hook.id);
+});
+
+test("the service's admin as it is now gets the events of a task asked before they became admin", async () => {
+  const admin = await login(stack, ADMIN);
+  const id = await askTechChange(admin, 'handed.example', NEWBIE);
+  // The admin role passes to OTHER by another way than this task (as support would do it).
+  const other = await stack.database.db.account.findUniqueOrThrow({ where: { handle: OTHER } });
+  await stack.database.db.service.update({ where: { name: 'handed.example' }, data: { adminId: other.id } });
+  const newAdmin = await login(stack, OTHER);
+  const hook = await subscribe(newAdmin, receiver.url, ['contactChange.aborted']);
+  receiver.received = [];
+
+  await newAdmin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
+  await receiver.waitFor(1);
+  expect(receiver.verifiedWith(hook.secret).map((e) => [e.type, e.data.taskId, e.data.actor])).toEqual([
+    ['contactChange.aborted', id, OTHER],
+  ]);
+  await unsubscribe(newAdmin, hook.id);
 });
