@@ -27,6 +27,15 @@ const HANDLE = /^[a-z]{2}\d+-[a-z]+$/i;
 /** A review lists this many services per group, then a count of the others. */
 const SHOWN_PER_GROUP = 100;
 
+/** "name (type): roles", with the colon as the language writes it. */
+function serviceLine(item: DryRunItem): string {
+  const name = item.serviceType
+    ? `${item.serviceName} (${serviceTypeName(item.serviceType)})`
+    : item.serviceName;
+  if (!item.contactTypes.length) return name;
+  return t('labelled', { label: name, value: item.contactTypes.map(roleName).join(', ') });
+}
+
 /**
  * "Move contacts…" from the services page: to whom and which roles, then a review of the dry run grouped by reason
  * (nothing is sent before "Confirm"), then the move's own page.
@@ -116,14 +125,7 @@ export class MovePanel {
     return html`<details class="review-group" ?open=${open}>
       <summary>${title.charAt(0).toUpperCase() + title.slice(1)} (${items.length})</summary>
       <ul>
-        ${shown.map(
-          (item) =>
-            html`<li>
-              ${item.serviceName}${item.serviceType ? ` (${serviceTypeName(item.serviceType)})` : ''}${
-                item.contactTypes.length ? `: ${item.contactTypes.map(roleName).join(', ')}` : ''
-              }
-            </li>`,
-        )}
+        ${shown.map((item) => html`<li>${serviceLine(item)}</li>`)}
         ${items.length > shown.length ? html`<li>${t('andMore', { count: items.length - shown.length })}</li>` : nothing}
       </ul>
     </details>`;

@@ -60,7 +60,7 @@ const byReasonList = (move: Move) => {
   const reasons = Object.entries(move.byReason);
   return reasons.length
     ? html`<ul class="reasons">
-        ${reasons.map(([reason, count]) => html`<li>${moveReasonText(reason)}: ${count}</li>`)}
+        ${reasons.map(([reason, count]) => html`<li>${t('labelled', { label: moveReasonText(reason), value: count })}</li>`)}
       </ul>`
     : nothing;
 };
