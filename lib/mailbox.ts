@@ -14,9 +14,20 @@ export interface StoredMail {
   date: string;
 }
 
+/** A mail (or a session) the mailbox refused, as its log would show it: the checkers compare it with the app's word. */
+export interface RefusedMail {
+  date: string;
+  code: number;
+  /** Known once the whole mail was read (a refusal at the end of its data); empty for a refused session. */
+  messageId: string;
+  to: string[];
+}
+
 export interface Mailbox {
   port: number;
   messages(): StoredMail[];
+  /** Every refusal given so far, oldest first. */
+  refusals(): RefusedMail[];
   /** Resolves with the first message (oldest first) that matches, waiting for it to arrive. */
   waitFor(match: (mail: StoredMail) => boolean, timeoutMs?: number): Promise<StoredMail>;
   /** Refuse connections for a while, as a mail server that is down (used by fault tests): setFault 421. */
@@ -30,12 +41,15 @@ export interface Mailbox {
 
 /**
  * - refuse: answer every new connection and every mail with this SMTP code (4xx: try later; 5xx: refused);
- *   with `recipients`, only mail to those addresses is refused (at RCPT TO, as for an unknown mailbox).
+ *   with `recipients`, only mail to those addresses is refused (at RCPT TO, as for an unknown mailbox); with
+ *   `atEndOfData`, each mail is read whole and then refused (as a content or policy filter does), so that the
+ *   refusal names the mail (its Message-ID) in `refusals()`.
  * - hang 'unresponsive': stop answering (greeting and commands wait) until the fault ends.
  * - hang 'afterData': take each mail (it is in the mailbox, as delivered) but withhold the "250 OK" until the
  *   fault ends: the sender cannot know the mail left, as when the link drops after the server accepted it.
  */
-export type MailFault = { refuse: number; recipients?: string[] } | { hang: 'unresponsive' | 'afterData' };
+export type MailFault =
+  { refuse: number; recipients?: string[]; atEndOfData?: boolean } | { hang: 'unresponsive' | 'afterData' };
 
 const refusal = (code: number) =>
   Object.assign(new Error(code < 500 ? 'mail server unavailable' : 'mail refused'), { responseCode: code });
@@ -49,6 +63,7 @@ export async function startMailbox(
     discard?: (recipient: string) => boolean;
   } = {},
 ): Promise<Mailbox> {
+  const refused: RefusedMail[] = [];
   const stored: StoredMail[] =
     options.storeFile && existsSync(options.storeFile)
       ? JSON.parse(readFileSync(options.storeFile, 'utf8'))
@@ -64,8 +79,22 @@ export async function startMailbox(
     for (const check of [...holdWaiters]) check();
   };
   /** Answers now, or later if the server hangs; refuses if it refuses. */
+  const refuse = (
+    code: number,
+    callback: (error?: Error) => void,
+    mail?: { messageId: string; to: string[] },
+  ) => {
+    refused.push({
+      date: new Date().toISOString(),
+      code,
+      messageId: mail?.messageId ?? '',
+      to: mail?.to ?? [],
+    });
+    callback(refusal(code));
+  };
   const answer = (callback: (error?: Error) => void) => {
-    if (fault && 'refuse' in fault && !fault.recipients) return callback(refusal(fault.refuse));
+    if (fault && 'refuse' in fault && !fault.recipients && !fault.atEndOfData)
+      return refuse(fault.refuse, callback);
     if (fault && 'hang' in fault && fault.hang === 'unresponsive') return withhold(() => callback());
     callback();
   };
@@ -83,7 +112,8 @@ export async function startMailbox(
     onRcptTo(address, _session, callback) {
       const current = fault;
       const refuses = current && 'refuse' in current && current.recipients?.includes(address.address);
-      callback(refuses ? refusal(current.refuse) : undefined);
+      if (refuses) refuse(current.refuse, callback, { messageId: '', to: [address.address] });
+      else callback();
     },
     onData(stream, session, callback) {
       const { discard } = options;
@@ -109,6 +139,9 @@ export async function startMailbox(
             text: parsed.text ?? '',
             date: new Date().toISOString(),
           };
+          const current = fault;
+          if (current && 'refuse' in current && current.atEndOfData)
+            return refuse(current.refuse, callback, mail);
           stored.push(mail);
           if (options.storeFile) writeFileSync(options.storeFile, JSON.stringify(stored));
           for (const offer of waiters) offer(mail);
@@ -134,6 +167,7 @@ export async function startMailbox(
   return {
     port,
     messages: () => [...stored],
+    refusals: () => [...refused],
     waitFor(match, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const found = stored.find(match);

@@ -1,9 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../../lib/db';
-import type { StoredMail } from '../../lib/mailbox';
+import type { RefusedMail, StoredMail } from '../../lib/mailbox';
 import type { HttpSession } from '../bench/http';
 import type { InjectedFault } from './faults';
 import { storyParties, type Attempt, type Story } from './load';
+import { copiesOf, mailOutcome, namedAsRefused, refusedForGood } from './mail-checks';
 import { checkMoves, moveMailIdentity, type MoveCheckResult, type ObservedWrite } from './move-checker';
 import { isMoveStory } from './moves';
 import { visibleWorkflows, workflowOutcome } from './visibility';
@@ -21,7 +22,10 @@ export const INVARIANTS = {
   appliedOnce:
     'every change or move item that reached done was applied exactly once; nothing not done (excluded, refused...) changed a contact',
   codesKept: 'no validator held a code that stopped working without a resend they asked for',
-  mailsSent: 'every (task, step, person) got its mail',
+  mailsSent:
+    'every (task or move, step, person) got its mail, or the mail server refused it for good and it said so (needs attention)',
+  oneMailEach:
+    'no (task or move, step, person) got two different mails (the same mail again, same Message-ID and content, is counted apart)',
   no5xx:
     'no 5xx but 503 with Retry-After while a dependency was down; no request unanswered but while the API was down',
   converged: 'every retry of a change or move request converged on the same task or move',
@@ -36,6 +40,8 @@ export interface CheckInput {
   db: Db;
   client: Client;
   mails: StoredMail[];
+  /** What the mailbox refused (lib/mailbox.ts): a 5xx at the end of a mail's data names that mail. */
+  refusals: RefusedMail[];
   stories: Story[];
   attempts: Attempt[];
   faults: InjectedFault[];
@@ -45,8 +51,17 @@ export interface CheckInput {
 
 export interface CheckResult {
   violations: Record<Invariant, string[]>;
-  /** Mails sent more than once for one (task, step, person): reported, target 0 (at-least-once delivery). */
-  duplicateMails: string[];
+  /**
+   * The same mail (same Message-ID, same content, so the same code) delivered more than once, each with the fault
+   * that explains it: the sender could not know the first went (the mail server withheld its answer, or the
+   * sender died before recording it), and mail is at least once. A mailbox shows it once (one Message-ID).
+   * Reported, target 0; not a violation (a second, different mail is: oneMailEach).
+   */
+  resentCopies: string[];
+  /** Mails the mail server refused for good while the task said so (needs attention): reported. */
+  refusedAndSaid: number;
+  /** Logins the API shed (503 busy with Retry-After, its documented cap on password hashes at once): reported. */
+  shedLogins: string[];
   tasks: number;
   statesSeen: Record<string, number>;
   /** The move section's own figures (move-checker.ts). */
@@ -80,7 +95,7 @@ const RECOVERY_GRACE_MS = 30_000;
 const ACCOUNT_MAIL = /^<email-change-\d+\.\w+@contacts>$/;
 
 /** A mail's identity as sent: <task-ID.STEP.HANDLE@contacts>, one per (task, step, person). */
-export function mailIdentity(mail: StoredMail) {
+export function mailIdentity(mail: Pick<StoredMail, 'messageId'>) {
   const match = /^<task-(\d+)\.(.+)\.([^.@]+)@contacts>$/.exec(mail.messageId);
   if (!match) return undefined;
   return { taskId: Number(match[1]), step: match[2], handle: match[3] };
@@ -193,12 +208,14 @@ export async function check(input: CheckInput): Promise<CheckResult> {
     }
   }
 
-  const duplicateMails = checkMails(input, singles, flag);
-  checkAnswers(input, flag);
+  const { resentCopies, refusedAndSaid } = checkMails(input, singles, flag);
+  const shedLogins = checkAnswers(input, flag);
   const moves = await checkMoves(input, tasks, writes, flag);
   return {
     violations,
-    duplicateMails: [...duplicateMails, ...moves.duplicateMails],
+    resentCopies: [...resentCopies, ...moves.resentCopies],
+    refusedAndSaid: refusedAndSaid + moves.refusedAndSaid,
+    shedLogins,
     tasks: singles.length,
     statesSeen,
     moves,
@@ -217,46 +234,94 @@ export function expectedEnd(story: Story): string | undefined {
 
 type Flag = (invariant: Invariant, line: string) => void;
 type TaskRow = Awaited<ReturnType<Db['contactChangeTask']['findMany']>>[number] & {
-  validators: { handle: string }[];
+  validators: { handle: string; status: string }[];
+  events: { action: string; detail: unknown }[];
 };
 
-/** Codes per validator, mails per (task, step, person); returns the duplicates. */
-function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag): string[] {
-  const byIdentity = new Map<string, StoredMail[]>();
+/** A (task, step, person) as the checker names it: `task|step|handle`, the step as in the Message-ID. */
+const identityKey = (taskId: number, step: string, handle: string) => `${taskId}|${step}|${handle}`;
+const taskMailKey = (mail: Pick<StoredMail, 'messageId'>) => {
+  const identity = mailIdentity(mail);
+  return identity && identityKey(identity.taskId, identity.step, identity.handle);
+};
+
+/**
+ * Mails per (task, step, person), by Message-ID (one per (task, step, person), stable across retries), against
+ * what each task calls for: its opening mails (a code to each validator, the notice to each informed person), a
+ * fresh code to each validator a resend named (its k-th `codeResent` audit event is step resend-k), a reminder to
+ * the validators still awaited when it expired, and the end mail of its final state to everyone. Each delivered,
+ * or refused for good by the mail server while the task said so (mail-checks.ts). Codes: a validator gets at most
+ * one different code plus one per resend asked (a retried send mails the same code: codes are derived).
+ */
+function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag) {
+  const delivered = new Map<string, StoredMail[]>();
   for (const mail of input.mails) {
     // An account's own mails (confirming a new email address) belong to no task.
     if (ACCOUNT_MAIL.test(mail.messageId)) continue;
     if (moveMailIdentity(mail)) continue; // checked with its move (move-checker.ts)
-    const identity = mailIdentity(mail);
-    if (!identity) {
+    const key = taskMailKey(mail);
+    if (!key) {
       flag(
         'mailsSent',
         `mail ${mail.messageId || '(no Message-ID)'} "${mail.subject}" names no task, step and person`,
       );
       continue;
     }
-    const key = `${identity.taskId}|${identity.step}|${identity.handle}`;
-    byIdentity.set(key, [...(byIdentity.get(key) ?? []), mail]);
+    delivered.set(key, [...(delivered.get(key) ?? []), mail]);
   }
-  const duplicates = [...byIdentity.entries()]
-    .filter(([, mails]) => mails.length > 1)
-    .map(([key, mails]) => `${key.replaceAll('|', ' ')}: ${mails.length} mails`);
+  const mails = { delivered, refused: refusedForGood(input.refusals, taskMailKey) };
+  const copies = copiesOf(delivered, input.faults, (key) => `task ${key.replaceAll('|', ' ')}`);
+  for (const line of copies.different) flag('oneMailEach', line);
   const storyOf = new Map(input.stories.map((story) => [storyParties(story.index).service, story]));
-  const has = (taskId: number, step: string, handle: string) => byIdentity.has(`${taskId}|${step}|${handle}`);
+  let refusedAndSaid = 0;
 
   for (const task of tasks) {
     const where = `task ${task.id} (${task.serviceName})`;
     const validators = task.validators.map((v) => v.handle);
+    const said = namedAsRefused(task.events);
+    const expect = (step: string, handle: string, what: string) => {
+      const outcome = mailOutcome(
+        identityKey(task.id, step, handle),
+        mails,
+        (h) => said.has(h),
+        handle,
+        what,
+      );
+      if (outcome === 'refusedAndSaid') refusedAndSaid += 1;
+      else if (outcome !== 'delivered') flag('mailsSent', `${where}: ${outcome}`);
+    };
+    for (const handle of validators) expect('created.code', handle, 'code mail');
+    for (const handle of task.informed) expect('created.informedCreated', handle, 'notice of the request');
+    task.events
+      .filter((event) => event.action === 'codeResent')
+      .forEach((event, i) => {
+        for (const handle of (event.detail as { validators?: string[] }).validators ?? [])
+          expect(`resend-${i + 1}.code`, handle, `fresh code of resend ${i + 1}`);
+      });
+    const end = END_TEMPLATES[task.state];
+    if (end) {
+      const recipients = [
+        ...validators.map((handle) => [handle, end.validators] as const),
+        ...task.informed.map((handle) => [handle, end.informed] as const),
+        ...(end.asker && !validators.includes(task.askingAccount)
+          ? [[task.askingAccount, end.validators] as const]
+          : []),
+      ];
+      for (const [handle, template] of recipients) expect(`end.${template}`, handle, `"${template}" mail`);
+    }
+    if (task.state === 'expired')
+      for (const validator of task.validators.filter((v) => v.status === 'pending'))
+        expect('reminder.reminder', validator.handle, 'reminder');
+
+    // Codes: the first, and one more per resend asked, at most.
     const story = storyOf.get(task.serviceName);
     for (const handle of validators) {
-      // Codes: the first, and one more per resend asked, at most.
       const codes = new Set(
         input.mails
           .filter((mail) => mailIdentity(mail)?.taskId === task.id && mailIdentity(mail)?.handle === handle)
           .map((mail) => /#code=(\w+)/.exec(mail.text)?.[1])
           .filter(Boolean),
       );
-      if (codes.size === 0) flag('mailsSent', `${where}: no code mail for ${handle}`);
       const allowed = 1 + (story?.resendsAsked[handle] ?? 0);
       if (codes.size > allowed)
         flag(
@@ -264,31 +329,13 @@ function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag): string[] {
           `${where}: ${handle} received ${codes.size} different codes, asked for ${allowed - 1} resends`,
         );
     }
-    for (const handle of task.informed)
-      if (!has(task.id, 'created.informedCreated', handle))
-        flag('mailsSent', `${where}: ${handle} was not told of it`);
-    const end = END_TEMPLATES[task.state];
-    if (!end) continue;
-    const recipients = [
-      ...validators.map((handle) => [handle, end.validators] as const),
-      ...task.informed.map((handle) => [handle, end.informed] as const),
-      ...(end.asker && !validators.includes(task.askingAccount)
-        ? [[task.askingAccount, end.validators] as const]
-        : []),
-    ];
-    for (const [handle, template] of recipients)
-      if (!has(task.id, `end.${template}`, handle))
-        flag('mailsSent', `${where}: no "${template}" mail for ${handle}`);
-    if (task.state === 'expired')
-      for (const handle of validators)
-        if (!has(task.id, 'reminder.reminder', handle))
-          flag('mailsSent', `${where}: no reminder for ${handle}`);
   }
-  return duplicates;
+  return { resentCopies: copies.sameAgain, refusedAndSaid };
 }
 
 /** Every answer the load generator got, against the windows in which a dependency or the API was down. */
-function checkAnswers(input: CheckInput, flag: Flag) {
+function checkAnswers(input: CheckInput, flag: Flag): string[] {
+  const shedLogins: string[] = [];
   const overlaps = (attempt: Attempt, fault: InjectedFault) =>
     attempt.startedAt <= fault.endedAt + RECOVERY_GRACE_MS && attempt.endedAt >= fault.startedAt;
   const apiDown = (fault: InjectedFault) => fault.target === 'api';
@@ -300,6 +347,12 @@ function checkAnswers(input: CheckInput, flag: Flag) {
       continue;
     }
     if (attempt.status === undefined || attempt.status < 500) continue;
+    // The API's own load shedding, documented (docs/security.md): at most 4 password hashes at once, a login
+    // beyond that answered 503 busy with Retry-After at once, which a careful client retries.
+    if (attempt.op === 'login' && attempt.status === 503 && attempt.reason === 'busy' && attempt.retryAfter) {
+      shedLogins.push(where);
+      continue;
+    }
     if (attempt.status !== 503 || !attempt.retryAfter)
       flag(
         'no5xx',
@@ -308,6 +361,7 @@ function checkAnswers(input: CheckInput, flag: Flag) {
     else if (!input.faults.some((fault) => fault.dependencyDown && overlaps(attempt, fault)))
       flag('no5xx', `${where}: 503 ${attempt.reason} while every dependency was up`);
   }
+  return shedLogins;
 }
 
 /** Every write of a service's contacts the soak's trigger recorded, role by role. */

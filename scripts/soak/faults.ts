@@ -117,8 +117,12 @@ export function describeFault(fault: PlannedFault): string {
       return `SIGKILL ${fault.target}, restarted after ${seconds}`;
     case 'stopPostgres':
       return `PostgreSQL stopped for ${seconds}`;
-    case 'smtpRefuse':
-      return `SMTP refuses (${fault.target.replace('refuse ', '')}) for ${seconds}`;
+    case 'smtpRefuse': {
+      const code = Number(fault.target.replace('refuse ', ''));
+      return code >= 500
+        ? `SMTP refuses every mail for good (${code}) for ${seconds}`
+        : `SMTP refuses (${code}: try later) for ${seconds}`;
+    }
     case 'smtpHang':
       return fault.target === 'afterData'
         ? `SMTP takes mail but withholds its 250 for ${seconds}`
@@ -126,6 +130,16 @@ export function describeFault(fault: PlannedFault): string {
     case 'pause':
       return `SIGSTOP ${fault.target} for ${seconds}, then SIGCONT`;
   }
+}
+
+/**
+ * A 4xx refuses every session (a mail server down or busy: the app tries again later). A 5xx is a refusal for
+ * good, which the app does not retry (the task shows "needs attention" and waits for a resend): it is given at
+ * the end of each mail's data, as a content or policy filter gives it, so that the mailbox's log names the mail
+ * refused and the checker can hold the app to it (scripts/soak/checker.ts).
+ */
+function refusalOf(code: number): MailFault {
+  return code >= 500 ? { refuse: code, atEndOfData: true } : { refuse: code };
 }
 
 /** Starts the fault; resolves with what ends it. */
@@ -153,7 +167,7 @@ async function begin(stack: SoakStack, fault: PlannedFault): Promise<() => Promi
     case 'smtpHang': {
       const mailFault: MailFault =
         fault.kind === 'smtpRefuse'
-          ? { refuse: Number(fault.target.replace('refuse ', '')) }
+          ? refusalOf(Number(fault.target.replace('refuse ', '')))
           : { hang: fault.target as 'unresponsive' | 'afterData' };
       stack.mailbox.setFault(mailFault);
       return async () => stack.mailbox.setFault(undefined);

@@ -1,4 +1,4 @@
-import { readCodeEmail, type Mailbox } from '../../lib/mailbox';
+import { readCodeEmail, type Mailbox, type StoredMail } from '../../lib/mailbox';
 import { HttpSession } from '../bench/http';
 import {
   isMoveStory,
@@ -208,13 +208,18 @@ export class LoadGenerator {
     return session;
   }
 
-  /** The token of the newest "confirm your new address" mail sent to this address. */
+  /**
+   * The token of the newest "confirm your new address" mail sent to this address: asking again (a retried
+   * request) replaces the earlier link.
+   */
   private async emailConfirmationToken(address: string): Promise<string> {
-    const mail = await this.settings.mailbox.waitFor(
-      (m) => m.to[0] === address && /#confirmEmail=[\w-]+/.test(m.text),
+    const isConfirmation = (m: StoredMail) => m.to[0] === address && /#confirmEmail=[\w-]+/.test(m.text);
+    await this.settings.mailbox.waitFor(
+      isConfirmation,
       Math.max(1000, Math.min(240_000, this.deadline - Date.now())),
     );
-    return /#confirmEmail=([\w-]+)/.exec(mail.text)![1];
+    const newest = this.settings.mailbox.messages().filter(isConfirmation).at(-1)!;
+    return /#confirmEmail=([\w-]+)/.exec(newest.text)![1];
   }
 
   /** The newest code mailed to this address for the task, once there is one not in `seen`. */
@@ -284,10 +289,18 @@ export class LoadGenerator {
       return;
     }
     const codes: Record<string, string[]> = { [admin]: [], [newcomer]: [] };
+    // Whose code the story waits for: the asker watches the task meanwhile (watchAttention).
+    const awaitingCodes = new Set<string>();
+    void this.watchAttention(story, adminSession, taskId, awaitingCodes);
     const readCode = async (handle: string, address = emailOf(handle)) => {
-      const code = await this.codeMail(address, taskId, codes[handle]);
-      codes[handle].push(code);
-      return code;
+      awaitingCodes.add(handle);
+      try {
+        const code = await this.codeMail(address, taskId, codes[handle]);
+        codes[handle].push(code);
+        return code;
+      } finally {
+        awaitingCodes.delete(handle);
+      }
     };
     const [adminCode, newcomerCode] = await Promise.all([readCode(admin), readCode(newcomer)]);
     const decide = async (
@@ -382,6 +395,49 @@ export class LoadGenerator {
         const freshCode = await readCode(newcomer, address);
         if (await adminAccepts()) await decide(newcomerSession!, newcomer, 'accept', freshCode);
         return;
+      }
+    }
+  }
+
+  /**
+   * The asker's eye on the task while a code is awaited, as the portal shows it. A mail the mail server refused
+   * for good (SMTP 5xx) is not sent again by the app: the task shows "needs attention", naming whom, and waits. The
+   * asker then asks a fresh code for those still waiting for theirs (as the portal offers), and again if that one
+   * is refused too (a new "needs attention"). Runs until the story ends.
+   */
+  private async watchAttention(story: Story, asker: HttpSession, taskId: number, awaiting: Set<string>) {
+    const path = `/1.0/me/task/contactChange/${taskId}`;
+    let handled = '';
+    while (story.endedAt === undefined && Date.now() < this.deadline) {
+      await sleep(awaiting.size === 0 ? 1000 : 3000);
+      if (awaiting.size === 0) continue;
+      try {
+        const shown = await this.request(story, asker, 'read task', 'GET', path);
+        const attention = shown.json?.needsAttention as { handles: string[]; since: string } | undefined;
+        if (shown.status !== 200 || !attention || !shown.json.open) continue;
+        const to = attention.handles.filter(
+          (handle) => awaiting.has(handle) && (shown.json.canResendTo as string[]).includes(handle),
+        );
+        const seen = `${attention.since} ${to.join(',')}`;
+        if (to.length === 0 || seen === handled) continue;
+        const resent = await this.request(
+          story,
+          asker,
+          'resendEmail (needs attention)',
+          'POST',
+          `${path}/resendEmail`,
+          { to },
+        );
+        // Every try that may have been taken counts (an unanswered one may have gone through).
+        const resentTo: string[] = resent.status === 200 ? resent.json.resentTo : [];
+        for (const handle of to)
+          story.resendsAsked[handle] =
+            (story.resendsAsked[handle] ?? 0) + resent.tries - (resentTo.includes(handle) ? 0 : 1);
+        if (resent.status === 200 && resent.json.notYet.length === 0) handled = seen;
+        else if (resent.json?.reason !== 'resendTooSoon' && resent.status !== 200)
+          this.unexpected(story, 'resend after "needs attention"', resent);
+      } catch {
+        // given up (the run's deadline): the story's own wait gives up too, and says so
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { StoredMail } from '../../lib/mailbox';
 import type { CheckInput, Invariant } from './checker';
 import type { InjectedFault } from './faults';
+import { copiesOf, mailOutcome, namedAsRefused, refusedForGood } from './mail-checks';
 import type { Story } from './load';
 import { isMoveStory, moveParties, ROLE_COLUMNS, type MoveRole } from './moves';
 import { visibleWorkflows, workflowOutcome } from './visibility';
@@ -41,8 +42,10 @@ export interface MoveCheckResult {
   moves: number;
   statesSeen: Record<string, number>;
   itemsApplied: number;
-  /** Mails sent more than once for one (move, step, person). */
-  duplicateMails: string[];
+  /** The same mail delivered again (same Message-ID and content), with the fault that explains it (mail-checks.ts). */
+  resentCopies: string[];
+  /** Mails the mail server refused for good while the move said so (needs attention). */
+  refusedAndSaid: number;
   /** Moves whose apply ran while a fault struck (what the soak means to hit), with the faults. */
   appliesUnderFault: string[];
 }
@@ -77,7 +80,7 @@ const ITEM_REASONS_ANY_MOVE = ['excludedByValidator'];
 const ROLES: MoveRole[] = ['admin', 'tech', 'billing'];
 
 /** A move mail's identity as sent: <move-ID.STEP.TEMPLATE.HANDLE@contacts>, one per (move, step, person). */
-export function moveMailIdentity(mail: StoredMail) {
+export function moveMailIdentity(mail: Pick<StoredMail, 'messageId'>) {
   const match = /^<move-(\d+)\.(.+)\.([^.@]+)@contacts>$/.exec(mail.messageId);
   if (!match) return undefined;
   return { moveId: Number(match[1]), step: match[2], handle: match[3] };
@@ -108,7 +111,7 @@ export async function checkMoves(
   const storyOfMover = new Map(
     input.stories.filter((s) => isMoveStory(s.kind)).map((s) => [moveParties(s.index).mover, s]),
   );
-  const mails = movesMails(input.mails);
+  const mails = movesMails(input, flag);
 
   for (const request of requests)
     if (!moves.some((move) => move.id === request.id))
@@ -162,7 +165,7 @@ export async function checkMoves(
       );
 
     checkItems(where, move, items, flag);
-    checkMoveMails(where, move, mails.byIdentity, story, flag);
+    checkMoveMails(where, move, mails, story, flag);
   }
 
   // What the move stories' customers were told, story by story.
@@ -174,14 +177,15 @@ export async function checkMoves(
     moves: moves.length,
     statesSeen,
     itemsApplied: tasks.filter((t) => t.moveId !== null && t.state === 'done').length,
-    duplicateMails: mails.duplicates,
+    resentCopies: mails.resentCopies,
+    refusedAndSaid: mails.refusedAndSaid,
     appliesUnderFault: appliesUnderFault(moves, itemsOf, input.faults),
   };
 }
 
 type MoveRow = Awaited<ReturnType<CheckInput['db']['contactMove']['findMany']>>[number] & {
   validators: { handle: string; status: string; excluded: string[] }[];
-  events: { action: string; createdAt: Date }[];
+  events: { action: string; createdAt: Date; detail: unknown }[];
 };
 
 /** Every item in one final state that agrees with the move's, ended by exactly one event, applied once if done. */
@@ -347,29 +351,45 @@ export function expectedMoveEnd(story: Story): string | undefined {
   return undefined;
 }
 
-function movesMails(mails: StoredMail[]) {
+const moveMailKey = (mail: Pick<StoredMail, 'messageId'>) => {
+  const identity = moveMailIdentity(mail);
+  return identity && `${identity.moveId}|${identity.step}|${identity.handle}`;
+};
+
+/** The moves' mails by (move, step, person): delivered, refused for good, and delivered more than once. */
+function movesMails(input: CheckInput, flag: Flag) {
   const byIdentity = new Map<string, StoredMail[]>();
-  for (const mail of mails) {
-    const identity = moveMailIdentity(mail);
-    if (!identity) continue;
-    const key = `${identity.moveId}|${identity.step}|${identity.handle}`;
-    byIdentity.set(key, [...(byIdentity.get(key) ?? []), mail]);
+  for (const mail of input.mails) {
+    const key = moveMailKey(mail);
+    if (key) byIdentity.set(key, [...(byIdentity.get(key) ?? []), mail]);
   }
-  const duplicates = [...byIdentity.entries()]
-    .filter(([, list]) => list.length > 1)
-    .map(([key, list]) => `move ${key.replaceAll('|', ' ')}: ${list.length} mails`);
-  return { byIdentity, duplicates };
+  const copies = copiesOf(byIdentity, input.faults, (key) => `move ${key.replaceAll('|', ' ')}`);
+  for (const line of copies.different) flag('oneMailEach', line);
+  return {
+    byIdentity,
+    delivered: byIdentity,
+    refused: refusedForGood(input.refusals, moveMailKey),
+    resentCopies: copies.sameAgain,
+    refusedAndSaid: 0,
+  };
 }
 
 /** One code mail per validator (more only as resends asked), the notices, the reminder, the end mail to all. */
 function checkMoveMails(
   where: string,
   move: MoveRow,
-  byIdentity: Map<string, StoredMail[]>,
+  mails: ReturnType<typeof movesMails>,
   story: Story | undefined,
   flag: Flag,
 ) {
-  const has = (step: string, handle: string) => byIdentity.has(`${move.id}|${step}|${handle}`);
+  const { byIdentity } = mails;
+  // Delivered, or refused for good by the mail server while the move said so (mail-checks.ts).
+  const said = namedAsRefused(move.events);
+  const has = (step: string, handle: string) => {
+    const outcome = mailOutcome(`${move.id}|${step}|${handle}`, mails, (h) => said.has(h), handle, step);
+    if (outcome === 'refusedAndSaid') mails.refusedAndSaid += 1;
+    return outcome === 'delivered' || outcome === 'refusedAndSaid';
+  };
   const validators = move.validators.map((v) => v.handle);
   for (const handle of validators) {
     if (!has('created.moveCode', handle)) flag('mailsSent', `${where}: no code mail for ${handle}`);

@@ -158,6 +158,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       db: stack.db,
       client: stack.client,
       mails: stack.mailbox.messages(),
+      refusals: stack.mailbox.refusals(),
       stories: generator.stories,
       attempts: generator.attempts,
       faults,
@@ -316,13 +317,19 @@ function printReport(
   for (const [key, text] of Object.entries(INVARIANTS))
     log(`| ${text} | ${result.violations[key as Invariant].length} |`);
   log(
-    `| mails sent more than once for one (task or move, step, person) (target 0) | ${result.duplicateMails.length} |`,
+    `| the same mail delivered again (same Message-ID and content: a mailbox shows it once; target 0, not a violation) | ${result.resentCopies.length} |`,
+  );
+  log(
+    `| mails the mail server refused for good, the task saying so (needs attention; not a violation) | ${result.refusedAndSaid} |`,
+  );
+  log(
+    `| logins shed by the API (503 busy with Retry-After: at most 4 password hashes at once; not a violation) | ${result.shedLogins.length} |`,
   );
   for (const [key, lines] of Object.entries(result.violations)) {
     for (const line of lines.slice(0, 10)) log(`  ${key}: ${line}`);
     if (lines.length > 10) log(`  ${key}: … ${lines.length - 10} more`);
   }
-  for (const line of result.duplicateMails.slice(0, 10)) log(`  duplicate: ${line}`);
+  for (const line of result.resentCopies.slice(0, 10)) log(`  same mail again: ${line}`);
   log('');
   log(
     report.violations === 0

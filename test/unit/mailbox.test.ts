@@ -56,6 +56,28 @@ describe('fault modes of the mailbox, as broken mail servers behave', () => {
     }
   });
 
+  test('refused at the end of the data: the mail is read whole, not kept, and the refusal names it', async () => {
+    const mailbox = await startMailbox();
+    try {
+      mailbox.setFault({ refuse: 550, atEndOfData: true });
+      const transport = nodemailer.createTransport(`smtp://127.0.0.1:${mailbox.port}`);
+      await expect(
+        transport
+          .sendMail({ from: 'a@test', to: 'b@test', subject: 'x', text: 'hi', messageId: '<m-1@test>' })
+          .finally(() => transport.close()),
+      ).rejects.toMatchObject({ responseCode: 550 });
+      mailbox.setFault({ refuse: 451 });
+      await expect(send(mailbox.port, 'later')).rejects.toMatchObject({ responseCode: 451 });
+      expect(mailbox.messages()).toEqual([]);
+      expect(mailbox.refusals()).toMatchObject([
+        { code: 550, messageId: '<m-1@test>', to: ['b@test'] },
+        { code: 451, messageId: '', to: [] },
+      ]);
+    } finally {
+      await mailbox.close();
+    }
+  });
+
   test('unresponsive: nothing is taken until the hang ends, then the waiting mail goes through', async () => {
     const mailbox = await startMailbox();
     try {
