@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import {
   ApplicationFailure,
   type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdConflictPolicy,
   WorkflowIdReusePolicy,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
@@ -70,6 +73,44 @@ export interface PlannedSelection {
   items: PlannedItem[];
   /** Names of an explicit list that name no service: judged as `notAContact`, like a service of someone else. */
   unknownNames: string[];
+}
+
+type FrozenRequest = Awaited<ReturnType<Db['contactMoveRequest']['create']>>;
+type Reader = Pick<Db, 'contactMoveRequest'>;
+
+/**
+ * The request as asked, whatever its order or repeats: who asks, from, to, the roles and the selection (the names
+ * of an explicit list, or the filter). Equal keys are the same request.
+ */
+export function moveRequestKey(asker: string, body: MoveBody): string {
+  const selection = body.services
+    ? { services: [...new Set(body.services)].sort() }
+    : {
+        filter: {
+          serviceType: body.filter?.serviceType ?? null,
+          nameContains: body.filter?.nameContains ?? null,
+        },
+      };
+  const request = {
+    asker,
+    fromAccount: body.fromAccount ?? asker,
+    toAccount: body.toAccount,
+    roles: [...new Set(body.contactTypes)].sort(),
+    ...selection,
+  };
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+/** The newest request of this account with this key whose move is still open (or not recorded yet). */
+async function openRequestFor(db: Reader, asker: string, requestKey: string): Promise<FrozenRequest | null> {
+  return db.contactMoveRequest.findFirst({
+    where: {
+      askingAccount: asker,
+      requestKey,
+      OR: [{ move: { is: null } }, { move: { is: { state: { in: [...OPEN_MOVE_STATES] } } } }],
+    },
+    orderBy: { id: 'desc' },
+  });
 }
 
 const tooManyServices = (max: number) =>
@@ -176,8 +217,13 @@ export function createContactMoves(deps: ContactMoveDeps) {
    * Creates the move: the selection is frozen (the services' ids, in contact_move_request), the workflow started
    * with that row's id; its first activity records the items. Answers once they are recorded (201), or, for a very
    * large move still being recorded after TASK_REGISTRATION_TIMEOUT, 202 with its id: it registers on its own.
+   * The same request sent again by the same account while its move is open (a lost answer, a 5xx, a timeout) is
+   * answered that move: it converges as a retried task does (docs/decisions/moves.md, "A retried create").
    */
   async function create(account: AuthAccount, body: MoveBody, sourceIp?: string) {
+    const requestKey = moveRequestKey(account.handle, body);
+    const earlier = await openRequestFor(db, account.handle, requestKey);
+    if (earlier) return answerCreated(account, earlier);
     const { parties, items } = await planSelection(account, body);
     // A service the asker is none of the contacts of is not recorded (its existence is not the asker's business).
     const candidates = items.filter(({ plan }) => plan.movable || plan.reason !== 'notAContact');
@@ -188,52 +234,34 @@ export function createContactMoves(deps: ContactMoveDeps) {
         'None of the services selected can move: the dry run tells why for each',
       );
     }
-    const request = await db.contactMoveRequest.create({
-      data: {
-        askingAccount: parties.asker,
-        fromAccount: parties.fromAccount,
-        toAccount: parties.toAccount,
-        contactTypes: [...parties.roles],
-        serviceIds: candidates.map(({ service }) => service.id),
-        selection: body.services ? { services: body.services.length } : { filter: body.filter ?? {} },
-        requestedFromIp: sourceIp ?? null,
-      },
+    // Two copies of one request at the same moment: the second waits for the first's row and answers its move.
+    const request = await db.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${requestKey}))`;
+      const raced = await openRequestFor(tx, account.handle, requestKey);
+      if (raced) return raced;
+      return tx.contactMoveRequest.create({
+        data: {
+          askingAccount: parties.asker,
+          fromAccount: parties.fromAccount,
+          toAccount: parties.toAccount,
+          contactTypes: [...parties.roles],
+          serviceIds: candidates.map(({ service }) => service.id),
+          selection: body.services ? { services: body.services.length } : { filter: body.filter ?? {} },
+          requestedFromIp: sourceIp ?? null,
+          requestKey,
+        },
+      });
     });
-    const input: ContactMoveInput = {
-      moveId: request.id,
-      askingAccount: parties.asker,
-      expiryMs: config.TASK_EXPIRY,
-      reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
-      resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
-      chunkSize: config.MOVE_APPLY_CHUNK_SIZE,
-      requestedFromIp: sourceIp,
-      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
-    };
-    await deps.temporal.workflow.start<typeof contactMove>('contactMove', {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowId: contactMoveWorkflowId(request.id),
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      staticSummary: moveSummary({
-        moveId: request.id,
-        contactTypes: [...parties.roles],
-        fromAccount: parties.fromAccount,
-        toAccount: parties.toAccount,
-        askingAccount: parties.asker,
-        services: candidates.length,
-      }),
-      ...(input.searchAttributes
-        ? {
-            typedSearchAttributes: [
-              {
-                key: SEARCH_ATTRIBUTES.handles,
-                value: [...new Set([parties.asker, parties.fromAccount, parties.toAccount])],
-              },
-              { key: SEARCH_ATTRIBUTES.state, value: 'checking' },
-            ],
-          }
-        : {}),
-    });
+    return answerCreated(account, request);
+  }
+
+  /**
+   * Starts the request's workflow unless it runs already (a retry after a start that failed, or whose answer was
+   * lost, starts it then), and answers the move once recorded.
+   */
+  async function answerCreated(account: AuthAccount, request: FrozenRequest) {
+    const recorded = await db.contactMove.findUnique({ where: { id: request.id }, select: { id: true } });
+    if (!recorded) await startMove(request);
     const registered = await untilRegistered(request.id);
     return {
       status: registered ? 201 : 202,
@@ -241,10 +269,65 @@ export function createContactMoves(deps: ContactMoveDeps) {
     };
   }
 
+  async function startMove(request: FrozenRequest) {
+    const input: ContactMoveInput = {
+      moveId: request.id,
+      askingAccount: request.askingAccount,
+      expiryMs: config.TASK_EXPIRY,
+      reminderBeforeExpiryMs: config.REMINDER_BEFORE_EXPIRY,
+      resendMinIntervalMs: config.RESEND_MIN_INTERVAL,
+      chunkSize: config.MOVE_APPLY_CHUNK_SIZE,
+      requestedFromIp: request.requestedFromIp ?? undefined,
+      searchAttributes: config.TEMPORAL_SEARCH_ATTRIBUTES === 'on',
+    };
+    await deps.temporal.workflow
+      .start<typeof contactMove>('contactMove', {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        workflowId: contactMoveWorkflowId(request.id),
+        args: [input],
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        staticSummary: moveSummary({
+          moveId: request.id,
+          contactTypes: request.contactTypes,
+          fromAccount: request.fromAccount,
+          toAccount: request.toAccount,
+          askingAccount: request.askingAccount,
+          services: request.serviceIds.length,
+        }),
+        ...(input.searchAttributes
+          ? {
+              typedSearchAttributes: [
+                {
+                  key: SEARCH_ATTRIBUTES.handles,
+                  value: [...new Set([request.askingAccount, request.fromAccount, request.toAccount])],
+                },
+                { key: SEARCH_ATTRIBUTES.state, value: 'checking' },
+              ],
+            }
+          : {}),
+      })
+      .catch((error: unknown) => {
+        // Its run ended between our look and the start (a retry of a move that just ended): nothing to start.
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      });
+  }
+
+  /**
+   * Whether the move is recorded and its workflow has moved on from `checking` (so the answer is its first real
+   * state, `todo` or `aborted`), within TASK_REGISTRATION_TIMEOUT.
+   */
   async function untilRegistered(moveId: number): Promise<boolean> {
     const until = Date.now() + config.TASK_REGISTRATION_TIMEOUT;
     for (let pauseMs = 10; Date.now() < until; pauseMs = Math.min(pauseMs * 2, 200)) {
-      if (await db.contactMove.findUnique({ where: { id: moveId }, select: { id: true } })) return true;
+      const move = await db.contactMove.findUnique({
+        where: { id: moveId },
+        select: { state: true, workflowId: true, runId: true },
+      });
+      if (move && move.state !== 'checking') return true;
+      // Not answered (its first workflow task still running) counts as checking too.
+      const live = move && (await liveView(move));
+      if (live && live.state !== 'checking') return true;
       await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
     return false;

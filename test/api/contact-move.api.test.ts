@@ -1,3 +1,5 @@
+import { moveRequestKey } from '../../api/contact-moves';
+import { moveBody } from '../../api/schemas';
 import { readCodeEmail } from '../../lib/mailbox';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 import { login, type Session } from '../helpers/http';
@@ -305,5 +307,75 @@ describe('a move and single tasks never hold the same role at once', () => {
       expect(single.status).toBe(409);
       expect(move.body.counts.remaining).toBe(2);
     }
+  });
+});
+
+describe('a retried create converges on one move', () => {
+  const retryMove = (services: string[]) => ({ ...techMove({ services }), dryRun: false });
+
+  test('the same request again (lost answer, 5xx, timeout) answers the same move, sent once or twice at once', async () => {
+    const db = stack.database.db;
+    const mine = { admin: ADMIN, tech: TECH, billing: BILLING };
+    for (const name of ['r1.example', 'r2.example', 'r3.example']) await createService(db, { name, ...mine });
+    const admin = await login(stack, ADMIN);
+    const mark = stack.mailbox.messages().length;
+    const first = await admin
+      .post('/1.0/me/contactMove', retryMove(['r1.example', 'r2.example']))
+      .expect(201);
+    // The same request, its list in another order and with a repeat: the client's retry, not a second move.
+    const again = await admin
+      .post('/1.0/me/contactMove', retryMove(['r2.example', 'r1.example', 'r2.example']))
+      .expect(201);
+    expect(again.body).toMatchObject({
+      id: first.body.id,
+      state: 'todo',
+      counts: { total: 2, remaining: 2 },
+    });
+    await codeMailFor(NEWBIE, first.body.id, mark);
+    expect(await db.contactMoveRequest.count({ where: { id: { gte: first.body.id } } })).toBe(1);
+
+    // Sent twice at the same moment: both answers are the one move.
+    const [one, two] = await Promise.all([
+      admin.post('/1.0/me/contactMove', retryMove(['r3.example'])),
+      admin.post('/1.0/me/contactMove', retryMove(['r3.example'])),
+    ]);
+    expect([one.status, two.status]).toEqual([201, 201]);
+    expect(two.body.id).toBe(one.body.id);
+    expect(await db.contactMoveRequest.count({ where: { id: { gt: first.body.id } } })).toBe(1);
+
+    // Once the move has ended, the same request is a new move.
+    await admin.post(`/1.0/me/contactMove/${first.body.id}/cancel`).expect(200);
+    await moveEnded(admin, first.body.id);
+    const anew = await admin.post('/1.0/me/contactMove', retryMove(['r1.example', 'r2.example'])).expect(201);
+    expect(anew.body.id).not.toBe(first.body.id);
+    expect(anew.body.counts).toMatchObject({ total: 2, remaining: 2 });
+    for (const id of [one.body.id, anew.body.id])
+      await admin.post(`/1.0/me/contactMove/${id}/cancel`).expect(200);
+  });
+
+  test('a request frozen but never started (the API died before starting it) is started by the retry', async () => {
+    const db = stack.database.db;
+    const service = await createService(db, {
+      name: 'r4.example',
+      admin: ADMIN,
+      tech: TECH,
+      billing: BILLING,
+    });
+    const body = retryMove(['r4.example']);
+    const frozen = await db.contactMoveRequest.create({
+      data: {
+        askingAccount: ADMIN,
+        fromAccount: TECH,
+        toAccount: NEWBIE,
+        contactTypes: ['contactTech'],
+        serviceIds: [service.id],
+        selection: { services: 1 },
+        requestKey: moveRequestKey(ADMIN, moveBody.parse(body)),
+      },
+    });
+    const admin = await login(stack, ADMIN);
+    const retried = await admin.post('/1.0/me/contactMove', body).expect(201);
+    expect(retried.body).toMatchObject({ id: frozen.id, state: 'todo', counts: { total: 1, remaining: 1 } });
+    await admin.post(`/1.0/me/contactMove/${frozen.id}/cancel`).expect(200);
   });
 });
