@@ -1,9 +1,12 @@
+import { createApp } from '../../api/app';
 import { moveRequestKey } from '../../api/contact-moves';
+import { createLogger } from '../../lib/logger';
 import { moveBody } from '../../api/schemas';
 import { readCodeEmail } from '../../lib/mailbox';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 import { login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
+import { eventually } from '../helpers/wait';
 
 let stack: Stack;
 const ADMIN = 'ad11111-ovh';
@@ -377,5 +380,36 @@ describe('a retried create converges on one move', () => {
     const retried = await admin.post('/1.0/me/contactMove', body).expect(201);
     expect(retried.body).toMatchObject({ id: frozen.id, state: 'todo', counts: { total: 1, remaining: 1 } });
     await admin.post(`/1.0/me/contactMove/${frozen.id}/cancel`).expect(200);
+  });
+});
+
+describe('a move still being recorded when the registration timeout passes', () => {
+  test('is answered 202 with its id and state checking; polling it, or sending it again, finds it recorded', async () => {
+    const db = stack.database.db;
+    const mine = { admin: ADMIN, tech: TECH, billing: BILLING };
+    for (const name of ['slow1.example', 'slow2.example']) await createService(db, { name, ...mine });
+    // The same stack, with an API whose TASK_REGISTRATION_TIMEOUT no recording can beat.
+    const config = { ...stack.config, TASK_REGISTRATION_TIMEOUT: 1 };
+    const app = createApp({ db, temporal: stack.env.client, config, logger: createLogger('silent') });
+    const admin = await login({ ...stack, app }, ADMIN);
+    const body = { ...techMove({ services: ['slow1.example', 'slow2.example'] }), dryRun: false };
+    const accepted = await admin.post('/1.0/me/contactMove', body).expect(202);
+    expect(accepted.body).toEqual({ id: expect.any(Number), state: 'checking' });
+    const id = accepted.body.id as number;
+    // The client polls the move, as the 202 says, until its items are recorded.
+    const recorded = await eventually('the move recorded', async () => {
+      const move = (await admin.get(`/1.0/me/contactMove/${id}`).expect(200)).body;
+      expect(move.state).toBe('todo');
+      return move;
+    });
+    expect(recorded).toMatchObject({
+      counts: { total: 2, remaining: 2 },
+      validators: [{ handle: ADMIN }, { handle: NEWBIE }],
+    });
+    // Sent again (the client did not trust the 202): the same move.
+    const again = await admin.post('/1.0/me/contactMove', body);
+    expect([201, 202]).toContain(again.status);
+    expect(again.body.id).toBe(id);
+    await admin.post(`/1.0/me/contactMove/${id}/cancel`).expect(200);
   });
 });
