@@ -216,11 +216,24 @@ export const configSchema = z
     /** Where the SDK's Prometheus exporter listens on loopback (merged into /metrics); by default METRICS_PORT + 1. */
     TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /**
-     * Workflows the worker keeps in memory between their tasks (its sticky cache): each costs memory, and a task
-     * of one that was evicted replays its history first. Unset: the SDK's default, sized from the heap limit
-     * (about 2,300 with Node's 4 GiB default).
+     * Workflows the worker keeps in memory between their tasks (its sticky cache): each costs about 0.2 MiB, and
+     * a task of one that was evicted replays its history first (an open task's is 7 events). 400 keeps the worker
+     * under 500 MiB (docs/performance.md); the SDK's own default (about 2,300 with Node's 4 GiB heap) would not.
      */
-    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).optional(),
+    WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).default(400),
+    /**
+     * How long a workflow task waits for the worker that holds its workflow in its cache (the sticky queue)
+     * before any worker takes it and replays the history. It bounds how long a task of a workflow the stopped
+     * worker held waits after a restart, should the server not have been told of the stop.
+     */
+    WORKER_STICKY_QUEUE_TIMEOUT: duration('3s'),
+    /**
+     * The folder holding the prebundled workflow code (workflow-bundle.js, and workflow-bundle-traced.js for a worker
+     * that traces), as `npm run build` writes it to dist/. Unset: beside the compiled worker, else the sources are
+     * bundled at start (seconds, and about 100 MiB the process keeps). The worker refuses to start if it is set and
+     * the file is missing.
+     */
+    WORKFLOW_BUNDLE_DIR: z.string().min(1).optional(),
   })
   .refine((c) => (c.TEMPORAL_TLS_CERT_FILE === undefined) === (c.TEMPORAL_TLS_KEY_FILE === undefined), {
     path: ['TEMPORAL_TLS_KEY_FILE'],

@@ -38,6 +38,8 @@ async function main() {
     metrics,
     tracing,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    stickyQueueTimeoutMs: config.WORKER_STICKY_QUEUE_TIMEOUT,
+    workflowBundleDir: config.WORKFLOW_BUNDLE_DIR,
   });
   const webhookWorker = await createWebhookWorker({
     connection,

@@ -36,7 +36,11 @@ export function webhookRetrySettings(config: WebhookConfig): WebhookRetrySetting
   };
 }
 
-/** The worker of webhook deliveries: its own task queue, so receivers never hold a contact change's slots. */
+/**
+ * The worker of the deliveries' activities: their own task queue, so receivers never hold a contact change's
+ * slots. It runs no workflow (the delivery workflow runs in the contact changes' worker, createWorker): a second
+ * workflow sandbox would cost its own V8 isolate and bundle, about 60 MiB (docs/performance.md).
+ */
 export function createWebhookWorker(options: {
   connection: NativeConnection;
   namespace: string;
@@ -51,14 +55,13 @@ export function createWebhookWorker(options: {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: webhookTaskQueue(options.taskQueue),
-    workflowsPath: require.resolve('../workflows/webhook-delivery'),
     activities: createWebhookActivities({
       db: options.db,
       attemptTimeoutMs: options.config.WEBHOOK_TIMEOUT,
       allowedTargets: options.config.WEBHOOK_ALLOWED_TARGETS,
       onAttempt: metrics && ((outcome) => metrics.webhookAttempts.inc({ outcome })),
     }),
-    ...observabilityOptions(options),
+    interceptors: { activity: observabilityOptions(options).interceptors.activity },
     maxConcurrentActivityTaskExecutions: 100,
   });
 }
@@ -209,7 +212,7 @@ export function startWebhookDispatcher(deps: {
     for (const { id } of queued) {
       try {
         await client.workflow.start<typeof webhookDelivery>('webhookDelivery', {
-          taskQueue: webhookTaskQueue(deps.taskQueue),
+          taskQueue: deps.taskQueue,
           workflowId: webhookDeliveryWorkflowId(id),
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           args: [{ deliveryId: id, retry }],

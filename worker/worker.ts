@@ -17,6 +17,8 @@ export interface WorkerOptions {
   workflowBundleDir?: string;
   /** The sticky cache's size (WORKER_MAX_CACHED_WORKFLOWS); the SDK's default when unset. */
   maxCachedWorkflows?: number;
+  /** WORKER_STICKY_QUEUE_TIMEOUT, in ms; the SDK's default (10 s) when unset. */
+  stickyQueueTimeoutMs?: number;
 }
 
 export async function createWorker({
@@ -28,6 +30,7 @@ export async function createWorker({
   tracing,
   workflowBundleDir,
   maxCachedWorkflows,
+  stickyQueueTimeoutMs,
 }: WorkerOptions): Promise<Worker> {
   // Every mail's HTML is compiled here, once, rather than on the first story that sends it.
   await prepareEmails();
@@ -41,6 +44,7 @@ export async function createWorker({
     taskQueue,
     ...source,
     ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
+    ...(stickyQueueTimeoutMs ? { stickyQueueScheduleToStartTimeout: stickyQueueTimeoutMs } : {}),
     activities: createActivities(metrics ? { ...deps, mailer: countingMailer(deps.mailer, metrics) } : deps),
     ...observability,
   });

@@ -27,10 +27,15 @@ export async function bundleWorkflows(traced: boolean): Promise<string> {
   return code;
 }
 
-/** The prebundled code for this worker if the build left it in `dir`, else the sources to bundle at start. */
-export function workflowSource(traced: boolean, dir = DEFAULT_BUNDLE_DIR) {
-  const bundle = join(dir, WORKFLOW_BUNDLE_FILES[traced ? 'traced' : 'plain']);
-  return existsSync(bundle)
-    ? { workflowBundle: { codePath: bundle } }
-    : { workflowsPath: require.resolve('../workflows') };
+/**
+ * The prebundled code for this worker: from `dir` when given (WORKFLOW_BUNDLE_DIR: missing there is an error),
+ * else from the build beside the compiled worker if it is there, else the sources, to bundle at start.
+ */
+export function workflowSource(traced: boolean, dir?: string) {
+  const file = WORKFLOW_BUNDLE_FILES[traced ? 'traced' : 'plain'];
+  const bundle = join(dir ?? DEFAULT_BUNDLE_DIR, file);
+  if (existsSync(bundle)) return { workflowBundle: { codePath: bundle } };
+  if (dir !== undefined)
+    throw new Error(`WORKFLOW_BUNDLE_DIR=${dir} holds no ${file} (npm run build writes it)`);
+  return { workflowsPath: require.resolve('../workflows') };
 }

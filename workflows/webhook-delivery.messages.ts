@@ -25,5 +25,8 @@ export interface WebhookActivities {
 
 export const webhookDeliveryWorkflowId = (deliveryId: string) => `webhook-delivery/${deliveryId}`;
 
-/** Deliveries run on their own task queue and worker, so a slow receiver never holds a contact change's slots. */
+/**
+ * The deliveries' activities run on their own task queue (the workflow itself on the contact changes' one), so a
+ * slow receiver never holds a contact change's activity slots.
+ */
 export const webhookTaskQueue = (contactChangeQueue: string) => `${contactChangeQueue}-webhooks`;
