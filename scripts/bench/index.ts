@@ -19,7 +19,7 @@ import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies }
  * one account's 50,000 services.
  * Prints tables; asserts nothing. BENCH_STORIES (default 200), BENCH_CONCURRENCY (20), BENCH_OPEN_SECONDS (20,
  * at each open-loop rate; 0 skips the open loop), BENCH_OPEN_TASKS (open tasks under the stories on top; 0
- * skips that phase), BENCH_WORKER_CACHE (the worker's cache size, in workflows), BENCH_SERVICES (1000000),
+ * skips that phase), BENCH_WORKER_CACHE (the worker's cache size, in workflows; unset: WORKER_MAX_CACHED_WORKFLOWS's default), BENCH_SERVICES (1000000),
  * BENCH_MOVE (0 skips the real move of the listing account's services) and BENCH_MOVE_SAMPLE (50 single tasks
  * beside it) tune it.
  */
@@ -28,7 +28,7 @@ const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 20);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
 const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 5000);
-const WORKER_CACHE = Number(process.env.BENCH_WORKER_CACHE ?? 1000);
+const WORKER_CACHE = process.env.BENCH_WORKER_CACHE;
 const MOVE_DRY_RUNS = 20;
 /** BENCH_MOVE=0 skips the real move after the dry run; BENCH_MOVE_SAMPLE single tasks (50) stand beside it. */
 const MOVE = process.env.BENCH_MOVE !== '0';
@@ -228,7 +228,7 @@ async function main() {
     pingWorker: true,
     workerProcess: true,
     temporalOnPostgres: ON_POSTGRES,
-    appSettings: { WORKER_MAX_CACHED_WORKFLOWS: String(WORKER_CACHE) },
+    appSettings: WORKER_CACHE ? { WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE } : {},
     discardMailTo: (recipient) => BULK_MAIL.test(recipient),
   });
   try {
@@ -284,9 +284,10 @@ async function main() {
       OPEN_TASKS > 0
         ? await runOpenTasks(stack, log, {
             count: OPEN_TASKS,
-            cacheSize: WORKER_CACHE,
+            cacheSize: stack.config.WORKER_MAX_CACHED_WORKFLOWS,
             storiesPerSecond: stories.perSecond / 2,
             seconds: Math.max(OPEN_SECONDS, 10),
+            cpu: { snapshot: () => cpuSnapshot(stack), used: cpuUsed },
           })
         : undefined;
     if (openTasks) printOpenTasks(log, openTasks);

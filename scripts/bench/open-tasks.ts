@@ -28,6 +28,8 @@ export const BULK_MAIL = /^m[atn]\d+@bench\.test$/;
 const MAILS_PER_TASK = 3;
 /** Started workflows not yet through their first task, at most: the start rate follows what the stack takes. */
 const IN_FLIGHT = 400;
+/** Accepts of evicted tasks beside the stories, at least (a p99 needs samples); more if there are more stories. */
+const EVICTED_SAMPLE = 100;
 /** Accepts after the restart, of tasks the stopped worker had in its cache. */
 const AFTER_RESTART_SAMPLE = 50;
 
@@ -35,6 +37,8 @@ export interface OpenTasksResult {
   count: number;
   seedSeconds: number;
   seedPerSecond: number;
+  /** CPU each part of the stack used during the bulk (what limits the seeding). */
+  seedCpu: string;
   cacheSize: number;
   memory: { worker: number; workerPeak: number; temporal: number; temporalPostgres?: number };
   onTop: { perSecond: number; failed: number; latencies: StoryLatencies };
@@ -90,7 +94,7 @@ async function startBulk(stack: BenchStack, log: (line: string) => void, count: 
         lastLog = performance.now();
         const seconds = (lastLog - started0) / 1000;
         log(
-          `  … ${Math.floor(ready)}/${count} open tasks mailed (${started} started), ${(ready / seconds).toFixed(1)}/s, worker ${mib(rssOf(stack.workerPid()))}`,
+          `  … ${Math.floor(ready)}/${count} open tasks mailed (${started} started), ${(ready / seconds).toFixed(1)}/s, RSS: worker ${mib(rssOf(stack.workerPid()))}, Temporal ${mib(rssOf(stack.temporalPid()))}`,
         );
       }
     }
@@ -170,15 +174,25 @@ async function bulkAccepts(
   });
 }
 
+/** CPU seconds so far of each part of the stack, and how to print what was used between two snapshots. */
+export interface CpuMeter {
+  snapshot(): Record<string, number>;
+  used(before: Record<string, number>, after: Record<string, number>, seconds: number): string;
+}
+
 export async function runOpenTasks(
   stack: BenchStack,
   log: (line: string) => void,
-  options: { count: number; cacheSize: number; storiesPerSecond: number; seconds: number },
+  options: { count: number; cacheSize: number; storiesPerSecond: number; seconds: number; cpu: CpuMeter },
 ): Promise<OpenTasksResult> {
   const { count, cacheSize } = options;
   log(`many open tasks: starting ${count} contact-change workflows (worker cache: ${cacheSize} workflows)`);
+  const cpuBefore = options.cpu.snapshot();
   const bulk = await startBulk(stack, log, count);
-  log(`  ${count} open tasks in ${bulk.seconds.toFixed(0)} s (${(count / bulk.seconds).toFixed(1)}/s)`);
+  const seedCpu = options.cpu.used(cpuBefore, options.cpu.snapshot(), bulk.seconds);
+  log(
+    `  ${count} open tasks in ${bulk.seconds.toFixed(0)} s (${(count / bulk.seconds).toFixed(1)}/s); CPU: ${seedCpu}`,
+  );
   await sleep(2000); // the last first tasks settle
   const memory = {
     worker: rssOf(stack.workerPid()),
@@ -188,9 +202,9 @@ export async function runOpenTasks(
   };
 
   // The oldest tasks: long out of a cache that holds the last `cacheSize` only (least recently used goes first).
-  // Their accepts arrive at the stories' rate, beside them: one more accept per story.
+  // Their accepts arrive at the stories' rate, beside them (and go on after them when they are more).
   const storyCount = Math.max(1, Math.round(options.storiesPerSecond * options.seconds));
-  const sample = Math.min(storyCount, Math.max(1, count - cacheSize));
+  const sample = Math.min(Math.max(storyCount, EVICTED_SAMPLE), Math.max(1, count - cacheSize));
   const evicted = Array.from({ length: sample }, (_, i) => i);
   log(
     `  stories on top at ${options.storiesPerSecond.toFixed(2)}/s for ${options.seconds} s, with as many accepts of evicted tasks`,
@@ -240,6 +254,7 @@ export async function runOpenTasks(
     count,
     seedSeconds: bulk.seconds,
     seedPerSecond: count / bulk.seconds,
+    seedCpu,
     cacheSize,
     memory,
     onTop: { perSecond: options.storiesPerSecond, failed: level.failed, latencies },
@@ -258,6 +273,7 @@ export function printOpenTasks(log: (line: string) => void, r: OpenTasksResult) 
   log(
     `| started in bulk, each through its first task (read model + 3 mails) | ${r.seedSeconds.toFixed(0)} s (${r.seedPerSecond.toFixed(1)}/s) | |`,
   );
+  log(`| CPU during the bulk (2 cores = 200 %) | ${r.seedCpu} | |`);
   log(
     `| worker RSS after the bulk / peak during the stories on top | ${mib(r.memory.worker)} / ${mib(r.memory.workerPeak)} | < 500 MiB: ${r.memory.workerPeak < WORKER_RSS_TARGET ? 'met' : 'missed'} |`,
   );

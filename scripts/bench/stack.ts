@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -36,6 +38,16 @@ export interface BenchStack {
   restartWorkerProcess(): Promise<void>;
   dataDir: string;
   close(): Promise<void>;
+}
+
+/** The plain workflow bundle written into dir by a process of its own (scripts/stack/bundle-workflows.ts). */
+function bundleWorkflowsInto(dir: string, log: (line: string) => void): string {
+  log('bundling the workflow code for the worker');
+  execFileSync(process.execPath, ['--import', 'tsx', join('scripts', 'stack', 'bundle-workflows.ts'), dir], {
+    cwd: join(__dirname, '..', '..'),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return dir;
 }
 
 export function rssOf(pid: number | undefined): number {
@@ -120,9 +132,15 @@ export async function startBenchStack(
   let server: Server = app.listen(apiPort, '127.0.0.1');
 
   let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
-  // As in production: the worker in a process of its own (and one that fault tests can SIGKILL).
+  // As in production: the worker in a process of its own (and one that fault tests can SIGKILL), loading the
+  // workflow code bundled once beforehand as the build does (bundling at each start costs seconds and memory).
   const workerProcess: AppProcess | undefined = options.workerProcess
-    ? appProcess('worker', 'worker/main.ts', workerEnv, { nodeArgs: profileArgs })
+    ? appProcess(
+        'worker',
+        'worker/main.ts',
+        { ...workerEnv, WORKFLOW_BUNDLE_DIR: bundleWorkflowsInto(join(dataDir, 'workflow-bundle'), log) },
+        { nodeArgs: profileArgs },
+      )
     : undefined;
   const startWorker = async () => {
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -148,8 +166,9 @@ export async function startBenchStack(
       workers.push({ worker: ping, running: ping.run(), connection: workerConnection });
     }
   };
+  // A graceful stop (SIGTERM) that a start may follow, as a deployment does; close() stops it for good.
   const stopWorker = async () => {
-    await workerProcess?.stop();
+    await workerProcess?.terminate();
     for (const { worker } of workers) worker.shutdown();
     await Promise.all(workers.map((w) => w.running));
     await Promise.all([...new Set(workers.map((w) => w.connection))].map((c) => c.close()));
@@ -185,6 +204,7 @@ export async function startBenchStack(
     restartWorkerProcess: async () => workerProcess?.start(),
     dataDir,
     async close() {
+      await workerProcess?.stop();
       await stopWorker();
       await new Promise((resolve) => server.close(resolve));
       mailer.close();

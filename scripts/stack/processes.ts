@@ -27,6 +27,8 @@ export interface AppProcess {
   start(): void;
   /** SIGTERM, and wait for it to exit; for good: start() does nothing after it (a late restart would outlive the script). */
   stop(): Promise<void>;
+  /** SIGTERM, and wait for it to exit, as a deployment stops a process it then starts again with start(). */
+  terminate(): Promise<void>;
   /** SIGKILL, and wait for it to exit; not restarted until start(). */
   kill(): Promise<void>;
   /** SIGSTOP / SIGCONT: the process is frozen, its connections stay open. */
@@ -82,6 +84,7 @@ export function appProcess(
       retired = true;
       return stopWith('SIGTERM');
     },
+    terminate: () => stopWith('SIGTERM'),
     kill: () => stopWith('SIGKILL'),
     pause: () => void (running(child) && child.kill('SIGSTOP')),
     resume: () => void (running(child) && child.kill('SIGCONT')),
