@@ -103,6 +103,8 @@ export interface LoadSettings {
   resendMinIntervalMs: number;
   /** How long after the load stories may still play (past it they give up): a run ends on any stack. */
   afterLoadMs: number;
+  /** The story kinds played (SOAK_STORIES), by default all of STORY_MIX. */
+  storyKinds?: readonly StoryKind[];
   /** Seeds a move story's accounts and services when it starts (their number is drawn with the story). */
   seedMoveStory: (plan: MovePlan) => Promise<void>;
   log: (line: string) => void;
@@ -117,7 +119,12 @@ export class LoadGenerator {
   /** Past it, stories give up instead of retrying: a run ends even on a stack that cannot keep up (or is stuck). */
   private deadline = Infinity;
 
-  constructor(private readonly settings: LoadSettings) {}
+  private readonly mix: readonly (readonly [StoryKind, number])[];
+
+  constructor(private readonly settings: LoadSettings) {
+    const kinds = settings.storyKinds;
+    this.mix = kinds ? STORY_MIX.filter(([kind]) => kinds.includes(kind)) : STORY_MIX;
+  }
 
   /** How many stories the run may start at most (the accounts and services seeded beforehand). */
   static capacity(rate: number, loadMs: number): number {
@@ -134,7 +141,7 @@ export class LoadGenerator {
       await sleep(loadStart + at - Date.now());
       const story: Story = {
         index: this.stories.length,
-        kind: random.weighted(STORY_MIX),
+        kind: random.weighted(this.mix),
         startedAt: Date.now(),
         taskIds: [],
         accepted: [],

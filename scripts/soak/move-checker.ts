@@ -46,6 +46,8 @@ export interface MoveCheckResult {
   resentCopies: string[];
   /** Mails the mail server refused for good while the move said so (needs attention). */
   refusedAndSaid: number;
+  /** How long each move's apply took (moveApplying → moveApplied), in seconds. */
+  applySeconds: number[];
   /** Moves whose apply ran while a fault struck (what the soak means to hit), with the faults. */
   appliesUnderFault: string[];
 }
@@ -179,6 +181,7 @@ export async function checkMoves(
     itemsApplied: tasks.filter((t) => t.moveId !== null && t.state === 'done').length,
     resentCopies: mails.resentCopies,
     refusedAndSaid: mails.refusedAndSaid,
+    applySeconds: applyWindows(moves).map(({ from, to }) => (to - from) / 1000),
     appliesUnderFault: appliesUnderFault(moves, itemsOf, input.faults),
   };
 }
@@ -277,6 +280,11 @@ function checkMoveStory(
   const ids = [...new Set(record.moveIds)];
   const asked = requests.filter((r) => r.askingAccount === mover);
   if (ids.length > 1) flag('converged', `${where}: the move request answered moves ${ids.join(', ')}`);
+  if (record.createRetryLost)
+    flag(
+      'converged',
+      `${where}: the move request, retried, answered ${record.createRetryLost} instead of its move`,
+    );
   if (asked.length > 1)
     flag('converged', `${where}: ${asked.length} moves (${asked.map((r) => r.id)}) for one request`);
   const collision = record.collision;
@@ -430,10 +438,7 @@ function appliesUnderFault(
   faults: InjectedFault[],
 ): string[] {
   const lines: string[] = [];
-  for (const move of moves) {
-    const from = move.events.find((e) => e.action === 'moveApplying')?.createdAt.getTime();
-    const to = move.events.find((e) => e.action === 'moveApplied')?.createdAt.getTime();
-    if (from === undefined || to === undefined) continue;
+  for (const { move, from, to } of applyWindows(moves)) {
     const hits = faults.filter((f) => f.startedAt <= to && f.endedAt >= from);
     if (hits.length === 0) continue;
     const applied = (itemsOf.get(move.id) ?? []).filter((item) => item.state === 'done').length;
@@ -442,4 +447,13 @@ function appliesUnderFault(
     );
   }
   return lines;
+}
+
+/** Each applied move's apply, from its audit log: moveApplying to moveApplied. */
+function applyWindows(moves: MoveRow[]) {
+  return moves.flatMap((move) => {
+    const from = move.events.find((e) => e.action === 'moveApplying')?.createdAt.getTime();
+    const to = move.events.find((e) => e.action === 'moveApplied')?.createdAt.getTime();
+    return from === undefined || to === undefined ? [] : [{ move, from, to }];
+  });
 }

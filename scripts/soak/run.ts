@@ -10,7 +10,7 @@ import {
   type FaultKind,
   type InjectedFault,
 } from './faults';
-import { emailOf, LoadGenerator, PASSWORD, storyParties } from './load';
+import { emailOf, LoadGenerator, PASSWORD, STORY_KINDS, storyParties, type StoryKind } from './load';
 import { seedMoveStory, soakPasswordHash } from './moves';
 import { Random } from './random';
 import { startSoakStack, type SoakStack } from './stack';
@@ -27,6 +27,8 @@ export interface SoakOptions {
   taskExpiry: string;
   reminderBeforeExpiry: string;
   resendMinInterval: string;
+  /** SOAK_STORIES: only these story kinds (by their weights in the mix); undefined: all. */
+  storyKinds?: readonly StoryKind[];
   /** Items per transaction of a move's apply (the app's MOVE_APPLY_CHUNK_SIZE). */
   moveApplyChunkSize: string;
   log: (line: string) => void;
@@ -62,6 +64,10 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, log: (line: string) =
     if (!ms) throw new Error(`${name}: "${env[name]}" is not a duration such as 60s or 10m`);
     return ms;
   };
+  const storyKinds = env.SOAK_STORIES?.split(',').map((kind) => kind.trim());
+  const unknownStories = storyKinds?.filter((kind) => !(STORY_KINDS as readonly string[]).includes(kind));
+  if (unknownStories?.length)
+    throw new Error(`SOAK_STORIES: unknown ${unknownStories.join(', ')} (known: ${STORY_KINDS.join(', ')})`);
   const rate = Number(env.SOAK_RATE ?? 2);
   if (!(rate > 0))
     throw new Error(`SOAK_RATE: "${env.SOAK_RATE}" is not a positive number of stories per second`);
@@ -76,6 +82,7 @@ export function soakOptionsFromEnv(env: NodeJS.ProcessEnv, log: (line: string) =
     reminderBeforeExpiry: env.REMINDER_BEFORE_EXPIRY ?? '20s',
     resendMinInterval: env.RESEND_MIN_INTERVAL ?? '2s',
     moveApplyChunkSize: env.MOVE_APPLY_CHUNK_SIZE ?? '5',
+    storyKinds: storyKinds as StoryKind[] | undefined,
     log,
   };
 }
@@ -134,6 +141,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       loadMs: options.durationMs,
       resendMinIntervalMs: parseDuration(options.resendMinInterval)!,
       afterLoadMs: afterExpiryMs(options) + 30_000,
+      storyKinds: options.storyKinds,
       seedMoveStory: async (plan) => seedMoveStory(stack.db, plan, await soakPasswordHash(PASSWORD)),
       log,
     });
@@ -309,7 +317,10 @@ function printReport(
         .join(', ') || 'none'
     }; ${result.moves.itemsApplied} items applied |`,
   );
-  log(`| move applies while a fault struck | ${result.moves.appliesUnderFault.length} |`);
+  const applies = [...result.moves.applySeconds].sort((x, y) => x - y);
+  log(
+    `| move applies (moveApplying → moveApplied) | ${applies.length}${applies.length ? `: median ${applies[Math.floor(applies.length / 2)].toFixed(1)} s, longest ${applies[applies.length - 1].toFixed(1)} s, ${result.moves.appliesUnderFault.length} while a fault struck` : ''} |`,
+  );
   for (const line of result.moves.appliesUnderFault) log(`  ${line}`);
   log('');
   log('| invariant | violations |');
