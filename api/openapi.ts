@@ -80,7 +80,7 @@ export function buildOpenApiDocument(apiBasePath: string) {
     method: 'put',
     path: '/me',
     summary:
-      'Change my language (at once) or email address: a new address is mailed a confirmation link and token (see POST /me/email/confirm) and the answer holds pendingEmail; the old address is told',
+      'Change my language (at once) or email address: a new address is mailed a confirmation link and token (see POST /me/email/confirm) and the answer holds pendingEmail; the old address is told. While the mail server cannot take the mail: 503 mailUnavailable with Retry-After; an address its mail server refuses for good: 422 emailRejected (nothing changes either way)',
     request: { body: json(updateMeBody) },
     ok: { description: 'The account', ...json(meResponse) },
   });

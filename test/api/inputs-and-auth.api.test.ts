@@ -92,6 +92,27 @@ describe('bad input gets a clear 4xx in the provider style and changes nothing',
   });
 });
 
+test('an email change while the mail server refuses is answered 503 (try later) or 422 (refused for good), never 500, and changes nothing', async () => {
+  const owner = await login(stack, OWNER);
+  try {
+    stack.mailbox.setFault({ refuse: 451 });
+    const later = await owner.put('/1.0/me', { email: 'owner-new@mail.test' });
+    expect([later.status, later.body.reason, later.headers['retry-after']]).toEqual([
+      503,
+      'mailUnavailable',
+      '5',
+    ]);
+    stack.mailbox.setFault({ refuse: 550, atEndOfData: true });
+    const refused = await owner.put('/1.0/me', { email: 'owner-new@mail.test' });
+    expect([refused.status, refused.body.reason]).toEqual([422, 'emailRejected']);
+  } finally {
+    stack.mailbox.setFault(undefined);
+  }
+  const me = (await owner.get('/1.0/me').expect(200)).body;
+  expect(me.email).toBe(`${OWNER}@mail.test`);
+  expect(me.pendingEmail).toBeUndefined();
+});
+
 describe('sessions', () => {
   test('a wrong password, no session, or a change without the CSRF token is refused', async () => {
     await request(stack.app).post('/auth/login').send({ handle: OWNER, password: 'wrong' }).expect(401);
