@@ -59,9 +59,7 @@ export function authenticate(settings: AuthSettings): RequestHandler {
     ) {
       throw new ApiError(403, 'csrfTokenInvalid', 'Missing or wrong X-CSRF-Token header');
     }
-    const account = await settings.db.account.findUnique({ where: { id: session.accountId } });
-    if (!account) throw unauthorized('notAuthenticated', 'Your session has ended: log in again');
-    req.account = account;
+    req.account = session.account;
     req.authScheme = 'session';
     req.sessionId = session.id;
     req.sessionToken = token;

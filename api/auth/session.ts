@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Request, Response } from 'express';
+import type { Account } from '../../generated/prisma/client';
 import type { Db } from '../../lib/db';
 import { newToken, safeEqual, tokenHash } from './tokens';
 
@@ -21,6 +22,8 @@ export interface SessionSettings {
 export interface ActiveSession {
   id: number;
   accountId: number;
+  /** Read beside the session: every authenticated request needs it. */
+  account: Account;
 }
 
 function sign(secret: string, value: string): string {
@@ -72,9 +75,14 @@ export async function activeSession(
 ): Promise<ActiveSession | undefined> {
   const signed = readSession(settings, token);
   if (!signed) return undefined;
-  const row = await db.session.findUnique({ where: { tokenHash: tokenHash(token!) } });
-  if (!row || row.accountId !== signed.accountId || row.expiresAt.getTime() <= Date.now()) return undefined;
-  return { id: row.id, accountId: row.accountId };
+  // The signed cookie names the account: both rows are read at once, one round trip instead of two in a row.
+  const [row, account] = await Promise.all([
+    db.session.findUnique({ where: { tokenHash: tokenHash(token!) } }),
+    db.account.findUnique({ where: { id: signed.accountId } }),
+  ]);
+  if (!row || !account || row.accountId !== signed.accountId || row.expiresAt.getTime() <= Date.now())
+    return undefined;
+  return { id: row.id, accountId: row.accountId, account };
 }
 
 export async function startSession(
