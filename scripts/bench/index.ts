@@ -29,6 +29,13 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 20);
 const SERVICES = Number(process.env.BENCH_SERVICES ?? 1_000_000);
 const OPEN_TASKS = Number(process.env.BENCH_OPEN_TASKS ?? 5000);
 const WORKER_CACHE = process.env.BENCH_WORKER_CACHE;
+/** BENCH_WORKER_ENV="NAME=value,…": more variables for the app's processes (MALLOC_ARENA_MAX=2, NODE_OPTIONS…). */
+const WORKER_ENV = Object.fromEntries(
+  (process.env.BENCH_WORKER_ENV ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
 const MOVE_DRY_RUNS = 20;
 /** BENCH_MOVE=0 skips the real move after the dry run; BENCH_MOVE_SAMPLE single tasks (50) stand beside it. */
 const MOVE = process.env.BENCH_MOVE !== '0';
@@ -228,7 +235,7 @@ async function main() {
     pingWorker: true,
     workerProcess: true,
     temporalOnPostgres: ON_POSTGRES,
-    appSettings: WORKER_CACHE ? { WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE } : {},
+    appSettings: { ...(WORKER_CACHE ? { WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE } : {}), ...WORKER_ENV },
     discardMailTo: (recipient) => BULK_MAIL.test(recipient),
   });
   try {

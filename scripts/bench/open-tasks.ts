@@ -30,6 +30,7 @@ const MAILS_PER_TASK = 3;
 const IN_FLIGHT = 400;
 /** Accepts of evicted tasks beside the stories, at least (a p99 needs samples); more if there are more stories. */
 const EVICTED_SAMPLE = 100;
+const EVICTED_SPACING_MS = 1000;
 /** Accepts after the restart, of tasks the stopped worker had in its cache. */
 const AFTER_RESTART_SAMPLE = 50;
 
@@ -202,12 +203,12 @@ export async function runOpenTasks(
   };
 
   // The oldest tasks: long out of a cache that holds the last `cacheSize` only (least recently used goes first).
-  // Their accepts arrive at the stories' rate, beside them (and go on after them when they are more).
+  // Their accepts arrive beside the stories, at their rate or one a second if that is more.
   const storyCount = Math.max(1, Math.round(options.storiesPerSecond * options.seconds));
   const sample = Math.min(Math.max(storyCount, EVICTED_SAMPLE), Math.max(1, count - cacheSize));
   const evicted = Array.from({ length: sample }, (_, i) => i);
   log(
-    `  stories on top at ${options.storiesPerSecond.toFixed(2)}/s for ${options.seconds} s, with as many accepts of evicted tasks`,
+    `  stories on top at ${options.storiesPerSecond.toFixed(2)}/s for ${options.seconds} s, with ${sample} accepts of evicted tasks`,
   );
   const adminAccepts = await bulkAccepts(stack, log, evicted, 'admin', bulk.people);
   await seedStories(stack, ON_TOP, storyCount);
@@ -219,11 +220,14 @@ export async function runOpenTasks(
   }, 500);
   const evictedAccepts: number[] = [];
   const spacingMs = 1000 / options.storiesPerSecond;
+  // At least one a second: on a starved machine the stories' rate may be a tenth of that, and 100 accepts would
+  // then take a quarter of an hour.
+  const acceptSpacingMs = Math.min(spacingMs, EVICTED_SPACING_MS);
   const [level] = await Promise.all([
     runLevel(stack, ON_TOP, sessions, stories, latencies, 0.5, options.storiesPerSecond),
     Promise.all(
       adminAccepts.map(async (accept, k) => {
-        await sleep(spacingMs / 2 + k * spacingMs); // between two stories' starts
+        await sleep(acceptSpacingMs / 2 + k * acceptSpacingMs);
         evictedAccepts.push(await accept());
       }),
     ),
