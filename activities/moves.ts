@@ -309,75 +309,83 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
     },
     chunkSize: number,
   ) {
-    const items = await tx.$queryRaw<{ id: number; service_id: number; contact_types: string[] }[]>`
-      SELECT id, service_id, contact_types FROM contact_change_task
-       WHERE move_id = ${move.id} AND state = 'checkValidity'
-       ORDER BY id LIMIT ${chunkSize} FOR UPDATE`;
+    // The next waiting items and their services, both locked for the transaction: a range scan of the
+    // (move_id, state, id) index, then each service by its key (the task's foreign key keeps the service there).
+    const items = await tx.$queryRaw<
+      (ServiceContacts & { id: number; service_id: number; contact_types: string[] })[]
+    >`
+      SELECT t.id, t.service_id, t.contact_types,
+             a.handle AS "contactAdmin", h.handle AS "contactTech", b.handle AS "contactBilling"
+        FROM contact_change_task t
+        JOIN service s ON s.id = t.service_id
+        JOIN account a ON a.id = s.admin_id
+        JOIN account h ON h.id = s.tech_id
+        JOIN account b ON b.id = s.billing_id
+       WHERE t.move_id = ${move.id} AND t.state = 'checkValidity'
+       ORDER BY t.id LIMIT ${chunkSize}
+         FOR UPDATE OF t, s`;
     if (items.length === 0) return { applied: 0, skipped: 0 };
-    const serviceIds = items.map((item) => item.service_id);
-    const [services, accounts] = await Promise.all([
-      tx.$queryRaw<(ServiceContacts & { id: number })[]>`
-        SELECT s.id, a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
-          FROM service s
-          JOIN account a ON a.id = s.admin_id
-          JOIN account t ON t.id = s.tech_id
-          JOIN account b ON b.id = s.billing_id
-         WHERE s.id = ANY(${serviceIds}::int[])
-           FOR UPDATE OF s`,
-      tx.account.findMany({
-        where: { handle: { in: [move.askingAccount, move.fromAccount, move.toAccount] } },
-        select: { id: true, handle: true, billingStanding: true },
-      }),
-    ]);
-    const byId = new Map(services.map((service) => [service.id, service]));
+    const accounts = await tx.account.findMany({
+      where: { handle: { in: [move.askingAccount, move.fromAccount, move.toAccount] } },
+      select: { id: true, handle: true, billingStanding: true },
+    });
     const known = new Map(accounts.map((account) => [account.handle, account]));
-    const toId = known.get(move.toAccount)?.id;
-    const applied: typeof items = [];
-    const refused: { id: number; state: string; reason: string }[] = [];
-    for (const item of items) {
-      const service = byId.get(item.service_id);
-      const refusal = service
-        ? recheckAtApply({
-            askingAccount: move.askingAccount,
-            fromAccount: move.fromAccount,
-            toAccount: move.toAccount,
-            contactTypes: item.contact_types as ContactType[],
-            service,
-            accounts: known,
-          })
-        : 'roleNoLongerHeld';
-      if (refusal) refused.push({ id: item.id, state: END_STATE_OF_APPLY_REFUSAL[refusal], reason: refusal });
-      else applied.push(item);
-    }
-    for (const role of Object.keys(ROLE_HOLDER) as ContactType[]) {
-      const ids = applied.filter((item) => item.contact_types.includes(role)).map((item) => item.service_id);
-      if (ids.length === 0) continue;
-      await tx.$executeRaw`
-        UPDATE service SET ${Prisma.raw(ROLE_HOLDER[role].column)} = ${toId}, updated_at = now()
-         WHERE id = ANY(${ids}::int[])`;
-    }
-    const ends = JSON.stringify([
-      ...applied.map((item) => ({ id: item.id, state: 'done', reason: null, action: 'applied' })),
-      ...refused.map((item) => ({ ...item, action: `${item.state}AtApply` })),
-    ]);
+    const ends = items.map(({ id, service_id, contact_types, ...service }) => {
+      const refusal = recheckAtApply({
+        askingAccount: move.askingAccount,
+        fromAccount: move.fromAccount,
+        toAccount: move.toAccount,
+        contactTypes: contact_types as ContactType[],
+        service,
+        accounts: known,
+      });
+      return refusal
+        ? { id, service_id, roles: [], state: END_STATE_OF_APPLY_REFUSAL[refusal], reason: refusal }
+        : { id, service_id, roles: contact_types, state: 'done', reason: null };
+    });
+    await writeChunkEnds(tx, move, known.get(move.toAccount)?.id ?? null, ends);
+    const applied = ends.filter((end) => end.state === 'done').length;
+    return { applied, skipped: ends.length - applied };
+  }
+
+  /**
+   * One statement for everything a chunk writes: each applied item's service gets its new holder for the item's
+   * roles (each service row written once, whatever its number of roles), each item its end, its role locks
+   * released and its event.
+   */
+  async function writeChunkEnds(
+    tx: Tx,
+    move: { id: number; workflowId: string; runId: string },
+    toId: number | null,
+    ends: { id: number; service_id: number; roles: string[]; state: string; reason: string | null }[],
+  ) {
+    const holders = Prisma.join(
+      Object.entries(ROLE_HOLDER).map(
+        ([role, { column }]) =>
+          Prisma.sql`${Prisma.raw(column)} = CASE WHEN ${role} = ANY(x.roles) THEN ${toId}::int ELSE s.${Prisma.raw(column)} END`,
+      ),
+    );
     await tx.$executeRaw`
       WITH x AS (
-        SELECT * FROM jsonb_to_recordset(${ends}::jsonb) AS x(id int, state text, reason text, action text)
+        SELECT * FROM jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
+          AS x(id int, service_id int, roles text[], state text, reason text)
+      ), moved AS (
+        UPDATE service s SET ${holders}, updated_at = now()
+          FROM x WHERE s.id = x.service_id AND x.state = 'done'
       ), ended AS (
         UPDATE contact_change_task t
            SET state = x.state, reason = x.reason, date_done = now(), updated_at = now()
           FROM x WHERE t.id = x.id
-        RETURNING t.id
       ), released AS (
-        DELETE FROM open_role_lock WHERE task_id IN (SELECT id FROM x)
+        DELETE FROM open_role_lock WHERE task_id = ANY(${ends.map((end) => end.id)}::int[])
       )
       INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail)
-      SELECT x.id, ${`${move.workflowId}/${move.runId}/item-apply/`} || x.id, 'system', x.action,
+      SELECT x.id, ${`${move.workflowId}/${move.runId}/item-apply/`} || x.id, 'system',
+             CASE WHEN x.state = 'done' THEN 'applied' ELSE x.state || 'AtApply' END,
              CASE WHEN x.reason IS NULL THEN jsonb_build_object('moveId', ${move.id}::int)
                   ELSE jsonb_build_object('moveId', ${move.id}::int, 'reason', x.reason) END
         FROM x
       ON CONFLICT DO NOTHING`;
-    return { applied: applied.length, skipped: refused.length };
   }
 
   /** Sends each mail of a move not sent yet (one lookup for the batch); a refused address is reported, not retried. */

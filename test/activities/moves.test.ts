@@ -34,8 +34,11 @@ afterAll(async () => {
   await Promise.all([mailbox?.close(), database?.drop()]);
 });
 
-/** A move of the tech role of `count` fresh services, opened and accepted by everyone (its items wait for the apply). */
-async function acceptedMove(count = SERVICES) {
+/**
+ * A move of the tech role (or of `roles`, from `from`) of `count` fresh services, opened and accepted by everyone
+ * (its items wait for the apply).
+ */
+async function acceptedMove(count = SERVICES, { from = 'te2-ovh', roles = ['contactTech'] } = {}) {
   run += 1;
   const db = database.db;
   const ids: number[] = [];
@@ -46,9 +49,9 @@ async function acceptedMove(count = SERVICES) {
   const request = await db.contactMoveRequest.create({
     data: {
       askingAccount: 'ad1-ovh',
-      fromAccount: 'te2-ovh',
+      fromAccount: from,
       toAccount: 'ne4-ovh',
-      contactTypes: ['contactTech'],
+      contactTypes: roles,
       serviceIds: ids,
       selection: {},
     },
@@ -169,6 +172,22 @@ test('each item is re-checked at apply: a role no longer held, or an asker no lo
     ['done', null],
   ]);
   expect((await contactsOf(db, `r${run}-s02.example`)).tech).toBe(ne.handle);
+});
+
+test('a service whose moved roles are several gets each of them, and keeps the roles not moved', async () => {
+  const { moveId, ids } = await acceptedMove(3, {
+    from: 'ad1-ovh',
+    roles: ['contactAdmin', 'contactBilling'],
+  });
+  const result = await activities.applyMoveChunks({ moveId, chunkSize: 2, maxChunks: 10 });
+  expect(result.counts).toMatchObject({ total: 3, applied: 3, remaining: 0 });
+  for (let i = 0; i < 3; i++)
+    expect(await contactsOf(database.db, `r${run}-s0${i}.example`)).toEqual({
+      admin: 'ne4-ovh',
+      tech: 'te2-ovh',
+      billing: 'ne4-ovh',
+    });
+  expect(await database.db.openRoleLock.count({ where: { serviceId: { in: ids } } })).toBe(0);
 });
 
 test('one code mail per validator for the whole move; a retried send mails the same code and sends nothing twice', async () => {
