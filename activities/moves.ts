@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
 import { codeDigest, deriveCode, hashMoveCode } from '../lib/codes';
 import { moveItemGroups, planMove } from '../lib/move-selection';
@@ -36,6 +36,8 @@ type Tx = Prisma.TransactionClient;
 /** Opening or ending a move writes each of its items (100,000 at most): far beyond Prisma's 5 s default. */
 const BULK_TRANSACTION = { timeout: 9 * 60_000, maxWait: 30_000 };
 const CHUNK_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
+/** How often a running apply tells Temporal it is alive, whatever its chunks take (see applyMoveChunks). */
+const KEEP_ALIVE_MS = 1000;
 /** Services named in a mail: the first ones, then a count of the others. */
 const SERVICES_IN_MAIL = 5;
 
@@ -284,14 +286,23 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
    */
   async function applyMoveChunks({ moveId, chunkSize, maxChunks }: ApplyMoveArgs): Promise<AppliedChunks> {
     const move = await db.contactMove.findUniqueOrThrow({ where: { id: moveId } });
-    let done = 0;
-    let skipped = 0;
-    for (let chunk = 0; chunk < maxChunks; chunk++) {
-      const result = await db.$transaction((tx) => applyChunk(tx, move, chunkSize), CHUNK_TRANSACTION);
-      done += result.applied;
-      skipped += result.skipped;
-      heartbeat({ chunk, applied: done, skipped });
-      if (result.applied + result.skipped < chunkSize) break;
+    const progress = { chunk: 0, applied: 0, skipped: 0 };
+    // Alive is not the same as done with a chunk: the heartbeat goes on while a slow chunk runs, so the short
+    // heartbeat timeout (workflows/contact-move.ts) catches a killed worker, never a slow one.
+    const keepAlive = setInterval(() => heartbeat(progress), KEEP_ALIVE_MS);
+    try {
+      heartbeat(progress);
+      for (; progress.chunk < maxChunks; progress.chunk++) {
+        // An attempt Temporal gave up on (timed out) stops here; its retry goes on from the items' states.
+        if (cancelled()) throw new CancelledFailure('the apply attempt was cancelled');
+        const result = await db.$transaction((tx) => applyChunk(tx, move, chunkSize), CHUNK_TRANSACTION);
+        progress.applied += result.applied;
+        progress.skipped += result.skipped;
+        heartbeat(progress);
+        if (result.applied + result.skipped < chunkSize) break;
+      }
+    } finally {
+      clearInterval(keepAlive);
     }
     const counts = await countsOf(db, moveId);
     return { counts, finished: counts.remaining === 0 };
@@ -515,8 +526,17 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
 /** Reports progress to Temporal when run as an activity (a retry after a crash starts over from the items). */
 function heartbeat(details: Record<string, number>) {
   try {
-    Context.current().heartbeat(details);
+    Context.current().heartbeat({ ...details });
   } catch {
     // Called outside an activity (a script or a test calling the function directly): nothing to report to.
+  }
+}
+
+/** Whether Temporal cancelled this attempt (timed out, or the workflow gone); never, outside an activity. */
+function cancelled(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
   }
 }

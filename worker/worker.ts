@@ -45,6 +45,9 @@ export async function createWorker({
     ...source,
     ...(maxCachedWorkflows ? { maxCachedWorkflows } : {}),
     ...(stickyQueueTimeoutMs ? { stickyQueueScheduleToStartTimeout: stickyQueueTimeoutMs } : {}),
+    // A heartbeat reaches Temporal within a second (by default, 80 % of the heartbeat timeout): the move's apply
+    // keeps a 5-second timeout with a wide margin for a live worker.
+    maxHeartbeatThrottleInterval: '1 second',
     activities: createActivities(metrics ? { ...deps, mailer: countingMailer(deps.mailer, metrics) } : deps),
     ...observability,
   });

@@ -64,11 +64,12 @@ const bulk = proxyActivities<ContactMoveActivities>({
   startToCloseTimeout: '10 minutes',
   retry: DATABASE_RETRY,
 });
-// The apply heartbeats after each chunk: a worker killed mid-apply is noticed within the heartbeat timeout and
-// the retry goes on from the items' states (nothing applied twice, nothing lost).
+// The apply heartbeats every second while it runs, however long a chunk takes (the worker sends them at most
+// every second): a worker killed mid-apply is noticed within the heartbeat timeout, a few seconds, and the retry
+// goes on from the items' states (nothing applied twice, nothing lost).
 const applying = proxyActivities<ContactMoveActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '5 seconds',
   retry: DATABASE_RETRY,
 });
 const MAIL_OPTIONS: CommonActivityOptions = {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities';
 import { createSmtpMailer, type Mailer } from '../../activities/mailer';
 import { codeDigest, hashMoveCode } from '../../lib/codes';
@@ -152,6 +153,29 @@ test('the apply goes chunk by chunk; a chunk that fails midway commits nothing, 
     SERVICES,
   );
   expect(await db.auditEvent.count({ where: { action: 'applied', task: { moveId } } })).toBe(SERVICES);
+});
+
+test('the apply heartbeats while a slow chunk runs, not only between chunks (its heartbeat timeout catches a dead worker, never a slow one)', async () => {
+  const { moveId, ids } = await acceptedMove(2);
+  const db = database.db;
+  await db.$executeRawUnsafe(
+    `CREATE FUNCTION slow_chunk() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3.5); RETURN NEW; END $$`,
+  );
+  await db.$executeRawUnsafe(
+    `CREATE TRIGGER slow_chunk BEFORE UPDATE ON service FOR EACH ROW WHEN (NEW.id = ${ids[0]}) EXECUTE FUNCTION slow_chunk()`,
+  );
+  const environment = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  environment.on('heartbeat', (details: unknown) => beats.push(details));
+  try {
+    const apply = () => activities.applyMoveChunks({ moveId, chunkSize: 500, maxChunks: 1 });
+    const result = (await environment.run(apply)) as Awaited<ReturnType<typeof apply>>;
+    expect(result.finished).toBe(true);
+  } finally {
+    await db.$executeRawUnsafe('DROP TRIGGER slow_chunk ON service; DROP FUNCTION slow_chunk()');
+  }
+  // Before the chunk, at least two while its 3.5 s run, after it.
+  expect(beats.length).toBeGreaterThanOrEqual(4);
 });
 
 test('each item is re-checked at apply: a role no longer held, or an asker no longer entitled, is skipped with its reason', async () => {
