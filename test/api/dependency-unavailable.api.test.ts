@@ -66,3 +66,16 @@ test('an Update refused while the workflow task is being retried is unavailable 
     false,
   );
 });
+
+test('a transaction that could not start in time (the pool held by a slow database) is unavailable; other transaction errors are not', () => {
+  const notStarted = Object.assign(
+    new Error('Transaction API error: Unable to start a transaction in the given time.'),
+    { code: 'P2028' },
+  );
+  expect(isDependencyUnavailable(notStarted)).toBe(true);
+  expect(
+    isDependencyUnavailable(
+      Object.assign(new Error('Transaction API error: Transaction already closed'), { code: 'P2028' }),
+    ),
+  ).toBe(false);
+});
