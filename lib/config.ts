@@ -217,8 +217,8 @@ export const configSchema = z
     TEMPORAL_METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
     /**
      * Workflows the worker keeps in memory between their tasks (its sticky cache): each costs about 0.2 MiB, and
-     * a task of one that was evicted replays its history first (an open task's is 7 events). 400 keeps the worker
-     * under 500 MiB (docs/performance.md); the SDK's own default (about 2,300 with Node's 4 GiB heap) would not.
+     * a task of one that was evicted replays its history first (an open task's is 7 events). With 400 a full cache
+     * measured 414-537 MiB (docs/performance.md); the SDK's default (about 2,300 with a 4 GiB heap) passed 700 MiB.
      */
     WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).default(400),
     /**
