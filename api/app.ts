@@ -8,7 +8,7 @@ import type { Db } from '../lib/db';
 import type { Logger } from '../lib/logger';
 import { createSmtpMailer, type Mailer } from '../activities/mailer';
 import type { ApiMetrics } from '../lib/metrics';
-import { authenticate } from './auth/authenticate';
+import { authenticate, credentialsHoldBeforeBody } from './auth/authenticate';
 import { HashingSlots, LoginThrottle, SharedCounter, type Limit } from './auth/login-throttle';
 import { createContactChanges } from './contact-changes';
 import { createContactMoves } from './contact-moves';
@@ -131,13 +131,14 @@ export function createApp(deps: AppDeps) {
   const mailer = deps.mailer ?? createSmtpMailer(withoutPool(config.SMTP_URL), config.MAIL_FROM);
   const contactMoves = createContactMoves({ db, temporal, config });
   const contactChanges = createContactChanges({ db, temporal, config, moves: contactMoves });
-  const requireAuth = authenticate({
+  const authSettings = {
     db,
     session,
     publicBaseUrl: config.PUBLIC_BASE_URL,
     otherBaseUrls: [publicHttpsUrl(config)].filter((url) => url !== undefined),
     apiBasePath: API_BASE_PATH,
-  });
+  };
+  const requireAuth = authenticate(authSettings);
   const loginThrottle = new LoginThrottle(db, {
     perAddressAndHandle: limits.login,
     perHandle: limits.loginPerHandle,
@@ -178,15 +179,17 @@ export function createApp(deps: AppDeps) {
       },
     });
   const smallJson = jsonUpTo('16kb');
-  // A move's explicit list names up to MOVE_MAX_SERVICES services (255 characters each at most): its own limit.
+  // A move's explicit list names up to MOVE_MAX_SERVICES services (255 characters each at most): its own limit,
+  // for a caller whose credentials hold as far as they can be told without the body (authenticate checks the rest).
   const moveJson = jsonUpTo(16_384 + config.MOVE_MAX_SERVICES * 260);
-  app.use((req, res, next) =>
-    (req.method === 'POST' && req.path === `${API_BASE_PATH}/me/contactMove` ? moveJson : smallJson)(
-      req,
-      res,
+  app.use((req, res, next) => {
+    if (req.method !== 'POST' || req.path !== `${API_BASE_PATH}/me/contactMove`)
+      return smallJson(req, res, next);
+    credentialsHoldBeforeBody(authSettings, req).then(
+      (holds) => (holds ? moveJson : smallJson)(req, res, next),
       next,
-    ),
-  );
+    );
+  });
   // Before the text check, so that a `next` holding a tab is redirected rather than refused.
   app.get('/login', keepNextOnThisOrigin(config.PUBLIC_BASE_URL));
   app.use(validText);

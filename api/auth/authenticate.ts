@@ -75,11 +75,8 @@ export const requirePortalSession: RequestHandler = (req, _res, next) => {
   next();
 };
 
-async function verifySignedRequest(
-  settings: AuthSettings,
-  origins: string[],
-  req: Parameters<RequestHandler>[0],
-) {
+/** The consumer key a signed request names, checked as far as its headers go (the signature needs the body). */
+async function signingKeyOf(settings: AuthSettings, req: Parameters<RequestHandler>[0]) {
   const applicationKey = header(req.headers['x-ovh-application']) ?? '';
   const consumerKey = header(req.headers['x-ovh-consumer']);
   const timestamp = header(req.headers['x-ovh-timestamp']);
@@ -103,6 +100,42 @@ async function verifySignedRequest(
   if (!key || key.application.appKey !== applicationKey || key.state !== 'validated' || !key.account) {
     throw unauthorized('invalidCredential', 'This application key and consumer key are not valid together');
   }
+  return { key, account: key.account, consumerKey, timestamp, signature };
+}
+
+/**
+ * Whether the request's credentials hold as far as can be told before its body is read: a live session with its
+ * CSRF token, or a validated, unexpired consumer key granted this route. Only such a request may send a body larger
+ * than the usual one (a move's list): nobody else makes the server read and parse megabytes. The signature itself,
+ * which covers the body, is checked by `authenticate` afterwards.
+ */
+export async function credentialsHoldBeforeBody(
+  settings: AuthSettings,
+  req: Parameters<RequestHandler>[0],
+): Promise<boolean> {
+  try {
+    if (req.headers['x-ovh-application'] !== undefined) {
+      const { key } = await signingKeyOf(settings, req);
+      const path = rulePath(req.originalUrl, settings.apiBasePath);
+      return (
+        (!key.expiresAt || key.expiresAt.getTime() > Date.now()) &&
+        ruleAllows(key.accessRules as unknown as AccessRule[], req.method, path)
+      );
+    }
+    const token = sessionToken(req);
+    const session = await activeSession(settings.session, settings.db, token);
+    return session !== null && validCsrf(settings.session, token!, header(req.headers['x-csrf-token']));
+  } catch {
+    return false;
+  }
+}
+
+async function verifySignedRequest(
+  settings: AuthSettings,
+  origins: string[],
+  req: Parameters<RequestHandler>[0],
+) {
+  const { key, account, consumerKey, timestamp, signature } = await signingKeyOf(settings, req);
   const expected = origins.map((origin) =>
     ovhSignature({
       applicationSecret: key.application.secret,
@@ -128,5 +161,5 @@ async function verifySignedRequest(
     await settings.db.consumerKey.update({ where: { id: key.id }, data: { lastUseAt: new Date(now) } });
   }
   req.credentialId = key.id;
-  return key.account;
+  return account;
 }
