@@ -37,7 +37,7 @@ export interface EmailContext {
   code?: string;
   /** A code mail sent again on request: its code replaces the previous one. */
   resent?: boolean;
-  /** needsAttention: the handle whose address refused the mail. */
+  /** needsAttention, moveNeedsAttention: the handle whose address refused the mail. */
   undeliverable?: string;
   validationLink: string;
   requestsLink: string;
@@ -68,6 +68,7 @@ export const EMAIL_KINDS: EmailKind[] = [
   'moveReminder',
   'moveDone',
   'moveNotDone',
+  'moveNeedsAttention',
 ];
 
 const packOf = (language: Language) => LANGUAGE_PACKS[language] ?? LANGUAGE_PACKS.en;

@@ -5,7 +5,8 @@
  */
 import type { Language, MailSource, Variant } from './mail-content';
 
-export type MoveMailKind = 'moveCode' | 'moveInformed' | 'moveReminder' | 'moveDone' | 'moveNotDone';
+export type MoveMailKind =
+  'moveCode' | 'moveInformed' | 'moveReminder' | 'moveDone' | 'moveNotDone' | 'moveNeedsAttention';
 
 const agree = (people: Variant['people'], none: string, one: string, several: string) =>
   [none, one, several][people];
@@ -116,6 +117,21 @@ export const MOVE_MAILS: Record<Language, MoveMails> = {
         { link: 'Detalles:', href: 'requestsLink' },
       ],
     }),
+    moveNeedsAttention: () => ({
+      subject: '[{service}] No hemos podido entregar un correo del traslado n.º {taskId}',
+      blocks: [
+        {
+          paragraph:
+            'No hemos podido entregar el correo del traslado n.º {taskId} (contacto {roles} de {count} servicios, de {from} a {to}) a la dirección de {undeliverable}. El traslado sigue abierto hasta el {expiresAt}. Servicios: {service}.',
+        },
+        {
+          intro:
+            'Pida a {undeliverable} que corrija la dirección de correo de su perfil; después, vuelva a enviar el correo desde la página del traslado:',
+          button: 'Abrir el traslado',
+          href: 'requestsLink',
+        },
+      ],
+    }),
   },
   en: {
     moveCode: ({ resent, people }) => ({
@@ -201,6 +217,21 @@ export const MOVE_MAILS: Record<Language, MoveMails> = {
             'Move #{taskId} ({roles} contact of {count} services, from {from} to {to}) will not go ahead: {reason}. The contacts did not change. Services: {service}.',
         },
         { link: 'Details:', href: 'requestsLink' },
+      ],
+    }),
+    moveNeedsAttention: () => ({
+      subject: '[{service}] We could not deliver an email of move #{taskId}',
+      blocks: [
+        {
+          paragraph:
+            "We could not deliver the email of move #{taskId} ({roles} contact of {count} services, from {from} to {to}) to {undeliverable}'s address. The move stays open until {expiresAt}. Services: {service}.",
+        },
+        {
+          intro:
+            'Ask {undeliverable} to correct the email address in their profile, then send the email again from the move page:',
+          button: 'Open the move',
+          href: 'requestsLink',
+        },
       ],
     }),
   },
@@ -293,6 +324,21 @@ export const MOVE_MAILS: Record<Language, MoveMails> = {
             "Le transfert n° {taskId} (contact {roles} de {count} services, de {from} à {to}) n'aboutira pas : {reason}. Les contacts n'ont pas changé. Services : {service}.",
         },
         { link: 'Détails :', href: 'requestsLink' },
+      ],
+    }),
+    moveNeedsAttention: () => ({
+      subject: "[{service}] Un courriel du transfert n° {taskId} n'a pas pu être remis",
+      blocks: [
+        {
+          paragraph:
+            "Le courriel du transfert n° {taskId} (contact {roles} de {count} services, de {from} à {to}) n'a pas pu être remis à l'adresse de {undeliverable}. Le transfert reste ouvert jusqu'au {expiresAt}. Services : {service}.",
+        },
+        {
+          intro:
+            "Demandez à {undeliverable} de corriger l'adresse e-mail de son profil, puis renvoyez le courriel depuis la page du transfert :",
+          button: 'Ouvrir le transfert',
+          href: 'requestsLink',
+        },
       ],
     }),
   },

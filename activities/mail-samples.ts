@@ -38,7 +38,7 @@ export function sampleEmailContext(language: Language, kind: EmailKind): EmailCo
     }[kind as string],
     expiresAt: expires[language],
     code,
-    undeliverable: kind === 'needsAttention' ? 'ne44444-ovh' : undefined,
+    undeliverable: kind === 'needsAttention' || kind === 'moveNeedsAttention' ? 'ne44444-ovh' : undefined,
     validationLink: `${base}/${isMove ? 'validate-move' : 'validate'}/1042${code ? `#code=${code}` : ''}`,
     requestsLink: isMove ? `${base}/moves/1042` : `${base}/requests`,
     ...(isMove ? { move: { count: 50, applied: 47, skipped: 2, refused: 1 } } : {}),

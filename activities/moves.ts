@@ -7,7 +7,7 @@ import { END_STATE_OF_APPLY_REFUSAL, recheckAtApply, type ServiceContacts } from
 import { countItems } from '../domain/moves';
 import { ROLE_HOLDER } from '../domain/roles';
 import type { AuditEntry, IssuedCodes, Undeliverable } from '../workflows/contact-change.activities';
-import { OPEN_STATES, type ContactType } from '../workflows/contact-change.messages';
+import { OPEN_STATES, type ContactType, type NeedsAttention } from '../workflows/contact-change.messages';
 import type {
   AppliedChunks,
   ApplyMoveArgs,
@@ -445,6 +445,7 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
         validators: move.validators,
         recipient: mail.recipient,
         reason: move.reason ?? undefined,
+        undeliverable: (move.needsAttention as NeedsAttention | null)?.handles.join(', '),
         expiresAt: `${expiryFormat(language).format(move.expiresAt)} UTC`,
         code,
         resent: mail.step.startsWith('resend'),

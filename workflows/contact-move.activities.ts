@@ -4,7 +4,8 @@ import type { AuditEntry, IssuedCodes, MailOutcome } from './contact-change.acti
 import type { NeedsAttention } from './contact-change.messages';
 import type { MoveCountsView, MoveState, MoveValidatorView } from './contact-move.messages';
 
-export type MoveEmailTemplate = 'moveInformed' | 'moveReminder' | 'moveDone' | 'moveNotDone';
+export type MoveEmailTemplate =
+  'moveInformed' | 'moveReminder' | 'moveDone' | 'moveNotDone' | 'moveNeedsAttention';
 
 export interface MoveMailBatch {
   template: MoveEmailTemplate;

@@ -118,6 +118,8 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
   let eventCount = 0;
   let resendCount = 0;
   let backgroundFailure: unknown;
+  /** The asker had the "needs attention" mail (once per move). */
+  let askerTold = false;
 
   const view = (): MoveView => ({
     moveId: input.moveId,
@@ -409,6 +411,13 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
         validator.wrongCodes = 0;
         validator.locked = false;
       }
+      const delivered = targets
+        .map((v) => v.handle)
+        .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
+      if (needsAttention && needsAttention.handles.every((handle) => delivered.includes(handle))) {
+        needsAttention = undefined;
+        await record(audit('system', 'mailDelivered', { validators: delivered }));
+      }
     } finally {
       for (const validator of targets) validator.codeInFlight = false;
     }
@@ -434,6 +443,27 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
   async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
     needsAttention = { ...problem, since: new Date().toISOString() };
     await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+    tellAskerOfAttention(problem.handles);
+  }
+
+  /**
+   * As for a task: the asker is told once per move, in their language, that a mail did not reach someone (whom,
+   * and what to do), while the move waits for decisions and not when the failing address is the asker's own. The
+   * mail's own failure is left at that: it must not flag the move again, nor end the run.
+   */
+  function tellAskerOfAttention(handles: string[]) {
+    if (askerTold || state !== 'todo' || handles.includes(input.askingAccount)) return;
+    askerTold = true;
+    inBackground(async () => {
+      const batches: MoveMailBatch[] = [
+        { template: 'moveNeedsAttention', recipients: [input.askingAccount] },
+      ];
+      await mail
+        .sendMoveMails({ moveId: input.moveId, step: 'attention', batches })
+        .catch((error: unknown) => {
+          if (!(error instanceof ActivityFailure)) throw error;
+        });
+    });
   }
 
   async function sendMails(step: string, batches: MoveMailBatch[]) {

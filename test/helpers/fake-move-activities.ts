@@ -20,8 +20,13 @@ export const moveInput: ContactMoveInput = {
 export const codeHash = (handle: string, step = 'created') => `hash:${handle}:${step}`;
 const digest = (hash: string) => createHash('sha256').update(hash).digest('hex');
 
-/** The move's activities as a fake database of ITEMS items (the apply takes 2 per call). */
-export function fakeMove(options: { failingApplies?: number } = {}) {
+/**
+ * The move's activities as a fake database of ITEMS items (the apply takes 2 per call). `refusedAddresses`: the
+ * mail server refuses those people's mails for good (550), as it would a wrong address.
+ */
+export function fakeMove(options: { failingApplies?: number; refusedAddresses?: string[] } = {}) {
+  const refused = new Set(options.refusedAddresses ?? []);
+  const refusal = (handle: string) => ({ handle, response: '550 5.1.1 no such mailbox (fake)' });
   const counts: MoveCountsView = { total: ITEMS, applied: 0, skipped: 0, refused: 0, remaining: ITEMS };
   const calls = {
     records: [] as RecordMoveArgs[],
@@ -41,18 +46,23 @@ export function fakeMove(options: { failingApplies?: number } = {}) {
       };
     },
     async issueMoveCodes({ handles, step, notices }) {
-      for (const handle of handles) calls.codes.push({ handle, step });
-      for (const recipient of notices?.recipients ?? [])
+      for (const handle of handles.filter((h) => !refused.has(h))) calls.codes.push({ handle, step });
+      const noticed = notices?.recipients ?? [];
+      for (const recipient of noticed.filter((h) => !refused.has(h)))
         calls.mails.push({ recipient, template: notices!.template, step });
       return {
         codeDigests: Object.fromEntries(handles.map((h) => [h, digest(codeHash(h, step))])),
-        undeliverable: [],
+        undeliverable: [...handles, ...noticed].filter((h) => refused.has(h)).map(refusal),
       };
     },
     async sendMoveMails({ step, batches }) {
+      const undeliverable = [];
       for (const { template, recipients } of batches)
-        for (const recipient of recipients) calls.mails.push({ recipient, template, step });
-      return { undeliverable: [] };
+        for (const recipient of recipients) {
+          if (refused.has(recipient)) undeliverable.push(refusal(recipient));
+          else calls.mails.push({ recipient, template, step });
+        }
+      return { undeliverable };
     },
     async recordMove(args) {
       calls.records.push(args);
@@ -76,5 +86,5 @@ export function fakeMove(options: { failingApplies?: number } = {}) {
       return { counts: { ...counts }, finished: counts.remaining === 0 };
     },
   };
-  return { activities, calls, counts };
+  return { activities, calls, counts, refused };
 }

@@ -12,6 +12,7 @@ import {
   resendMoveUpdate,
 } from '../../workflows/contact-move.messages';
 import { timeSkippingEnvironment } from '../helpers/temporal';
+import { eventually } from '../helpers/wait';
 import {
   ASKER,
   codeHash,
@@ -148,6 +149,52 @@ describe('contact-move workflow', () => {
       items: { kind: 'end', state: 'expired' },
     });
     expect(calls.mails.filter((m) => m.template === 'moveNotDone')).toHaveLength(3);
+  });
+
+  test('a refused address puts the move in "needs attention", naming whom; the asker is mailed once; it still expires on time', async () => {
+    const { activities, calls } = fakeMove({ refusedAddresses: [NEWBIE] });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      // The acceptance waits for the opening codes' activity, so its answer already shows the refusal.
+      const accepted = await accept(handle, ASKER);
+      expect(accepted.move.needsAttention).toEqual({
+        reason: 'mailRejected',
+        handles: [NEWBIE],
+        since: expect.any(String),
+      });
+      expect(await handle.result()).toMatchObject({
+        state: 'expired',
+        needsAttention: { reason: 'mailRejected', handles: [NEWBIE] },
+      });
+    });
+    expect(calls.records.find((r) => r.event.action === 'needsAttention')).toMatchObject({
+      needsAttention: { reason: 'mailRejected', handles: [NEWBIE] },
+      event: { detail: { responses: [{ handle: NEWBIE, response: expect.stringMatching(/^550/) }] } },
+    });
+    // Flagged again by the reminder and the end mails to the same address, the asker is still told only once.
+    expect(calls.records.filter((r) => r.event.action === 'needsAttention').length).toBeGreaterThan(1);
+    expect(calls.mails.filter((m) => m.template === 'moveNeedsAttention')).toEqual([
+      { recipient: ASKER, template: 'moveNeedsAttention', step: 'attention' },
+    ]);
+  });
+
+  test('the asker whose own address refuses mail is not mailed about it; a resend that reaches everyone clears it', async () => {
+    const { activities, calls, refused } = fakeMove({ refusedAddresses: [ASKER] });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      // The opening codes go in the background: their refusal shows once they are back.
+      await eventually('the refusal shown', async () =>
+        expect((await handle.query(moveQuery)).needsAttention).toMatchObject({ handles: [ASKER] }),
+      );
+      refused.delete(ASKER); // the address is corrected
+      await env.sleep(61_000);
+      await handle.executeUpdate(resendMoveUpdate, { args: [{ by: ASKER }] });
+      await eventually('the problem cleared', async () =>
+        expect((await handle.query(moveQuery)).needsAttention).toBeUndefined(),
+      );
+    });
+    expect(calls.mails.filter((m) => m.template === 'moveNeedsAttention')).toEqual([]);
+    expect(calls.records.map((r) => r.event.action)).toContain('mailDelivered');
   });
 
   test('a resend mails a fresh code that replaces the old one (told apart, not counted), and not too soon', async () => {
