@@ -1,4 +1,5 @@
 import type { MailFault } from '../../lib/mailbox';
+import { aimAtMoveApply } from './move-faults';
 import type { Random } from './random';
 import type { SoakStack } from './stack';
 
@@ -23,6 +24,8 @@ export interface PlannedFault {
   durationMs: number;
   /** The process hit (kill, pause), or the SMTP behaviour. */
   target: string;
+  /** What the fault was aimed at when it struck (a worker kill in a move's apply: move-faults.ts). */
+  note?: string;
 }
 
 export interface InjectedFault extends PlannedFault {
@@ -90,8 +93,9 @@ export async function injectFaults(
   log: (line: string) => void,
 ): Promise<InjectedFault[]> {
   const done: InjectedFault[] = [];
-  for (const fault of plan) {
-    await sleep(loadStart + fault.atMs - Date.now());
+  for (const planned of plan) {
+    await sleep(loadStart + planned.atMs - Date.now());
+    const fault = planned.kind === 'killWorker' ? await aimAtMoveApply(stack, planned) : planned;
     const startedAt = Date.now();
     log(`fault at ${((startedAt - loadStart) / 1000).toFixed(1)} s: ${describeFault(fault)}`);
     const end = await begin(stack, fault);
@@ -114,7 +118,7 @@ export function describeFault(fault: PlannedFault): string {
     case 'killWorker':
     case 'killApi':
     case 'killTemporal':
-      return `SIGKILL ${fault.target}, restarted after ${seconds}`;
+      return `SIGKILL ${fault.target}${fault.note ? ` ${fault.note}` : ''}, restarted after ${seconds}`;
     case 'stopPostgres':
       return `PostgreSQL stopped for ${seconds}`;
     case 'smtpRefuse': {

@@ -192,7 +192,7 @@ type MoveRow = Awaited<ReturnType<CheckInput['db']['contactMove']['findMany']>>[
 };
 
 /** Every item in one final state that agrees with the move's, ended by exactly one event, applied once if done. */
-function checkItems(where: string, move: MoveRow, items: CheckedTask[], flag: Flag) {
+export function checkItems(where: string, move: { state: string }, items: CheckedTask[], flag: Flag) {
   for (const item of items) {
     const at = `${where} item ${item.id} (${item.serviceName})`;
     const asked = item.validators.length > 0; // recorded movable: validators were asked about it
@@ -227,7 +227,7 @@ function checkItems(where: string, move: MoveRow, items: CheckedTask[], flag: Fl
 }
 
 /** Every contact write of the move stories' services, against the changes that reached done: each once. */
-function checkWrites(
+export function checkWrites(
   stories: Story[],
   tasks: CheckedTask[],
   writes: ObservedWrite[],
@@ -318,11 +318,26 @@ function checkMoveStory(
     if (s0 && (s0.state !== 'refused' || s0.reason !== 'taskAlreadyOpen'))
       flag('exclusive', `${where}: the single task's service is item ${s0.id}, ${s0.state} (${s0.reason})`);
   }
+  const race = collision?.race;
+  if (race) {
+    // Asked at the same moment: exactly one of the single task and the move got the role.
+    const item = items.find((i) => i.serviceName === race.service);
+    const moveHeld = item !== undefined && item.validators.length > 0;
+    const singleHeld = race.status === 200;
+    if (moveHeld === singleHeld || (!singleHeld && race.reason !== 'taskAlreadyOpen'))
+      flag(
+        'exclusive',
+        `${where}: asked at the same moment on ${race.service}, the single task answered ${race.status} ${race.reason ?? ''} and the move ${moveHeld ? 'holds it' : `recorded it ${item?.state} (${item?.reason})`}`,
+      );
+  }
   const expected = expectedMoveEnd(story);
   if (expected && move.state !== expected)
     flag('toldTheTruth', `${where}: move ${move.id} is ${move.state}, the customers were told ${expected}`);
   // The dry run told the asker which services would move: the move recorded exactly those.
-  const recorded = items.filter((item) => item.validators.length > 0).map((item) => item.serviceName);
+  // (The service a single task raced for is the race's to decide, not the dry run's.)
+  const recorded = items
+    .filter((item) => item.validators.length > 0 || item.serviceName === race?.service)
+    .map((item) => item.serviceName);
   if (record.dryRunMovable) {
     const said = new Set(record.dryRunMovable);
     const differ = recorded

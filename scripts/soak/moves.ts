@@ -75,6 +75,8 @@ export interface MovePlan {
   acceptFirst: boolean;
   /** moveExpire: one validator accepts, the other never does. */
   oneAccepts?: Who;
+  /** moveCollide: a single task on service 3 asked at the same moment as the move: exactly one gets the role. */
+  race: boolean;
 }
 
 const ROLE_SETS: MoveRole[][] = [
@@ -92,13 +94,14 @@ export function drawMovePlan(kind: MoveStoryKind, index: number, seed: number): 
   // Some moves are big enough that their apply (MOVE_APPLY_CHUNK_SIZE items per transaction) takes seconds:
   // long enough for a fault to land in the middle of it.
   const big = kind === 'moveAccept' && random.fraction() < 0.25;
-  const count = big ? random.int(120, 250) : random.int(3, 20);
   const collide = kind === 'moveCollide';
+  const count = big ? random.int(120, 250) : random.int(collide ? 4 : 3, 20);
   const services = Array.from({ length: count }, (_, k) => ({
     name: parties.service(k),
     // Service 0's tech is the mover's, service 2's the tech holder's: each kind of move has something to move.
-    // A collision needs the mover's tech on services 0 and 1 (a single task on one, then on the other).
-    techByMover: k === 0 || (k === 1 && collide) || (k > 2 && random.fraction() < 0.5),
+    // A collision needs the mover's tech on services 0, 1 and 3 (a single task before the move, one after,
+    // and one asked at the same moment as the move).
+    techByMover: k === 0 || ((k === 1 || k === 3) && collide) || (k > 2 && random.fraction() < 0.5),
   }));
   const fromTechHolder = !collide && random.fraction() < 0.25;
   const roles: MoveRole[] = fromTechHolder
@@ -121,6 +124,7 @@ export function drawMovePlan(kind: MoveStoryKind, index: number, seed: number): 
     refuser: who(),
     acceptFirst: random.fraction() < 0.5,
     oneAccepts: kind === 'moveExpire' && random.fraction() < 0.5 ? who() : undefined,
+    race: collide && random.fraction() < 0.5,
   };
 }
 
@@ -145,6 +149,8 @@ export interface MoveRecord {
     dryRunReason?: string;
     /** The single task asked on a service the move holds: 409 taskAlreadyOpen expected, nothing created. */
     singleOnMoveItem?: { status: number; reason?: string; taskId?: number };
+    /** The single task asked at the same moment as the move, on this service: its answer. */
+    race?: { service: string; status: number; reason?: string };
   };
 }
 
@@ -217,7 +223,15 @@ export async function playMove(client: MoveStoryClient, story: Story, seed: numb
   for (const item of dryItems) if (!item.movable) record.dryRunReasons[item.serviceName] = item.reason ?? '?';
   if (record.collision) record.collision.dryRunReason = record.dryRunReasons[s0] ?? 'movable';
 
-  const created = await client.request(story, mover, 'move create', 'POST', '/1.0/me/contactMove', body);
+  const s3 = plan.race ? plan.services[3].name : undefined;
+  const [created, raced] = await Promise.all([
+    client.request(story, mover, 'move create', 'POST', '/1.0/me/contactMove', body),
+    s3 ? askSingleTech(client, story, mover, s3, parties.techHolder) : undefined,
+  ]);
+  if (raced && record.collision) {
+    record.collision.race = { service: s3!, status: raced.status, reason: raced.json?.reason };
+    if (raced.status === 200) record.collision.singleTaskIds.push(raced.json[0]);
+  }
   if (created.status !== 201 && created.status !== 202) {
     // An earlier try may have made the move: the retry should have answered it (the checker's `converged`).
     if (created.tries > 1)
