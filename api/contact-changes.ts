@@ -393,15 +393,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const result = await handleOf(task)
       .executeUpdate(update, { args: [{ account: account.handle, codeHash, sourceIp }] })
       .catch(rethrowAsApiError);
-    const { attemptsLeft } = result;
-    if (result.outcome === 'wrongCode')
-      throw new ApiError(403, 'wrongCode', `Wrong code: ${attemptsLeft} attempt(s) left`, { attemptsLeft });
-    if (result.outcome === 'supersededCode') {
-      const message = 'This code is from an older email: a newer email replaced it, use the code it carries';
-      throw new ApiError(403, 'supersededCode', message, { attemptsLeft });
-    }
-    if (result.outcome === 'locked')
-      throw new ApiError(403, 'codeLocked', REJECTIONS.codeLocked, { attemptsLeft: 0 });
+    throwUnlessDecided(result);
     const fresh = await reread(task);
     return { outcome: result.outcome, task: present(fresh, account.handle, result.task) };
   }
@@ -500,6 +492,22 @@ export function startContactChange(temporal: Client, taskQueue: string, input: C
         }
       : {}),
   });
+}
+
+/**
+ * A decision's outcome that decided nothing (a wrong, superseded or locked code: the workflow answers it rather
+ * than rejecting the Update, so the try is counted) as the API's answer, for tasks and moves alike.
+ */
+export function throwUnlessDecided(result: { outcome: string; attemptsLeft?: number }): void {
+  const { attemptsLeft } = result;
+  if (result.outcome === 'wrongCode')
+    throw new ApiError(403, 'wrongCode', `Wrong code: ${attemptsLeft} attempt(s) left`, { attemptsLeft });
+  if (result.outcome === 'supersededCode') {
+    const message = 'This code is from an older email: a newer email replaced it, use the code it carries';
+    throw new ApiError(403, 'supersededCode', message, { attemptsLeft });
+  }
+  if (result.outcome === 'locked')
+    throw new ApiError(403, 'codeLocked', REJECTIONS.codeLocked, { attemptsLeft: 0 });
 }
 
 /** The workflow's rejection of an Update as the API's answer (same reason); other errors pass on unchanged. */

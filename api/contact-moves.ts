@@ -20,7 +20,7 @@ import {
   type MoveParties,
   type PlannedItem,
 } from '../lib/move-selection';
-import { REJECTIONS, resendTargets, SEARCH_ATTRIBUTES } from '../workflows/contact-change.messages';
+import { resendTargets, SEARCH_ATTRIBUTES } from '../workflows/contact-change.messages';
 import type { contactMove } from '../workflows/contact-move';
 import {
   acceptMoveUpdate,
@@ -37,7 +37,7 @@ import {
   resendMoveUpdate,
 } from '../workflows/contact-move.messages';
 import type { AuthAccount } from './auth/authenticate';
-import { rethrowAsApiError } from './contact-changes';
+import { rethrowAsApiError, throwUnlessDecided } from './contact-changes';
 import { ApiError, notFound } from './errors';
 import type { moveBody, moveDryRunResponse, moveItemPage, moveItemQuery, moveResponse } from './schemas';
 
@@ -508,15 +508,7 @@ export function createContactMoves(deps: ContactMoveDeps) {
         ],
       })
       .catch(rethrowMoveError);
-    const { attemptsLeft } = result;
-    if (result.outcome === 'wrongCode')
-      throw new ApiError(403, 'wrongCode', `Wrong code: ${attemptsLeft} attempt(s) left`, { attemptsLeft });
-    if (result.outcome === 'supersededCode') {
-      const message = 'This code is from an older email: a newer email replaced it, use the code it carries';
-      throw new ApiError(403, 'supersededCode', message, { attemptsLeft });
-    }
-    if (result.outcome === 'locked')
-      throw new ApiError(403, 'codeLocked', REJECTIONS.codeLocked, { attemptsLeft: 0 });
+    throwUnlessDecided(result);
     return { outcome: result.outcome, move: await getMove(account, id, result.move) };
   }
 
