@@ -62,12 +62,17 @@ const DATABASE_OPTIONS: CommonActivityOptions = {
     maximumAttempts: 20,
   },
 };
-// The database writes (open, record, apply) are local activities run inside the workflow task that decides them:
-// no round trip through the Temporal server for each, which is what bounded the story throughput (docs: performance).
-const database = proxyLocalActivities<ContactChangeActivities>({
+// The task's opening (its row, its locks) is a local activity of the first workflow task: nothing has happened
+// before it, and a first task lost to a timeout runs it again, idempotently.
+const opening = proxyLocalActivities<ContactChangeActivities>({
   ...DATABASE_OPTIONS,
   localRetryThreshold: '10 seconds',
 });
+// Every later write records a decision the run has made durable: an activity is scheduled only once the workflow
+// task that decided it is in history. A local activity writes from inside that task, and a task the server timed
+// out (a starved worker) is replayed without it, down another path: the soak saw changes applied, and cancels
+// recorded, by runs that then expired.
+const database = proxyActivities<ContactChangeActivities>(DATABASE_OPTIONS);
 
 // A mail server that is down delays mail: tried for about an hour (20 tries, backoff capped at 5 minutes), then
 // the task shows "needs attention" for an operator. A refused address is not retried (see MailOutcome).
@@ -160,7 +165,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     detail?: Record<string, unknown>,
     sourceIp?: string,
   ): AuditEntry => ({
-    dedupeKey: `${workflowId}/${runId}/${++eventCount}`,
+    // Position and action: an event the run did not take is never mistaken for one it did.
+    dedupeKey: `${workflowId}/${runId}/${++eventCount}/${action}`,
     actor,
     action,
     detail,
@@ -299,7 +305,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   setHandler(resendUpdate, resend, { validator: validateResend });
   setHandler(cancelUpdate, cancel, { validator: validateCancel });
 
-  const opened = await database.openTask({
+  const opened = await opening.openTask({
     ...input,
     workflowId,
     runId,

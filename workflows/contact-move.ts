@@ -5,7 +5,6 @@ import {
   ApplicationFailure,
   condition,
   proxyActivities,
-  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
@@ -53,11 +52,12 @@ const DATABASE_RETRY: ActivityOptions['retry'] = {
   maximumInterval: '30 seconds',
   maximumAttempts: 20,
 };
-// Decisions' records are one short transaction each (an exclusion touches the excluded items only).
-const database = proxyLocalActivities<ContactMoveActivities>({
+// Decisions' records are one short transaction each (an exclusion touches the excluded items only). Activities,
+// not local activities: a record is written only once the workflow task that decided it is in history (see
+// contact-change.ts).
+const database = proxyActivities<ContactMoveActivities>({
   startToCloseTimeout: '60 seconds',
   retry: DATABASE_RETRY,
-  localRetryThreshold: '10 seconds',
 });
 // Opening writes every item (100,000 at most) in one transaction; the end of a move ends its open items.
 const bulk = proxyActivities<ContactMoveActivities>({
@@ -148,7 +148,13 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     action: string,
     detail?: Record<string, unknown>,
     sourceIp?: string,
-  ): AuditEntry => ({ dedupeKey: `${workflowId}/${runId}/${++eventCount}`, actor, action, detail, sourceIp });
+  ): AuditEntry => ({
+    dedupeKey: `${workflowId}/${runId}/${++eventCount}/${action}`,
+    actor,
+    action,
+    detail,
+    sourceIp,
+  });
 
   let publishedState: MoveState | undefined;
   const publish = () => {

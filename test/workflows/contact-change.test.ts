@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateStage,
   type WorkflowHandle,
@@ -212,7 +213,11 @@ describe('contact-change workflow', () => {
       const handle = await start(taskQueue);
       expect(await rejection(cancel(handle, NEWBIE))).toBe('notTheAsker');
       expect(await cancel(handle)).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
-      expect(await rejection(cancel(handle))).toBe('notCancellable');
+      // A second cancel is refused by the run, or finds it already over (its end mails may be out by then).
+      const again = await cancel(handle).catch((e: unknown) => e);
+      if (again instanceof WorkflowNotFoundError)
+        expect((await handle.describe()).status.name).toBe('COMPLETED');
+      else expect(await rejection(Promise.reject(again))).toBe('notCancellable');
       const final = await handle.result();
       expect(final).toMatchObject({ state: 'aborted', reason: 'cancelledByAsker' });
     });

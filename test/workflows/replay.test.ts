@@ -22,3 +22,17 @@ test.each(files)('%s replays against the current workflow code', async (file) =>
   );
   await Worker.runReplayHistory({ workflowsPath: require.resolve('../../workflows') }, history, file);
 });
+
+// A local activity writes from inside the workflow task that decides it; if the server times that task out (a
+// starved worker), the run is replayed without it and may take another path: the soak saw changes applied, and
+// cancels recorded, by runs that then expired. Only the opening (idempotent, before anything else can happen)
+// may be local; every later write is an activity the history schedules before it runs.
+test.each(files)('%s: no local activity after the first workflow task', (file) => {
+  const { events } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { events: { eventType: string }[] };
+  const secondTask = events.findIndex(
+    (event, i) => i > 1 && event.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+  );
+  const lateMarkers = events.slice(secondTask).filter((e) => e.eventType === 'EVENT_TYPE_MARKER_RECORDED');
+  expect(secondTask).toBeGreaterThan(0);
+  expect(lateMarkers).toHaveLength(0);
+});
