@@ -475,13 +475,14 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
 
   async function tellEveryone(template: MailBatch['template']) {
     const everyone = new Set([input.askingAccount, ...input.validators, ...input.informed]);
+    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
+    await previousWrite;
     await endMails('end', [{ template, recipients: [...everyone] }]);
   }
 
   async function applyChange() {
     state = 'doing';
-    // The last acceptance's handler is still recording it; an apply running beside that local write would
-    // let the two complete in either order, and a replay could then not tell them apart.
+    // The last acceptance's handler is still recording it: the apply waits, so that the two writes land in order.
     await condition(allHandlersFinished);
     const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
     if (result.applied) {

@@ -492,6 +492,8 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
    */
   async function tellEveryone(template: MoveMailBatch['template']) {
     await condition(() => backgroundMails === 0);
+    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
+    await previousWrite;
     const everyone = new Set([input.askingAccount, ...validators.map((v) => v.handle), ...informed]);
     await sendMails('end', [{ template, recipients: [...everyone] }]);
   }
