@@ -123,7 +123,7 @@ export async function startBenchStack(
     db,
     temporal: client,
     config,
-    logger: createLogger('silent'),
+    logger: createLogger(process.env.BENCH_API_LOG_LEVEL ?? 'silent'),
     rateLimits: {
       codeSubmission: { limit: 1e9, windowMs: 60_000 },
       resend: { limit: 1e9, windowMs: 60_000 },
