@@ -1,6 +1,5 @@
 import {
   type ActivityOptions,
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -11,12 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type {
-  AuditEntry,
-  ContactChangeActivities,
-  MailBatch,
-  MailOutcome,
-} from './contact-change.activities';
+import type { AuditEntry, ContactChangeActivities, MailBatch } from './contact-change.activities';
 import {
   acceptUpdate,
   CANCELLABLE_STATES,
@@ -45,6 +39,7 @@ import {
   type TaskView,
   type ValidatorView,
 } from './contact-change.messages';
+import { auditTrail, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 /** What the activity and the local activity of a kind share: timeouts and a bounded retry policy. */
@@ -123,9 +118,6 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   let state: TaskState = 'todo';
   let reason: string | undefined;
   let needsAttention: NeedsAttention | undefined;
-  /** The asker had the "needs attention" mail (once per task). */
-  let askerTold = false;
-  let eventCount = 0;
   let resendCount = 0;
   const validators: ValidatorState[] = input.validators.map((handle) => ({
     handle,
@@ -135,10 +127,6 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     supersededDigests: [],
     codeInFlight: false,
   }));
-  // Code and reminder mails run beside the wait for decisions, so that a mail server outage never delays the
-  // expiry. A failure there (not a mail's: a database write's, past its retries) ends the run.
-  let backgroundFailure: unknown;
-  let backgroundMails = 0;
 
   const view = (): TaskView => ({
     taskId,
@@ -159,19 +147,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   });
   const findValidator = (account: string) => validators.find((v) => v.handle === account);
   const allAccepted = () => validators.every((v) => v.status === 'accepted');
-  const audit = (
-    actor: string,
-    action: string,
-    detail?: Record<string, unknown>,
-    sourceIp?: string,
-  ): AuditEntry => ({
-    // Position and action: an event the run did not take is never mistaken for one it did.
-    dedupeKey: `${workflowId}/${runId}/${++eventCount}/${action}`,
-    actor,
-    action,
-    detail,
-    sourceIp,
-  });
+  const audit = auditTrail(workflowId, runId);
 
   let publishedState: TaskState | undefined;
   /** Operators' view of the run: search attributes (task id, state) and the current details, in words. */
@@ -195,6 +171,21 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     previousWrite = write.catch(() => undefined);
     return write;
   };
+
+  // Code and reminder mails run beside the wait for decisions; the end mails wait for them.
+  const mails = runMails<MailBatch['template']>({
+    askingAccount: input.askingAccount,
+    send: (step, batches) => mail.sendStepMails({ taskId: taskId!, step, batches }),
+    attentionTemplate: 'needsAttention',
+    awaitingDecisions: () => state === 'validatingByCustomers',
+    async flag(problem, detail) {
+      needsAttention = problem;
+      await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+    },
+    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
+    outcomeRecorded: () => previousWrite,
+  });
+  const { inBackground, mailing, sendMails } = mails;
 
   const validateDecision = ({ account, codeHash }: DecisionInput) => {
     if (taskId === undefined) reject('notRegistered');
@@ -346,29 +337,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   await condition(allHandlersFinished);
   return view();
 
-  /** Runs mail work beside the main line; a failure that is not a mail's ends the run. */
-  function inBackground(work: () => Promise<void>) {
-    backgroundMails += 1;
-    work()
-      .catch((error: unknown) => {
-        backgroundFailure ??= error;
-      })
-      .finally(() => (backgroundMails -= 1));
-  }
-
-  /**
-   * The end mails wait for the mails still out (a reminder whose send a fault delayed past the expiry, say), each
-   * bounded by its own retries: everyone gets a task's mails in the order of its steps, and none is dropped with
-   * the run (found by npm run soak: an expired task whose reminder was still being retried had none).
-   */
-  async function endMails(step: string, batches: MailBatch[]) {
-    await condition(() => backgroundMails === 0);
-    await sendMails(step, batches);
-  }
-
   /** Waits for the decisions (reminding once) until the expiry; returns the state they led to. */
   async function waitForDecisions(): Promise<TaskState> {
-    const decided = () => state !== 'validatingByCustomers' || backgroundFailure !== undefined;
+    const decided = () => state !== 'validatingByCustomers' || mails.failure() !== undefined;
     const reminderAtMs = expiresAtMs - input.reminderBeforeExpiryMs;
     if (!(await condition(decided, Math.max(reminderAtMs - Date.now(), 1)))) {
       const awaited = validators.filter((v) => v.status === 'pending').map((v) => v.handle);
@@ -378,7 +349,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       });
       await condition(decided, Math.max(expiresAtMs - Date.now(), 1));
     }
-    if (backgroundFailure !== undefined) throw backgroundFailure;
+    if (mails.failure() !== undefined) throw mails.failure();
     return state;
   }
 
@@ -422,62 +393,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     }
   }
 
-  /**
-   * Runs one mail activity; what cannot be delivered (an address refused, or no mail server reached after every
-   * retry) puts the task in "needs attention" instead of failing the run.
-   */
-  async function mailing<T extends MailOutcome>(recipients: string[], send: () => Promise<T>) {
-    let outcome: T;
-    try {
-      outcome = await send();
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      await flag({ reason: 'mailUndelivered', handles: recipients }, { error: error.cause?.message });
-      return undefined;
-    }
-    if (outcome.undeliverable.length > 0) {
-      const handles = outcome.undeliverable.map((u) => u.handle);
-      await flag({ reason: 'mailRejected', handles }, { responses: outcome.undeliverable });
-    }
-    return outcome;
-  }
-
-  async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
-    needsAttention = { ...problem, since: new Date().toISOString() };
-    await record(audit('system', 'needsAttention', { ...problem, ...detail }));
-    tellAskerOfAttention(problem.handles);
-  }
-
-  /**
-   * The asker is told once per task, in their language, that a mail did not reach someone (whom, and what to do):
-   * only while the request waits for decisions, and not when the failing address is the asker's own. The mail's
-   * own failure is left at that: it must not flag the task again, nor end the run.
-   */
-  function tellAskerOfAttention(handles: string[]) {
-    if (askerTold || state !== 'validatingByCustomers' || handles.includes(input.askingAccount)) return;
-    askerTold = true;
-    inBackground(async () => {
-      const batches: MailBatch[] = [{ template: 'needsAttention', recipients: [input.askingAccount] }];
-      await mail.sendStepMails({ taskId: taskId!, step: 'attention', batches }).catch((error: unknown) => {
-        if (!(error instanceof ActivityFailure)) throw error;
-      });
-    });
-  }
-
-  async function sendMails(step: string, batches: MailBatch[]) {
-    const nonEmpty = batches.filter((batch) => batch.recipients.length > 0);
-    if (nonEmpty.length === 0) return;
-    await mailing(
-      nonEmpty.flatMap((batch) => batch.recipients),
-      () => mail.sendStepMails({ taskId: taskId!, step, batches: nonEmpty }),
-    );
-  }
-
   async function tellEveryone(template: MailBatch['template']) {
-    const everyone = new Set([input.askingAccount, ...input.validators, ...input.informed]);
-    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
-    await previousWrite;
-    await endMails('end', [{ template, recipients: [...everyone] }]);
+    await mails.tellEveryone(template, [input.askingAccount, ...input.validators, ...input.informed]);
   }
 
   async function applyChange() {
@@ -488,7 +405,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     if (result.applied) {
       state = 'done';
       publish();
-      await endMails('end', [
+      await mails.endMails('end', [
         { template: 'done', recipients: input.validators },
         { template: 'doneInformed', recipients: input.informed },
       ]);

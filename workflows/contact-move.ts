@@ -1,6 +1,5 @@
 import {
   type ActivityOptions,
-  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -10,7 +9,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { AuditEntry, MailOutcome } from './contact-change.activities';
+import type { AuditEntry } from './contact-change.activities';
 import {
   MAX_WRONG_CODES,
   type NeedsAttention,
@@ -41,6 +40,7 @@ import {
   registeredMoveUpdate,
   resendMoveUpdate,
 } from './contact-move.messages';
+import { auditTrail, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 type CommonActivityOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
@@ -115,12 +115,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
   let counts: MoveCountsView = { total: 0, applied: 0, skipped: 0, refused: 0, remaining: 0 };
   let validators: ValidatorState[] = [];
   let informed: string[] = [];
-  let eventCount = 0;
   let resendCount = 0;
-  let backgroundFailure: unknown;
-  /** The asker had the "needs attention" mail (once per move). */
-  let askerTold = false;
-  let backgroundMails = 0;
 
   const view = (): MoveView => ({
     moveId: input.moveId,
@@ -143,18 +138,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     needsAttention,
   });
   const findValidator = (account: string) => validators.find((v) => v.handle === account);
-  const audit = (
-    actor: string,
-    action: string,
-    detail?: Record<string, unknown>,
-    sourceIp?: string,
-  ): AuditEntry => ({
-    dedupeKey: `${workflowId}/${runId}/${++eventCount}/${action}`,
-    actor,
-    action,
-    detail,
-    sourceIp,
-  });
+  const audit = auditTrail(workflowId, runId);
 
   let publishedState: MoveState | undefined;
   const publish = () => {
@@ -184,6 +168,21 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       publish();
     });
   };
+
+  // Code, notice and reminder mails run beside the wait for decisions; the end mails wait for them.
+  const mails = runMails<MoveMailBatch['template']>({
+    askingAccount: input.askingAccount,
+    send: (step, batches) => mail.sendMoveMails({ moveId: input.moveId, step, batches }),
+    attentionTemplate: 'moveNeedsAttention',
+    awaitingDecisions: () => state === 'todo',
+    async flag(problem, detail) {
+      needsAttention = problem;
+      await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+    },
+    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
+    outcomeRecorded: () => previousWrite,
+  });
+  const { inBackground, mailing, sendMails } = mails;
 
   const validateDecision = ({ account, codeHash, exclude }: MoveDecisionInput) => {
     if (!registered) reject('notRegistered');
@@ -374,17 +373,8 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     return view();
   }
 
-  function inBackground(work: () => Promise<void>) {
-    backgroundMails += 1;
-    work()
-      .catch((error: unknown) => {
-        backgroundFailure ??= error;
-      })
-      .finally(() => (backgroundMails -= 1));
-  }
-
   async function waitForDecisions(): Promise<MoveState> {
-    const decided = () => state !== 'todo' || backgroundFailure !== undefined;
+    const decided = () => state !== 'todo' || mails.failure() !== undefined;
     const reminderAtMs = expiresAtMs - input.reminderBeforeExpiryMs;
     if (!(await condition(decided, Math.max(reminderAtMs - Date.now(), 1)))) {
       const awaited = validators.filter((v) => v.status === 'pending').map((v) => v.handle);
@@ -394,7 +384,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       });
       await condition(decided, Math.max(expiresAtMs - Date.now(), 1));
     }
-    if (backgroundFailure !== undefined) throw backgroundFailure;
+    if (mails.failure() !== undefined) throw mails.failure();
     return state;
   }
 
@@ -433,69 +423,12 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     }
   }
 
-  /** A mail that cannot be delivered puts the move in "needs attention" instead of failing the run. */
-  async function mailing<T extends MailOutcome>(recipients: string[], send: () => Promise<T>) {
-    let outcome: T;
-    try {
-      outcome = await send();
-    } catch (error) {
-      if (!(error instanceof ActivityFailure)) throw error;
-      await flag({ reason: 'mailUndelivered', handles: recipients }, { error: error.cause?.message });
-      return undefined;
-    }
-    if (outcome.undeliverable.length > 0) {
-      const handles = outcome.undeliverable.map((u) => u.handle);
-      await flag({ reason: 'mailRejected', handles }, { responses: outcome.undeliverable });
-    }
-    return outcome;
-  }
-
-  async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
-    needsAttention = { ...problem, since: new Date().toISOString() };
-    await record(audit('system', 'needsAttention', { ...problem, ...detail }));
-    tellAskerOfAttention(problem.handles);
-  }
-
-  /**
-   * As for a task: the asker is told once per move, in their language, that a mail did not reach someone (whom,
-   * and what to do), while the move waits for decisions and not when the failing address is the asker's own. The
-   * mail's own failure is left at that: it must not flag the move again, nor end the run.
-   */
-  function tellAskerOfAttention(handles: string[]) {
-    if (askerTold || state !== 'todo' || handles.includes(input.askingAccount)) return;
-    askerTold = true;
-    inBackground(async () => {
-      const batches: MoveMailBatch[] = [
-        { template: 'moveNeedsAttention', recipients: [input.askingAccount] },
-      ];
-      await mail
-        .sendMoveMails({ moveId: input.moveId, step: 'attention', batches })
-        .catch((error: unknown) => {
-          if (!(error instanceof ActivityFailure)) throw error;
-        });
-    });
-  }
-
-  async function sendMails(step: string, batches: MoveMailBatch[]) {
-    const nonEmpty = batches.filter((batch) => batch.recipients.length > 0);
-    if (nonEmpty.length === 0) return;
-    await mailing(
-      nonEmpty.flatMap((batch) => batch.recipients),
-      () => mail.sendMoveMails({ moveId: input.moveId, step, batches: nonEmpty }),
-    );
-  }
-
-  /**
-   * The end mails wait for the mails still out (a reminder whose send a fault delayed past the expiry, say), as a
-   * single task's do: none is dropped with the run (found by npm run soak: an expired move whose reminder was
-   * still being retried had none for either validator).
-   */
   async function tellEveryone(template: MoveMailBatch['template']) {
-    await condition(() => backgroundMails === 0);
-    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
-    await previousWrite;
-    const everyone = new Set([input.askingAccount, ...validators.map((v) => v.handle), ...informed]);
-    await sendMails('end', [{ template, recipients: [...everyone] }]);
+    await mails.tellEveryone(template, [
+      input.askingAccount,
+      ...validators.map((v) => v.handle),
+      ...informed,
+    ]);
   }
 
   async function applyItems() {

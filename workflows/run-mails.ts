@@ -1,0 +1,144 @@
+import { ActivityFailure, condition } from '@temporalio/workflow';
+import type { AuditEntry, MailOutcome } from './contact-change.activities';
+import type { NeedsAttention } from './contact-change.messages';
+
+/**
+ * What a single task's run and a move's run share once their decisions are in: the audit entries they record,
+ * the mails sent beside the main line, "needs attention" when a mail cannot be delivered (and the one mail the
+ * asker gets about it), and the end mails that wait for everything still out. One definition for both runs.
+ */
+
+/** Audit entries of one run, each with a dedupe key made of its position and its action. */
+export function auditTrail(workflowId: string, runId: string) {
+  let count = 0;
+  return (
+    actor: string,
+    action: string,
+    detail?: Record<string, unknown>,
+    sourceIp?: string,
+  ): AuditEntry => ({
+    // Position and action: an event the run did not take is never mistaken for one it did.
+    dedupeKey: `${workflowId}/${runId}/${++count}/${action}`,
+    actor,
+    action,
+    detail,
+    sourceIp,
+  });
+}
+
+/** One template to some recipients: a step's mails are one or more of these. */
+export interface TemplateBatch<Template extends string> {
+  template: Template;
+  recipients: string[];
+}
+
+export interface RunMailsOptions<Template extends string> {
+  askingAccount: string;
+  /** Sends a step's batches (one mail activity); the addresses refused for good come back, not thrown. */
+  send(step: string, batches: TemplateBatch<Template>[]): Promise<MailOutcome>;
+  /** The template telling the asker that a mail did not reach someone (and what to do). */
+  attentionTemplate: Template;
+  /** Whether the run waits for decisions: the asker is told of a mail problem only then. */
+  awaitingDecisions(): boolean;
+  /** Puts the run in "needs attention" and records it (the event's detail says what failed). */
+  flag(problem: NeedsAttention, detail: Record<string, unknown>): Promise<void>;
+  /** What the end mails wait for besides the mails still out: the outcome's own write (a cancel, a refusal). */
+  outcomeRecorded(): Promise<unknown>;
+}
+
+export function runMails<Template extends string>(options: RunMailsOptions<Template>) {
+  let mailsOut = 0;
+  let failure: unknown;
+  /** The asker had the "needs attention" mail (once per run). */
+  let askerTold = false;
+
+  /**
+   * Runs mail work beside the main line, so that a mail server outage never delays the expiry; a failure that is
+   * not a mail's (a database write's, past its retries) ends the run (see failure).
+   */
+  function inBackground(work: () => Promise<void>) {
+    mailsOut += 1;
+    work()
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => (mailsOut -= 1));
+  }
+
+  /**
+   * Runs one mail activity; what cannot be delivered (an address refused, or no mail server reached after every
+   * retry) puts the run in "needs attention" instead of failing it.
+   */
+  async function mailing<T extends MailOutcome>(recipients: string[], send: () => Promise<T>) {
+    let outcome: T;
+    try {
+      outcome = await send();
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      await flag({ reason: 'mailUndelivered', handles: recipients }, { error: error.cause?.message });
+      return undefined;
+    }
+    if (outcome.undeliverable.length > 0) {
+      const handles = outcome.undeliverable.map((u) => u.handle);
+      await flag({ reason: 'mailRejected', handles }, { responses: outcome.undeliverable });
+    }
+    return outcome;
+  }
+
+  async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
+    await options.flag({ ...problem, since: new Date().toISOString() }, detail);
+    tellAskerOfAttention(problem.handles);
+  }
+
+  /**
+   * The asker is told once per run, in their language, that a mail did not reach someone (whom, and what to do):
+   * only while the request waits for decisions, and not when the failing address is the asker's own. The mail's
+   * own failure is left at that: it must not flag the run again, nor end it.
+   */
+  function tellAskerOfAttention(handles: string[]) {
+    if (askerTold || !options.awaitingDecisions() || handles.includes(options.askingAccount)) return;
+    askerTold = true;
+    inBackground(async () => {
+      const batches = [{ template: options.attentionTemplate, recipients: [options.askingAccount] }];
+      await options.send('attention', batches).catch((error: unknown) => {
+        if (!(error instanceof ActivityFailure)) throw error;
+      });
+    });
+  }
+
+  async function sendMails(step: string, batches: TemplateBatch<Template>[]) {
+    const nonEmpty = batches.filter((batch) => batch.recipients.length > 0);
+    if (nonEmpty.length === 0) return;
+    await mailing(
+      nonEmpty.flatMap((batch) => batch.recipients),
+      () => options.send(step, nonEmpty),
+    );
+  }
+
+  /**
+   * The end mails wait for the outcome's write and for the mails still out (a reminder whose send a fault delayed
+   * past the expiry, say), each bounded by its own retries: everyone gets the run's mails in the order of its
+   * steps, none is dropped with the run (found by npm run soak: an expired request whose reminder was still being
+   * retried had none), and they tell the outcome the read model holds.
+   */
+  async function endMails(step: string, batches: TemplateBatch<Template>[]) {
+    await options.outcomeRecorded();
+    await condition(() => mailsOut === 0);
+    await sendMails(step, batches);
+  }
+
+  /** The end mail to everyone concerned (each once). */
+  async function tellEveryone(template: Template, people: string[]) {
+    await endMails('end', [{ template, recipients: [...new Set(people)] }]);
+  }
+
+  return {
+    inBackground,
+    mailing,
+    sendMails,
+    endMails,
+    tellEveryone,
+    /** The first failure beside the main line that ends the run, if any. */
+    failure: () => failure,
+  };
+}
