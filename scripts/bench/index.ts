@@ -7,8 +7,8 @@ import { hashPassword } from '../../api/auth/passwords';
 import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { printOpenLoop, runOpenLoop } from './open-loop';
 import { printMove, runMove } from './move';
-import { BULK_MAIL, printOpenTasks, runOpenTasks } from './open-tasks';
-import { cpuSecondsOf, rssOf, startBenchStack, type BenchStack } from './stack';
+import { BULK_MAIL, printOpenTasks, runOnTop, seedOpenTasks } from './open-tasks';
+import { cpuMeter, rssOf, startBenchStack, type BenchStack, type CpuMeter } from './stack';
 import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies } from './stories';
 
 /**
@@ -75,26 +75,25 @@ async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-async function runStories(stack: BenchStack) {
+async function runStories(stack: BenchStack, cpu: CpuMeter) {
   const latencies = new StoryLatencies();
   const stories = Array.from({ length: STORIES }, (_, i) => i);
   log('logging the accounts in');
   const sessions = await openSessions(stack, log, CLOSED_LOOP_CAST, stories, latencies);
   log('running the stories');
-  const cpuBefore = cpuSnapshot(stack);
+  const cpuBefore = cpu.snapshot();
   const started = performance.now();
   await profiled('api-stories', () =>
     pool(log, stories, CONCURRENCY, (i) => runStory(stack, CLOSED_LOOP_CAST, sessions[i], i, latencies)),
   );
   const seconds = (performance.now() - started) / 1000;
-  const cpu = cpuUsed(cpuBefore, cpuSnapshot(stack), seconds);
   return {
     seconds,
     perSecond: STORIES / seconds,
     apiLatencies: latencies.api,
     applyLatencies: latencies.apply,
     byKind: latencies.byKind,
-    cpu,
+    cpu: cpu.used(cpuBefore, cpu.snapshot(), seconds),
   };
 }
 
@@ -114,28 +113,6 @@ async function runPing(stack: BenchStack, count: number) {
   );
   const seconds = (performance.now() - started) / 1000;
   return { seconds, perSecond: count / seconds, firstWorkflowId: `ping-${batch}-0` };
-}
-
-/** CPU seconds so far of each part of the stack. */
-function cpuSnapshot(stack: BenchStack): Record<string, number> {
-  const { user, system } = process.cpuUsage();
-  return {
-    'API, mailbox and load generator': (user + system) / 1e6,
-    worker: cpuSecondsOf(stack.workerPid()),
-    [TEMPORAL_KIND]: cpuSecondsOf(stack.temporalPid()),
-    ...(ON_POSTGRES ? { "Temporal's PostgreSQL": cpuSecondsOf(stack.temporalPostgresPid(), true) } : {}),
-    PostgreSQL: cpuSecondsOf(stack.postgres.pid(), true),
-  };
-}
-type CpuSnapshot = Record<string, number>;
-
-function cpuUsed(before: CpuSnapshot, after: CpuSnapshot, seconds: number) {
-  return Object.keys(before)
-    .map((part) => {
-      const used = after[part] - before[part];
-      return `${part} ${used.toFixed(1)} s (${((100 * used) / seconds).toFixed(0)} %)`;
-    })
-    .join(', ');
 }
 
 /** Workflow and activity tasks in one finished run: the work the Temporal server does for it. */
@@ -240,16 +217,17 @@ async function main() {
   });
   try {
     await seedStories(stack, CLOSED_LOOP_CAST, STORIES);
-    const stories = await runStories(stack);
+    const cpu = cpuMeter(stack);
+    const stories = await runStories(stack, cpu);
     const memory = {
       api: process.memoryUsage().rss,
       worker: rssOf(stack.workerPid()),
       temporal: rssOf(stack.temporalPid()),
     };
     log('running the ping workflows (engine ceiling)');
-    const cpuBeforePing = cpuSnapshot(stack);
+    const cpuBeforePing = cpu.snapshot();
     const ping = await runPing(stack, STORIES * 2);
-    const pingCpu = cpuUsed(cpuBeforePing, cpuSnapshot(stack), ping.seconds);
+    const pingCpu = cpu.used(cpuBeforePing, cpu.snapshot(), ping.seconds);
     const { workflowId } = await stack.db.contactChangeTask.findFirstOrThrow({ orderBy: { id: 'asc' } });
     const [storyTasks, pingTasks] = [
       await tasksOf(stack, workflowId),
@@ -287,16 +265,18 @@ async function main() {
     const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
     if (openLoop.length > 0) printOpenLoop(log, openLoop, stories.perSecond);
     log(`open loop done: ${load()}`);
-    const openTasks =
+    const seed =
       OPEN_TASKS > 0
-        ? await runOpenTasks(stack, log, {
-            count: OPEN_TASKS,
-            cacheSize: stack.config.WORKER_MAX_CACHED_WORKFLOWS,
-            storiesPerSecond: stories.perSecond / 2,
-            seconds: Math.max(OPEN_SECONDS, 10),
-            cpu: { snapshot: () => cpuSnapshot(stack), used: cpuUsed },
-          })
+        ? await seedOpenTasks(stack, log, { target: OPEN_TASKS, budgetMs: Infinity, cpu })
         : undefined;
+    const openTasks =
+      seed &&
+      (await runOnTop(stack, log, {
+        seed,
+        cacheSize: stack.config.WORKER_MAX_CACHED_WORKFLOWS,
+        storiesPerSecond: stories.perSecond / 2,
+        seconds: Math.max(OPEN_SECONDS, 10),
+      }));
     if (openTasks) printOpenTasks(log, openTasks);
     log(`open tasks done: ${load()}`);
     const listingSeed = SERVICES > 0 ? await seedListing(stack) : undefined;

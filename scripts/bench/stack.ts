@@ -12,7 +12,7 @@ import { createLogger } from '../../lib/logger';
 import type { Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { startBaseStack, type RestartablePostgres } from '../stack/base';
-import { untilPolling } from '../stack/pollers';
+import { untilPolledBy } from '../stack/pollers';
 import { appProcess, type AppProcess } from '../stack/processes';
 
 /** The embedded stack, in one process but the servers: what `npm run bench` and `npm run chaos` measure. */
@@ -23,6 +23,8 @@ export interface BenchStack {
   client: Client;
   baseUrl: string;
   temporalPid: () => number | undefined;
+  /** The kind of Temporal server (the dev server on SQLite, or the server on PostgreSQL). */
+  temporalKind: string;
   /** The postmaster of Temporal's own PostgreSQL (temporalOnPostgres option). */
   temporalPostgresPid: () => number | undefined;
   startWorker(): Promise<void>;
@@ -86,6 +88,36 @@ export function cpuSecondsOf(pid: number | undefined, withLiveChildren = false):
   return ticks / CLOCK_TICKS_PER_SECOND;
 }
 
+/** CPU seconds so far of each part of the stack, and how to print what was used between two snapshots. */
+export interface CpuMeter {
+  snapshot(): Record<string, number>;
+  used(before: Record<string, number>, after: Record<string, number>, seconds: number): string;
+}
+
+export function cpuMeter(stack: BenchStack): CpuMeter {
+  const onPostgres = stack.temporalPostgresPid() !== undefined;
+  return {
+    snapshot() {
+      const { user, system } = process.cpuUsage();
+      return {
+        'API, mailbox and load generator': (user + system) / 1e6,
+        worker: cpuSecondsOf(stack.workerPid()),
+        [stack.temporalKind]: cpuSecondsOf(stack.temporalPid()),
+        ...(onPostgres ? { "Temporal's PostgreSQL": cpuSecondsOf(stack.temporalPostgresPid(), true) } : {}),
+        PostgreSQL: cpuSecondsOf(stack.postgres.pid(), true),
+      };
+    },
+    used(before, after, seconds) {
+      return Object.keys(before)
+        .map((part) => {
+          const used = after[part] - before[part];
+          return `${part} ${used.toFixed(1)} s (${((100 * used) / seconds).toFixed(0)} %)`;
+        })
+        .join(', ');
+    },
+  };
+}
+
 export async function startBenchStack(
   log: (line: string) => void,
   options: {
@@ -96,6 +128,8 @@ export async function startBenchStack(
     appSettings?: Record<string, string>;
     /** Recipients whose mail the SMTP sink takes without keeping it. */
     discardMailTo?: (recipient: string) => boolean;
+    /** A data folder kept between runs (scripts/bench/kept-state.ts); a fresh temporary one if unset. */
+    dataDir?: string;
   } = {},
 ): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -111,6 +145,7 @@ export async function startBenchStack(
     temporalOnPostgres: options.temporalOnPostgres,
     appSettings: { TEMPORAL_SEARCH_ATTRIBUTES: 'off', ...options.appSettings },
     discardMailTo: options.discardMailTo,
+    dataDir: options.dataDir,
     log,
   });
   // The worker process runs with exactly the variables of workerEnv; the API in this process with the same.
@@ -146,7 +181,7 @@ export async function startBenchStack(
     const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
     if (workerProcess) {
       workerProcess.start();
-      await untilPolling(connection, config.TEMPORAL_TASK_QUEUE, 1, 120_000);
+      await untilPolledBy(connection, config.TEMPORAL_TASK_QUEUE, workerProcess.pid()!, 120_000);
     } else {
       const worker = await createWorker({
         connection: workerConnection,
@@ -182,6 +217,7 @@ export async function startBenchStack(
     client,
     baseUrl: `http://127.0.0.1:${apiPort}`,
     temporalPid: () => temporal.pid(),
+    temporalKind: temporal.kind,
     temporalPostgresPid: () => temporal.postgresPid(),
     startWorker,
     stopWorker,

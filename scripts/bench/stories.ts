@@ -44,10 +44,11 @@ export class StoryLatencies {
   }
 }
 
-export async function seedStories(stack: BenchStack, cast: StoryCast, count: number) {
+/** Accounts and services of stories from..from+count-1 (a data folder kept between runs has earlier ones). */
+export async function seedStories(stack: BenchStack, cast: StoryCast, count: number, from = 0) {
   const passwordHash = await hashPassword(PASSWORD);
   const accounts = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < from + count; i++) {
     for (const who of [cast.admin, cast.tech, cast.newbie]) {
       accounts.push({ handle: `${who}${i}-ovh`, email: `${who}${i}@bench.test`, passwordHash });
     }
@@ -62,7 +63,7 @@ export async function seedStories(stack: BenchStack, cast: StoryCast, count: num
     (await stack.db.account.findMany({ select: { id: true, handle: true } })).map((a) => [a.handle, a.id]),
   );
   await stack.db.service.createMany({
-    data: Array.from({ length: count }, (_, i) => ({
+    data: Array.from({ length: count }, (_, k) => from + k).map((i) => ({
       name: `${cast.service}-${i}.bench`,
       type: 'domain',
       adminId: ids.get(`${cast.admin}${i}-ovh`)!,

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
@@ -36,9 +36,12 @@ export async function startBaseStack(options: {
   /** Recipients whose mail the mailbox takes without keeping it (see startMailbox). */
   discardMailTo?: (recipient: string) => boolean;
   log: (line: string) => void;
+  /** A folder kept between runs (its PostgreSQL cluster and Temporal's data are reused); a fresh one if unset. */
+  dataDir?: string;
 }): Promise<BaseStack> {
   const { log } = options;
-  const dataDir = mkdtempSync(join(tmpdir(), `contacts-${options.name}-`));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `contacts-${options.name}-`));
+  mkdirSync(dataDir, { recursive: true });
   chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user below it
   const [pgPort, apiPort] = [await freePort(), await freePort()];
   let cluster: LocalPostgres | undefined = await startLocalPostgres(join(dataDir, 'postgres'), pgPort, log);

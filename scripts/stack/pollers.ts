@@ -27,3 +27,20 @@ export async function untilPolling(
     if (polling >= expected || Date.now() > until) return polling;
   }
 }
+
+/**
+ * Once the worker process `pid` polls the task queue (its identity is pid@host, the SDK's default), or after
+ * timeoutMs: after a restart the stopped process is still listed for a while, so a count of pollers says nothing.
+ */
+export async function untilPolledBy(
+  connection: Connection,
+  taskQueue: string,
+  pid: number,
+  timeoutMs = 60_000,
+): Promise<boolean> {
+  for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const identities = await pollerIdentities(connection, taskQueue);
+    if (identities.some((identity) => identity.startsWith(`${pid}@`))) return true;
+    if (Date.now() > until) return false;
+  }
+}

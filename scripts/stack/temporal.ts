@@ -52,6 +52,11 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
     String(port),
     '--log-level',
     'error',
+    // SQLite's default rollback journal writes and syncs a journal file at every transaction and lets a writer
+    // block every reader: with a write-ahead log, readers go on beside the writer and a commit appends to the log
+    // (synchronous=NORMAL: durable across a crash of the server, as the scripts' faults need; an OS crash may
+    // lose the last commits, which no script makes). Measured on the many-open-tasks seed: docs/performance.md.
+    ...['journal_mode=WAL', 'synchronous=NORMAL'].flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...devServerSearchAttributeFlags(),
   ];
   return {
