@@ -17,8 +17,8 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
 }
 
 /**
- * One of this project's processes (the worker, the API) run as in production: `node --import tsx <script>` with
- * only the environment it is given. With `restartOnExit`, an exit nobody asked for (a crash, a start that
+ * One of this project's processes (the worker, the API) run as in production: `node --import tsx <script>` (or
+ * `node <script>` for compiled JavaScript) with only the environment it is given. With `restartOnExit`, an exit nobody asked for (a crash, a start that
  * failed because Temporal was down) restarts it a second later, as a container's restart policy would.
  */
 export interface AppProcess {
@@ -58,7 +58,9 @@ export function appProcess(
     if (retired) return;
     expectExit = false;
     const output = options.logFile ? openSync(options.logFile, 'a') : undefined;
-    const current = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', script], {
+    // Compiled JavaScript (npm run build's dist/) runs as production runs it, without the TypeScript loader.
+    const loader = script.endsWith('.js') ? [] : ['--import', 'tsx'];
+    const current = spawn(process.execPath, [...(options.nodeArgs ?? []), ...loader, script], {
       cwd: root,
       env,
       stdio: output === undefined ? ['ignore', 'ignore', 'inherit'] : ['ignore', output, output],
