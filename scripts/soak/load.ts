@@ -54,6 +54,8 @@ export interface Attempt {
   reason?: string;
   /** A network error or a timeout: no answer at all. */
   error?: string;
+  /** A resend: whom it asked a fresh code for (once answered 200, whom it was sent to). */
+  resendTo?: string[];
 }
 
 /** The parties of story i: its own service and accounts. */
@@ -80,8 +82,6 @@ export interface Story {
   accepted: string[];
   refusedBy?: string;
   cancelled?: boolean;
-  /** Resends asked for each validator (every try counts: an unanswered one may have gone through). */
-  resendsAsked: Record<string, number>;
   /** A code read from the latest mail that the API called wrong: a code that stopped working. */
   deliveredCodeRefused: string[];
   /** Answers no customer should get in this story (an unexpected 4xx), and stories given up. */
@@ -93,6 +93,11 @@ export interface Story {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
 class GaveUp extends Error {}
+
+/** What the checker must know of a request beyond its answer: a resend names whom it asks a fresh code for. */
+export interface RequestOptions {
+  resendTo?: string[];
+}
 
 export interface LoadSettings {
   baseUrl: string;
@@ -145,7 +150,6 @@ export class LoadGenerator {
         startedAt: Date.now(),
         taskIds: [],
         accepted: [],
-        resendsAsked: {},
         deliveredCodeRefused: [],
         surprises: [],
       };
@@ -181,10 +185,12 @@ export class LoadGenerator {
     method: string,
     path: string,
     body?: unknown,
+    options: RequestOptions = {},
   ) {
     const until = Math.min(Date.now() + 180_000, this.deadline);
     for (let tries = 1; ; tries++) {
       const attempt: Attempt = { story: story.index, op, startedAt: Date.now(), endedAt: 0 };
+      if (options.resendTo) attempt.resendTo = options.resendTo;
       this.attempts.push(attempt);
       let wait = 1000;
       try {
@@ -192,6 +198,8 @@ export class LoadGenerator {
         attempt.status = answer.status;
         attempt.retryAfter = answer.headers.get('retry-after');
         attempt.reason = answer.json?.reason;
+        if (options.resendTo && answer.status === 200 && Array.isArray(answer.json?.resentTo))
+          attempt.resendTo = answer.json.resentTo as string[];
         if (answer.status < 500) return { ...answer, tries };
         wait = Math.min(Number(attempt.retryAfter ?? 1) * 1000 || 1000, 10_000);
       } catch (error) {
@@ -248,11 +256,13 @@ export class LoadGenerator {
       resendMinIntervalMs: this.settings.resendMinIntervalMs,
       waitLimitMs: () => Math.max(1000, Math.min(240_000, this.deadline - Date.now())),
       login: (story, handle) => this.login(story, handle),
-      request: (story, session, op, method, path, body) =>
-        this.request(story, session, op, method, path, body),
+      request: (story, session, op, method, path, body, options) =>
+        this.request(story, session, op, method, path, body, options),
       unexpected: (story, what, answer) => this.unexpected(story, what, answer),
       seed: (plan) => this.settings.seedMoveStory(plan),
       rememberAsker: (story, session) => void this.askerSessions.set(story.index, session),
+      watchAttention: (story, asker, path, awaiting) =>
+        void this.watchAttention(story, asker, path, awaiting),
     };
   }
 
@@ -298,7 +308,7 @@ export class LoadGenerator {
     const codes: Record<string, string[]> = { [admin]: [], [newcomer]: [] };
     // Whose code the story waits for: the asker watches the task meanwhile (watchAttention).
     const awaitingCodes = new Set<string>();
-    void this.watchAttention(story, adminSession, taskId, awaitingCodes);
+    void this.watchAttention(story, adminSession, `/1.0/me/task/contactChange/${taskId}`, awaitingCodes);
     const readCode = async (handle: string, address = emailOf(handle)) => {
       awaitingCodes.add(handle);
       try {
@@ -400,8 +410,9 @@ export class LoadGenerator {
           'resendEmail',
           'POST',
           `/1.0/me/task/contactChange/${taskId}/resendEmail`,
+          undefined,
+          { resendTo: [newcomer] },
         );
-        story.resendsAsked[newcomer] = (story.resendsAsked[newcomer] ?? 0) + resent.tries;
         // Too soon after a try that got no answer: that try was taken.
         const takenBefore = resent.tries > 1 && resent.json?.reason === 'resendTooSoon';
         if (resent.status !== 200 && !takenBefore) return this.unexpected(story, 'resend', resent);
@@ -413,21 +424,23 @@ export class LoadGenerator {
   }
 
   /**
-   * The asker's eye on the task while a code is awaited, as the portal shows it. A mail the mail server refused
-   * for good (SMTP 5xx) is not sent again by the app: the task shows "needs attention", naming whom, and waits. The
-   * asker then asks a fresh code for those still waiting for theirs (as the portal offers), and again if that one
-   * is refused too (a new "needs attention"). Runs until the story ends.
+   * The asker's eye on the task (or the move: `path` is what the portal reads) while a code is awaited, as the
+   * portal shows it. A mail the mail server refused for good (SMTP 5xx) is not sent again by the app: the task
+   * shows "needs attention", naming whom, and waits. The asker then asks a fresh code for those still waiting for
+   * theirs (as the portal offers), and again if that one is refused too (a new "needs attention"). Runs until the
+   * story ends.
    */
-  private async watchAttention(story: Story, asker: HttpSession, taskId: number, awaiting: Set<string>) {
-    const path = `/1.0/me/task/contactChange/${taskId}`;
+  private async watchAttention(story: Story, asker: HttpSession, path: string, awaiting: Set<string>) {
     let handled = '';
     while (story.endedAt === undefined && Date.now() < this.deadline) {
       await sleep(awaiting.size === 0 ? 1000 : 3000);
       if (awaiting.size === 0) continue;
       try {
-        const shown = await this.request(story, asker, 'read task', 'GET', path);
+        const shown = await this.request(story, asker, 'read needs attention', 'GET', path);
         const attention = shown.json?.needsAttention as { handles: string[]; since: string } | undefined;
-        if (shown.status !== 200 || !attention || !shown.json.open) continue;
+        // A task says whether it is open; a move waits for decisions while it is `todo`.
+        const open = shown.json?.open ?? shown.json?.state === 'todo';
+        if (shown.status !== 200 || !attention || !open) continue;
         const to = attention.handles.filter(
           (handle) => awaiting.has(handle) && (shown.json.canResendTo as string[]).includes(handle),
         );
@@ -440,12 +453,8 @@ export class LoadGenerator {
           'POST',
           `${path}/resendEmail`,
           { to },
+          { resendTo: to },
         );
-        // Every try that may have been taken counts (an unanswered one may have gone through).
-        const resentTo: string[] = resent.status === 200 ? resent.json.resentTo : [];
-        for (const handle of to)
-          story.resendsAsked[handle] =
-            (story.resendsAsked[handle] ?? 0) + resent.tries - (resentTo.includes(handle) ? 0 : 1);
         if (resent.status === 200 && resent.json.notYet.length === 0) handled = seen;
         else if (resent.json?.reason !== 'resendTooSoon' && resent.status !== 200)
           this.unexpected(story, 'resend after "needs attention"', resent);

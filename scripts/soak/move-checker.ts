@@ -2,8 +2,9 @@ import type { StoredMail } from '../../lib/mailbox';
 import type { CheckInput, Invariant } from './checker';
 import type { InjectedFault } from './faults';
 import { copiesOf, mailOutcome, namedAsRefused, refusedForGood } from './mail-checks';
-import type { Story } from './load';
+import type { Attempt, Story } from './load';
 import { isMoveStory, moveParties, ROLE_COLUMNS, type MoveRole } from './moves';
+import { judgeRetries, resendsAsked } from './retries';
 import { visibleWorkflows, workflowOutcome } from './visibility';
 
 /**
@@ -41,6 +42,8 @@ export interface ObservedWrite {
 export interface MoveCheckResult {
   moves: number;
   statesSeen: Record<string, number>;
+  /** A create retried after the move its first try made had ended, which so made a new move (not a violation). */
+  newAfterEnd: string[];
   itemsApplied: number;
   /** The same mail delivered again (same Message-ID and content), with the fault that explains it (mail-checks.ts). */
   resentCopies: string[];
@@ -100,7 +103,7 @@ export async function checkMoves(
       include: { validators: true, events: { orderBy: { id: 'asc' } } },
       orderBy: { id: 'asc' },
     }),
-    db.contactMoveRequest.findMany({ select: { id: true, askingAccount: true } }),
+    db.contactMoveRequest.findMany({ select: { id: true, askingAccount: true, createdAt: true } }),
     db.account.findMany({ select: { id: true, handle: true } }),
     db.service.findMany({ select: { id: true, name: true, adminId: true, techId: true, billingId: true } }),
   ]);
@@ -167,17 +170,19 @@ export async function checkMoves(
       );
 
     checkItems(where, move, items, flag);
-    checkMoveMails(where, move, mails, story, flag);
+    checkMoveMails(where, move, mails, story, input.attempts, flag);
   }
 
   // What the move stories' customers were told, story by story.
+  const newAfterEnd: string[] = [];
   for (const story of input.stories.filter((s) => isMoveStory(s.kind)))
-    checkMoveStory(story, moves, requests, tasks, flag);
+    newAfterEnd.push(...checkMoveStory(story, moves, requests, tasks, input.attempts, flag));
 
   checkWrites(input.stories, tasks, writes, services, handleOf, flag);
   return {
     moves: moves.length,
     statesSeen,
+    newAfterEnd,
     itemsApplied: tasks.filter((t) => t.moveId !== null && t.state === 'done').length,
     resentCopies: mails.resentCopies,
     refusedAndSaid: mails.refusedAndSaid,
@@ -264,18 +269,19 @@ export function checkWrites(
 }
 
 /** What one move story's customers were told, against the move, its items and the single tasks it met. */
-function checkMoveStory(
+export function checkMoveStory(
   story: Story,
-  moves: MoveRow[],
-  requests: { id: number; askingAccount: string }[],
+  moves: Pick<MoveRow, 'id' | 'state' | 'events' | 'dateDone'>[],
+  requests: { id: number; askingAccount: string; createdAt: Date }[],
   tasks: CheckedTask[],
+  attempts: Attempt[],
   flag: Flag,
-) {
+): string[] {
   const where = `story ${story.index} (${story.kind})`;
   for (const surprise of story.surprises) flag('storiesPlayed', `${where}: ${surprise}`);
   for (const refused of story.deliveredCodeRefused) flag('codesKept', `${where}: ${refused}`);
   const record = story.move;
-  if (!record) return;
+  if (!record) return [];
   const { mover } = moveParties(story.index);
   const ids = [...new Set(record.moveIds)];
   const asked = requests.filter((r) => r.askingAccount === mover);
@@ -285,11 +291,25 @@ function checkMoveStory(
       'converged',
       `${where}: the move request, retried, answered ${record.createRetryLost} instead of its move`,
     );
-  if (asked.length > 1)
-    flag('converged', `${where}: ${asked.length} moves (${asked.map((r) => r.id)}) for one request`);
+  // A retry after the first move ended makes a new move (docs/decisions/moves.md): not a divergence.
+  const retries = judgeRetries(
+    asked.map((request) => {
+      const move = moves.find((m) => m.id === request.id);
+      const ended = move?.events.find((e) => Object.values(MOVE_TERMINAL_EVENTS).includes(e.action));
+      return {
+        id: request.id,
+        madeAt: request.createdAt.getTime(),
+        endedAt: (ended?.createdAt ?? move?.dateDone)?.getTime(),
+      };
+    }),
+    attempts.filter((attempt) => attempt.story === story.index && attempt.op === 'move create'),
+  );
+  for (const line of retries.diverged) flag('converged', `${where}: move ${line}`);
+  const newAfterEnd = retries.newAfterEnd.map((line) => `${where}: move ${line}`);
   const collision = record.collision;
   if (collision) {
-    if (collision.dryRunReason !== 'taskAlreadyOpen')
+    // (Unless the story never got the dry run's answer: it gave up first.)
+    if (collision.dryRunReason !== undefined && collision.dryRunReason !== 'taskAlreadyOpen')
       flag('exclusive', `${where}: the dry run called the single task's service ${collision.dryRunReason}`);
     const answer = collision.singleOnMoveItem;
     if (answer && (answer.status !== 409 || answer.reason !== 'taskAlreadyOpen'))
@@ -309,9 +329,9 @@ function checkMoveStory(
   const move = moves.find((m) => m.id === ids[0]);
   if (ids.length > 0 && !move) {
     flag('oneFinalState', `${where}: move ${ids[0]} was answered but is not in the database`);
-    return;
+    return newAfterEnd;
   }
-  if (!move) return;
+  if (!move) return newAfterEnd;
   const items = tasks.filter((t) => t.moveId === move.id);
   if (collision) {
     const s0 = items.find((item) => item.serviceName === record.plan.services[0].name);
@@ -362,6 +382,7 @@ function checkMoveStory(
           'toldTheTruth',
           `${where}: item ${item.id} (${item.serviceName}) accepted by all, is ${item.state} (${item.reason})`,
         );
+  return newAfterEnd;
 }
 
 /** The end a move story's customers were promised by the answers they got. */
@@ -403,6 +424,7 @@ function checkMoveMails(
   move: MoveRow,
   mails: ReturnType<typeof movesMails>,
   story: Story | undefined,
+  attempts: Attempt[],
   flag: Flag,
 ) {
   const { byIdentity } = mails;
@@ -423,7 +445,7 @@ function checkMoveMails(
           const code = /#code=(\w+)/.exec(mail.text)?.[1];
           if (code) codes.add(code);
         }
-    const allowed = 1 + (story?.resendsAsked[handle] ?? 0);
+    const allowed = 1 + (story ? resendsAsked(attempts, story.index, handle) : 0);
     if (codes.size > allowed)
       flag(
         'codesKept',

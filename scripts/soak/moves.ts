@@ -2,7 +2,7 @@ import { hashPassword } from '../../api/auth/passwords';
 import type { Db } from '../../lib/db';
 import { readCodeEmail, type Mailbox } from '../../lib/mailbox';
 import type { HttpSession } from '../bench/http';
-import type { Story } from './load';
+import type { RequestOptions, Story } from './load';
 import { Random } from './random';
 
 /**
@@ -168,12 +168,18 @@ export interface MoveStoryClient {
     method: string,
     path: string,
     body?: unknown,
+    options?: RequestOptions,
   ): Promise<{ status: number; json: any; tries: number }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   unexpected(story: Story, what: string, answer: { status: number; json: { reason?: string } | null }): void;
   /** Seeds the story's accounts and services (setup, not a customer's action). */
   seed(plan: MovePlan): Promise<void>;
   /** The asker's session: the checker reads the move through the API as they do. */
   rememberAsker(story: Story, session: HttpSession): void;
+  /**
+   * The asker reads the move (at `path`) while someone in `awaiting` waits for a code, and asks a fresh code for
+   * them when it says "needs attention" for them (a code mail refused for good), as for a single task (load.ts).
+   */
+  watchAttention(story: Story, asker: HttpSession, path: string, awaiting: Set<string>): void;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
@@ -274,10 +280,18 @@ export async function playMove(client: MoveStoryClient, story: Story, seed: numb
   if (plan.kind === 'moveCancel' && !plan.acceptFirst) return cancelMove(client, story, mover, moveId);
 
   const seen: Record<Who, string[]> = { mover: [], newcomer: [] };
+  // Whose code the story waits for: the asker watches the move meanwhile, as the portal shows it.
+  const awaitingCodes = new Set<string>();
+  client.watchAttention(story, mover, `/1.0/me/contactMove/${moveId}`, awaitingCodes);
   const readCode = async (who: Who) => {
-    const code = await moveCodeMail(client, handles[who], moveId, seen[who]);
-    seen[who].push(code);
-    return code;
+    awaitingCodes.add(handles[who]);
+    try {
+      const code = await moveCodeMail(client, handles[who], moveId, seen[who]);
+      seen[who].push(code);
+      return code;
+    } finally {
+      awaitingCodes.delete(handles[who]);
+    }
   };
   const codes: Record<Who, string> = { mover: '', newcomer: '' };
   [codes.mover, codes.newcomer] = await Promise.all([readCode('mover'), readCode('newcomer')]);
@@ -313,8 +327,8 @@ export async function playMove(client: MoveStoryClient, story: Story, seed: numb
         'POST',
         `/1.0/me/contactMove/${moveId}/resendEmail`,
         {},
+        { resendTo: [parties.newcomer] },
       );
-      story.resendsAsked[parties.newcomer] = (story.resendsAsked[parties.newcomer] ?? 0) + resent.tries;
       const takenBefore = resent.tries > 1 && resent.json?.reason === 'resendTooSoon';
       if (closedMeanwhile(resent)) return;
       if (resent.status !== 200 && !takenBefore) return client.unexpected(story, 'move resend', resent);
