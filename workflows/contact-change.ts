@@ -39,7 +39,7 @@ import {
   type TaskView,
   type ValidatorView,
 } from './contact-change.messages';
-import { auditTrail, runMails } from './run-mails';
+import { attentionReached, auditTrail, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 /** What the activity and the local activity of a kind share: timeouts and a bounded retry policy. */
@@ -384,8 +384,9 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       const delivered = targets
         .map((v) => v.handle)
         .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
-      if (needsAttention && needsAttention.handles.every((handle) => delivered.includes(handle))) {
-        needsAttention = undefined;
+      const reached = attentionReached(needsAttention, delivered);
+      if (reached) {
+        needsAttention = reached.now;
         await record(audit('system', 'mailDelivered', { validators: delivered }));
       }
     } finally {

@@ -40,7 +40,7 @@ import {
   registeredMoveUpdate,
   resendMoveUpdate,
 } from './contact-move.messages';
-import { auditTrail, runMails } from './run-mails';
+import { attentionReached, auditTrail, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 type CommonActivityOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
@@ -414,8 +414,9 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       const delivered = targets
         .map((v) => v.handle)
         .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
-      if (needsAttention && needsAttention.handles.every((handle) => delivered.includes(handle))) {
-        needsAttention = undefined;
+      const reached = attentionReached(needsAttention, delivered);
+      if (reached) {
+        needsAttention = reached.now;
         await record(audit('system', 'mailDelivered', { validators: delivered }));
       }
     } finally {

@@ -26,6 +26,23 @@ export function auditTrail(workflowId: string, runId: string) {
   });
 }
 
+/**
+ * "Needs attention" once these people got a fresh code: whom it reached is no longer named, and once nobody is,
+ * the run is cleared. So a resend to each person in turn (as the portal offers it) clears it as one to everyone at
+ * once does; before, only a resend reaching every person named cleared it, and a task whose two validators were
+ * each sent their code apart stayed flagged. Someone a code cannot reach (only told, their notice refused) stays
+ * named: their mail did not go. Undefined when nothing changes.
+ */
+export function attentionReached(
+  current: NeedsAttention | undefined,
+  delivered: string[],
+): { now: NeedsAttention | undefined } | undefined {
+  if (!current) return undefined;
+  const still = current.handles.filter((handle) => !delivered.includes(handle));
+  if (still.length === current.handles.length) return undefined;
+  return { now: still.length > 0 ? { ...current, handles: still } : undefined };
+}
+
 /** One template to some recipients: a step's mails are one or more of these. */
 export interface TemplateBatch<Template extends string> {
   template: Template;

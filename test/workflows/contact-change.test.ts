@@ -20,6 +20,7 @@ import {
   type ResendRequest,
 } from '../../workflows/contact-change.messages';
 import { timeSkippingEnvironment } from '../helpers/temporal';
+import { eventually } from '../helpers/wait';
 
 let env: TestWorkflowEnvironment;
 let run = 0;
@@ -282,6 +283,32 @@ describe('contact-change workflow', () => {
     expect(calls.emails.filter((e) => e.template === 'needsAttention')).toEqual([
       { recipient: ASKER, template: 'needsAttention', step: 'attention' },
     ]);
+  });
+
+  test('both codes refused: a resend to each in turn clears each from "needs attention", then the task', async () => {
+    const refusedAddresses = [ASKER, NEWBIE];
+    const { activities, calls } = fakeActivities({ refusedAddresses });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      const attention = async () => (await handle.query(taskQuery)).needsAttention;
+      await eventually('both refusals shown', async () =>
+        expect((await attention())?.handles.sort()).toEqual([ASKER, NEWBIE].sort()),
+      );
+      refusedAddresses.length = 0; // the mail server takes mail again
+      await env.sleep(61_000);
+      await resend(handle, { by: ASKER, to: [NEWBIE] });
+      await eventually('the newcomer reached', async () =>
+        expect(await attention()).toMatchObject({ reason: 'mailRejected', handles: [ASKER] }),
+      );
+      await resend(handle, { by: ASKER, to: [ASKER] });
+      await eventually('everyone reached', async () => expect(await attention()).toBeUndefined());
+      // Both have their fresh code: the change goes ahead.
+      await accept(handle, ASKER, code(ASKER, 'resend-2'));
+      await accept(handle, NEWBIE, code(NEWBIE, 'resend-1'));
+      expect(await handle.result()).toMatchObject({ state: 'done' });
+      expect((await handle.result()).needsAttention).toBeUndefined();
+    });
+    expect(calls.records.filter((r) => r.event.action === 'mailDelivered')).toHaveLength(2);
   });
 
   test('a mail server down past every retry puts the task in "needs attention" instead of retrying for ever; it expires on time', async () => {

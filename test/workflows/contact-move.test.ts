@@ -197,6 +197,27 @@ describe('contact-move workflow', () => {
     expect(calls.records.map((r) => r.event.action)).toContain('mailDelivered');
   });
 
+  test('both codes refused: a resend to each in turn clears each from "needs attention", then the move', async () => {
+    const { activities, calls, refused } = fakeMove({ refusedAddresses: [ASKER, NEWBIE] });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      const attention = async () => (await handle.query(moveQuery)).needsAttention;
+      await eventually('both refusals shown', async () =>
+        expect((await attention())?.handles.sort()).toEqual([ASKER, NEWBIE].sort()),
+      );
+      refused.clear(); // the mail server takes mail again
+      await env.sleep(61_000);
+      await handle.executeUpdate(resendMoveUpdate, { args: [{ by: ASKER, to: [NEWBIE] }] });
+      await eventually('the newcomer reached', async () =>
+        expect(await attention()).toMatchObject({ reason: 'mailRejected', handles: [ASKER] }),
+      );
+      await handle.executeUpdate(resendMoveUpdate, { args: [{ by: ASKER, to: [ASKER] }] });
+      await eventually('everyone reached', async () => expect(await attention()).toBeUndefined());
+    });
+    expect(calls.records.filter((r) => r.event.action === 'mailDelivered')).toHaveLength(2);
+    expect(calls.records.at(-1)?.needsAttention).toBeUndefined();
+  });
+
   test('a resend mails a fresh code that replaces the old one (told apart, not counted), and not too soon', async () => {
     const { activities, calls } = fakeMove();
     await withWorker(activities, async (taskQueue) => {
