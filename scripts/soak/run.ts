@@ -290,7 +290,7 @@ function printReport(
   log(`| load | value |`);
   log('| --- | --- |');
   log(
-    `| customer stories started (open loop, ${options.rate}/s asked) | ${report.stories} (${(report.stories / report.loadSeconds).toFixed(2)}/s) |`,
+    `| customer stories started (open loop, ${options.rate}/s asked) | ${report.stories} in ${options.durationMs / 1000} s of arrivals (${(report.stories / (options.durationMs / 1000)).toFixed(2)}/s) |`,
   );
   log(
     `| stories by kind | ${Object.entries(report.storiesByKind)
@@ -334,6 +334,9 @@ function printReport(
     `| mails the mail server refused for good, the task saying so (needs attention; not a violation) | ${result.refusedAndSaid} |`,
   );
   log(
+    `| requests retried after the task or move their first try made had ended, so a new one (documented; not a violation) | ${result.newAfterEnd.length} |`,
+  );
+  log(
     `| logins shed by the API (503 busy with Retry-After: at most 4 password hashes at once; not a violation) | ${result.shedLogins.length} |`,
   );
   for (const [key, lines] of Object.entries(result.violations)) {
@@ -341,6 +344,7 @@ function printReport(
     if (lines.length > 10) log(`  ${key}: … ${lines.length - 10} more`);
   }
   for (const line of result.resentCopies.slice(0, 10)) log(`  same mail again: ${line}`);
+  for (const line of result.newAfterEnd.slice(0, 10)) log(`  new after an end: ${line}`);
   log('');
   log(
     report.violations === 0
