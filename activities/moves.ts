@@ -230,17 +230,6 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
   /** What a step of the move does to its open items; each item changed gets its own event (its timeline, webhooks). */
   async function applyItemEffect(tx: Tx, moveId: number, effect: ItemEffect, event: AuditEntry) {
     const keyPrefix = `${event.dedupeKey}/item/`;
-    if (effect.kind === 'startApply') {
-      await tx.$executeRaw`
-        WITH waiting AS (
-          UPDATE contact_change_task SET state = 'checkValidity', updated_at = now()
-           WHERE move_id = ${moveId} AND state = 'validatingByCustomers'
-          RETURNING id
-        )
-        UPDATE task_validator SET status = 'accepted', decided_at = COALESCE(decided_at, now())
-         WHERE task_id IN (SELECT id FROM waiting) AND status = 'pending'`;
-      return;
-    }
     const [state, reason, action, actor, names] =
       effect.kind === 'exclude'
         ? ['refused', 'excludedByValidator', 'refused', effect.handle, effect.serviceNames]
@@ -281,13 +270,20 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
   }
 
   /**
-   * Applies up to maxChunks chunks, one transaction each: the items still waiting (checkValidity), each re-checked
-   * with the single task's rule (recheckAtApply) on its service locked for the transaction. An item whose rule no
-   * longer holds ends as a single task would (refused or aborted, with the reason). A chunk commits whole or not at
-   * all, so a retry after a crash goes on from the items' states: nothing applied twice, nothing lost.
+   * Applies up to maxChunks chunks, one transaction each: the items still waiting (validatingByCustomers: a move's
+   * items are not rewritten when the last acceptance arrives, see itemStateShown), each re-checked with the single
+   * task's rule (recheckAtApply) on its service locked for the transaction. An item whose rule no longer holds ends
+   * as a single task would (refused or aborted, with the reason). A chunk commits whole or not at all, so a retry
+   * after a crash goes on from the items' states: nothing applied twice, nothing lost. Only a move every validator
+   * accepted is applied: its recorded state is `applying` (the last acceptance's record, before the apply starts).
    */
   async function applyMoveChunks({ moveId, chunkSize, maxChunks }: ApplyMoveArgs): Promise<AppliedChunks> {
     const move = await db.contactMove.findUniqueOrThrow({ where: { id: moveId } });
+    if (move.state !== 'applying')
+      throw ApplicationFailure.nonRetryable(
+        `move ${moveId} is ${move.state}, not applying: its items are not applied`,
+        'moveNotApplying',
+      );
     const progress = { chunk: 0, applied: 0, skipped: 0 };
     // Alive is not the same as done with a chunk: the heartbeat goes on while a slow chunk runs, so the short
     // heartbeat timeout (workflows/contact-move.ts) catches a killed worker, never a slow one.
@@ -334,7 +330,7 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
         JOIN account a ON a.id = s.admin_id
         JOIN account h ON h.id = s.tech_id
         JOIN account b ON b.id = s.billing_id
-       WHERE t.move_id = ${move.id} AND t.state = 'checkValidity'
+       WHERE t.move_id = ${move.id} AND t.state = 'validatingByCustomers'
        ORDER BY t.id LIMIT ${chunkSize}
          FOR UPDATE OF t, s`;
     if (items.length === 0) return { applied: 0, skipped: 0 };
@@ -363,8 +359,8 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
 
   /**
    * One statement for everything a chunk writes: each applied item's service gets its new holder for the item's
-   * roles (each service row written once, whatever its number of roles), each item its end, its role locks
-   * released and its event.
+   * roles (each service row written once, whatever its number of roles), each item its end, its validators'
+   * acceptance (the move's, which covers it), its role locks released and its event.
    */
   async function writeChunkEnds(
     tx: Tx,
@@ -378,6 +374,31 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
           Prisma.sql`${Prisma.raw(column)} = CASE WHEN ${role} = ANY(x.roles) THEN ${toId}::int ELSE s.${Prisma.raw(column)} END`,
       ),
     );
+    const ids = ends.map((end) => end.id);
+    if (process.env.MOVE_CHUNK_WRITE === 'separate') {
+      const x = Prisma.sql`jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
+          AS x(id int, service_id int, roles text[], state text, reason text)`;
+      await tx.$executeRaw`
+        UPDATE service s SET ${holders}, updated_at = now()
+          FROM ${x} WHERE s.id = x.service_id AND x.state = 'done'`;
+      await tx.$executeRaw`
+        UPDATE contact_change_task t
+           SET state = x.state, reason = x.reason, date_done = now(), updated_at = now()
+          FROM ${x} WHERE t.id = x.id`;
+      await tx.$executeRaw`
+        UPDATE task_validator SET status = 'accepted', decided_at = now()
+         WHERE task_id = ANY(${ids}::int[]) AND status = 'pending'`;
+      await tx.$executeRaw`DELETE FROM open_role_lock WHERE task_id = ANY(${ids}::int[])`;
+      await tx.$executeRaw`
+        INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail)
+        SELECT x.id, ${`${move.workflowId}/${move.runId}/item-apply/`} || x.id, 'system',
+               CASE WHEN x.state = 'done' THEN 'applied' ELSE x.state || 'AtApply' END,
+               CASE WHEN x.reason IS NULL THEN jsonb_build_object('moveId', ${move.id}::int)
+                    ELSE jsonb_build_object('moveId', ${move.id}::int, 'reason', x.reason) END
+          FROM ${x}
+        ON CONFLICT DO NOTHING`;
+      return;
+    }
     await tx.$executeRaw`
       WITH x AS (
         SELECT * FROM jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
@@ -389,8 +410,11 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
         UPDATE contact_change_task t
            SET state = x.state, reason = x.reason, date_done = now(), updated_at = now()
           FROM x WHERE t.id = x.id
+      ), accepted AS (
+        UPDATE task_validator SET status = 'accepted', decided_at = now()
+         WHERE task_id = ANY(${ids}::int[]) AND status = 'pending'
       ), released AS (
-        DELETE FROM open_role_lock WHERE task_id = ANY(${ends.map((end) => end.id)}::int[])
+        DELETE FROM open_role_lock WHERE task_id = ANY(${ids}::int[])
       )
       INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail)
       SELECT x.id, ${`${move.workflowId}/${move.runId}/item-apply/`} || x.id, 'system',

@@ -26,8 +26,10 @@ import {
   TASK_PARTIES_INCLUDE,
   taskParties,
   tasksSeenBy,
+  tasksShownIn,
   type TaskParties,
 } from '../domain/tasks';
+import { itemStateShown, itemValidatorStatus } from '../domain/moves';
 import type { Db } from '../lib/db';
 import {
   acceptUpdate,
@@ -90,10 +92,15 @@ const REJECTION_STATUS: Record<Rejection, number> = {
 
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
 
+/** An item's move: what its state and its validators' statuses are shown as (itemStateShown, itemValidatorStatus). */
+const ITEM_MOVE_INCLUDE = {
+  move: { select: { state: true, validators: { select: { handle: true, status: true, decidedAt: true } } } },
+} as const;
+
 async function loadTask(db: Db, id: number) {
   const task = await db.contactChangeTask.findUnique({
     where: { id },
-    include: { ...TASK_PARTIES_INCLUDE, events: { orderBy: { id: 'asc' } } },
+    include: { ...TASK_PARTIES_INCLUDE, ...ITEM_MOVE_INCLUDE, events: { orderBy: { id: 'asc' } } },
   });
   return task && taskParties(task);
 }
@@ -109,7 +116,10 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   /** The task without its history, for the actions: they answer with a fresh read afterwards (reread). */
   async function findVisibleTaskHead(account: AuthAccount, id: number) {
-    const row = await db.contactChangeTask.findUnique({ where: { id }, include: TASK_PARTIES_INCLUDE });
+    const row = await db.contactChangeTask.findUnique({
+      where: { id },
+      include: { ...TASK_PARTIES_INCLUDE, ...ITEM_MOVE_INCLUDE },
+    });
     const task = row && taskParties(row);
     if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
     return task;
@@ -123,7 +133,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
   async function reread(head: Awaited<ReturnType<typeof findVisibleTaskHead>>): Promise<TaskRow> {
     const row = await db.contactChangeTask.findUniqueOrThrow({
       where: { id: head.id },
-      include: { validators: true, events: { orderBy: { id: 'asc' } } },
+      include: { validators: true, ...ITEM_MOVE_INCLUDE, events: { orderBy: { id: 'asc' } } },
     });
     return taskParties({ ...row, service: head.service });
   }
@@ -134,14 +144,22 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   function present(task: TaskRow, viewer: string, live?: TaskView): TaskResponse {
     const statusOf = new Map(live?.validators.map((v) => [v.handle, v.status]));
-    const validators = task.validators.map((v) => ({
-      handle: v.handle,
-      status: (statusOf.get(v.handle) ?? v.status) as 'pending' | 'accepted' | 'refused',
-      decidedAt: v.decidedAt?.toISOString(),
-    }));
+    // An item of a move: its validators decide on the move, and it is being applied while the move applies.
+    const onMove = new Map(task.move?.validators.map((v) => [v.handle, v]));
+    const validators = task.validators.map((v) => {
+      const decision = onMove.get(v.handle);
+      const status = itemValidatorStatus(statusOf.get(v.handle) ?? v.status, decision?.status);
+      return {
+        handle: v.handle,
+        status: status as 'pending' | 'accepted' | 'refused',
+        decidedAt: (v.decidedAt ?? (status === decision?.status ? decision.decidedAt : null))?.toISOString(),
+      };
+    });
     // The live view is ahead of the read model only while the task is open; an end (done, refused...) is shown
     // once the database has it, so that its date and the service's new contacts are there too.
-    const state = (live && isOpen(live.state) ? live.state : task.state) as TaskState;
+    const state = (
+      live && isOpen(live.state) ? live.state : itemStateShown(task.state, task.move?.state)
+    ) as TaskState;
     const needsAttention = live ? live.needsAttention : (task.needsAttention as NeedsAttention | null);
     return {
       id: task.id,
@@ -187,10 +205,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
   async function listTaskIds(account: AuthAccount, state?: TaskState): Promise<number[]> {
     const handle = account.handle;
     const rows = await db.contactChangeTask.findMany({
-      where: {
-        ...(state ? { state } : {}),
-        ...tasksSeenBy(handle),
-      },
+      where: { AND: [state ? tasksShownIn(state) : {}, tasksSeenBy(handle)] },
       select: { id: true },
       orderBy: { id: 'desc' },
       take: 1000,

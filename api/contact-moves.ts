@@ -11,7 +11,14 @@ import type { z } from 'zod';
 import type { Config } from '../lib/config';
 import { hashMoveCode } from '../lib/codes';
 import type { Db } from '../lib/db';
-import { countItems, moveRoles, seesMove, type MoveSkipReason } from '../domain/moves';
+import {
+  countItems,
+  itemStateShown,
+  itemStatesShownAs,
+  moveRoles,
+  seesMove,
+  type MoveSkipReason,
+} from '../domain/moves';
 import {
   moveItemGroups,
   planMove,
@@ -432,11 +439,11 @@ export function createContactMoves(deps: ContactMoveDeps) {
     id: number,
     query: z.infer<typeof moveItemQuery>,
   ): Promise<z.infer<typeof moveItemPage>> {
-    await findVisibleMove(account, id);
+    const move = await findVisibleMove(account, id);
     const rows = await db.contactChangeTask.findMany({
       where: {
         moveId: id,
-        ...(query.state ? { state: query.state } : {}),
+        ...(query.state ? { state: { in: itemStatesShownAs(query.state, move.state) } } : {}),
         ...(query.cursor !== undefined ? { serviceName: { gt: query.cursor } } : {}),
       },
       orderBy: { serviceName: 'asc' },
@@ -457,7 +464,9 @@ export function createContactMoves(deps: ContactMoveDeps) {
         serviceName: row.serviceName,
         serviceType: row.serviceType,
         contactTypes: row.contactTypes as z.infer<typeof moveItemPage>['items'][number]['contactTypes'],
-        state: row.state as z.infer<typeof moveItemPage>['items'][number]['state'],
+        state: itemStateShown(row.state, move.state) as z.infer<
+          typeof moveItemPage
+        >['items'][number]['state'],
         reason: row.reason ?? undefined,
       })),
       nextCursor: rows.length > query.limit ? page[page.length - 1].serviceName : null,

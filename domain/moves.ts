@@ -1,4 +1,9 @@
-import { CONTACT_TYPES, type ContactType } from '../workflows/contact-change.messages';
+import {
+  CONTACT_TYPES,
+  TASK_STATES,
+  type ContactType,
+  type TaskState,
+} from '../workflows/contact-change.messages';
 export { MOVE_STATES, OPEN_MOVE_STATES, type MoveState } from '../workflows/contact-move.messages';
 import {
   planContactChange,
@@ -140,6 +145,31 @@ export function countItems(groups: { state: string; reason: string | null; count
     else counts.remaining += count;
   }
   return counts;
+}
+
+/**
+ * An item's state as people see it (the provider's task routes, the move's item list). An item waits in
+ * `validatingByCustomers` until its chunk is applied: once its move is `applying` (every validator accepted), that
+ * wait is the check and apply, `checkValidity` as for a single task. The items are not rewritten to say so when
+ * the last acceptance arrives: that was a write of every item (50,000) before the first chunk could start
+ * (docs/decisions/moves.md, "Apply in chunks").
+ */
+export function itemStateShown(itemState: string, moveState: string | undefined): string {
+  return itemState === 'validatingByCustomers' && moveState === 'applying' ? 'checkValidity' : itemState;
+}
+
+/** The stored item states shown as `shown` while the move is in `moveState` (itemStateShown, read backwards). */
+export function itemStatesShownAs(shown: string, moveState: string): TaskState[] {
+  return TASK_STATES.filter((stored) => itemStateShown(stored, moveState) === shown);
+}
+
+/**
+ * A validator's status on an item of a move. The move's acceptance covers every item the person validates, so an
+ * item's row still `pending` shows the person's decision on the move (the apply writes `accepted` on each item it
+ * ends; an item left out or refused has its own row's `refused`).
+ */
+export function itemValidatorStatus(rowStatus: string, moveStatus: string | undefined): string {
+  return rowStatus === 'pending' && moveStatus ? moveStatus : rowStatus;
 }
 
 /** The people of a move: its asker, the old and new holders, its validators and the people told. */

@@ -62,6 +62,18 @@ export function tasksSeenBy(handle: string): Prisma.ContactChangeTaskWhereInput 
   };
 }
 
+/**
+ * The tasks people see in `state` (itemStateShown's rule as a database filter): an item of an applying move still
+ * waiting for its chunk is in `checkValidity`, not `validatingByCustomers`.
+ */
+export function tasksShownIn(state: TaskState): Prisma.ContactChangeTaskWhereInput {
+  if (state === 'checkValidity')
+    return { OR: [{ state }, { state: 'validatingByCustomers', move: { is: { state: 'applying' } } }] };
+  if (state === 'validatingByCustomers')
+    return { state, OR: [{ moveId: null }, { move: { is: { state: { not: 'applying' } } } }] };
+  return { state };
+}
+
 /** What to load with a task so that seesTask and mayCancel can judge it. */
 export const TASK_PARTIES_INCLUDE = {
   validators: true,

@@ -32,8 +32,6 @@ export interface OpenedMove {
 export type ItemEffect =
   /** A validator leaves these services out when accepting: their items end refused (excludedByValidator). */
   | { kind: 'exclude'; handle: string; serviceNames: string[] }
-  /** Every validator accepted: the open items wait for the apply (checkValidity). */
-  | { kind: 'startApply' }
   /** The move ends without applying (refused, expired, cancelled): every open item ends so, its locks released. */
   | { kind: 'end'; state: 'refused' | 'expired' | 'aborted'; reason: string; actor: string };
 

@@ -435,7 +435,17 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
   async function applyItems() {
     // The last acceptance's handler is still recording it (and its exclusions): the apply starts after it.
     await condition(allHandlersFinished);
-    await record(audit('system', 'moveApplying'), { kind: 'startApply' }, bulk);
+    // The items are applied from where they wait (validatingByCustomers, shown as checkValidity while the move
+    // applies): no write of every item before the first chunk. The last acceptance's record has the move applying
+    // (the apply's own check); the events saying so and the progress are recorded while the chunks go on, never
+    // holding them up, and all of them before the move is recorded done.
+    const told: Promise<void>[] = [];
+    const tell = (event: AuditEntry) => {
+      const write = record(event);
+      write.catch(() => undefined); // awaited below, with the others
+      told.push(write);
+    };
+    tell(audit('system', 'moveApplying'));
     for (;;) {
       const progress = await applying.applyMoveChunks({
         moveId: input.moveId,
@@ -445,8 +455,9 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       counts = progress.counts;
       publish();
       if (progress.finished) break;
-      await record(audit('system', 'moveProgress', { ...counts }));
+      tell(audit('system', 'moveProgress', { ...counts }));
     }
+    await Promise.all(told);
     state = 'done';
     await record(audit('system', 'moveApplied', { ...counts }));
     await tellEveryone('moveDone');

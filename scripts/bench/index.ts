@@ -21,7 +21,8 @@ import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies }
  * at each open-loop rate; 0 skips the open loop), BENCH_OPEN_TASKS (open tasks under the stories on top; 0
  * skips that phase), BENCH_WORKER_CACHE (the worker's cache size, in workflows; unset: WORKER_MAX_CACHED_WORKFLOWS's default), BENCH_SERVICES (1000000),
  * BENCH_MOVE (0 skips the real move of the listing account's services) and BENCH_MOVE_SAMPLE (50 single tasks
- * beside it) tune it.
+ * beside it) tune it. BENCH_ONLY=move runs the move phase alone, with what it needs: the seed, the move's dry runs,
+ * the move and its single-task sample (a few minutes, for a short window on a shared machine).
  */
 const STORIES = Number(process.env.BENCH_STORIES ?? 200);
 const OPEN_SECONDS = Number(process.env.BENCH_OPEN_SECONDS ?? 20);
@@ -40,6 +41,11 @@ const MOVE_DRY_RUNS = 20;
 /** BENCH_MOVE=0 skips the real move after the dry run; BENCH_MOVE_SAMPLE single tasks (50) stand beside it. */
 const MOVE = process.env.BENCH_MOVE !== '0';
 const MOVE_SAMPLE = Number(process.env.BENCH_MOVE_SAMPLE ?? 50);
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'move') throw new Error(`BENCH_ONLY=${ONLY}: only 'move' is known`);
+const ONLY_MOVE = ONLY === 'move';
+/** Calls of each kind of listing (none when only the move runs: its dry runs are measured all the same). */
+const LISTING_CALLS = ONLY_MOVE ? 0 : 200;
 /** BENCH_TEMPORAL=postgres: the Temporal server on PostgreSQL (as deployed) instead of the dev server on SQLite. */
 const ON_POSTGRES = process.env.BENCH_TEMPORAL === 'postgres';
 const TEMPORAL_KIND = ON_POSTGRES ? 'Temporal server on PostgreSQL' : 'Temporal dev server (SQLite)';
@@ -178,7 +184,7 @@ async function measureListing(stack: BenchStack, handle: string) {
     await session.call('GET', path);
     latencies[kind].push(session.latencies[before]);
   };
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < LISTING_CALLS; i++) {
     const cursor = `svc-${String(1 + Math.floor(Math.random() * 50_000)).padStart(7, '0')}.bench`;
     await timed('first page', '/1.0/me/contactManagement/services?limit=50');
     await timed('page by cursor', `/1.0/me/contactManagement/services?limit=50&cursor=${cursor}`);
@@ -204,8 +210,12 @@ async function measureListing(stack: BenchStack, handle: string) {
 }
 
 async function main() {
+  if (ONLY_MOVE && (SERVICES <= 0 || !MOVE))
+    throw new Error('BENCH_ONLY=move needs BENCH_SERVICES > 0 and the move');
   log(
-    `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then ${OPEN_TASKS} open tasks with stories on top, then listing over ${SERVICES} services${MOVE ? ", then a move of its account's services beside single tasks" : ''}`,
+    ONLY_MOVE
+      ? `bench on the ${TEMPORAL_KIND}, the move only: ${SERVICES} services, the move's dry runs, a move of one account's services beside ${MOVE_SAMPLE} single tasks`
+      : `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then ${OPEN_TASKS} open tasks with stories on top, then listing over ${SERVICES} services${MOVE ? ", then a move of its account's services beside single tasks" : ''}`,
   );
   log(`start: ${load()}`);
   const stack = await startBenchStack(log, {
@@ -216,69 +226,7 @@ async function main() {
     discardMailTo: (recipient) => BULK_MAIL.test(recipient),
   });
   try {
-    await seedStories(stack, CLOSED_LOOP_CAST, STORIES);
-    const cpu = cpuMeter(stack);
-    const stories = await runStories(stack, cpu);
-    const memory = {
-      api: process.memoryUsage().rss,
-      worker: rssOf(stack.workerPid()),
-      temporal: rssOf(stack.temporalPid()),
-    };
-    log('running the ping workflows (engine ceiling)');
-    const cpuBeforePing = cpu.snapshot();
-    const ping = await runPing(stack, STORIES * 2);
-    const pingCpu = cpu.used(cpuBeforePing, cpu.snapshot(), ping.seconds);
-    const { workflowId } = await stack.db.contactChangeTask.findFirstOrThrow({ orderBy: { id: 'asc' } });
-    const [storyTasks, pingTasks] = [
-      await tasksOf(stack, workflowId),
-      await tasksOf(stack, ping.firstWorkflowId),
-    ];
-    // Each table is printed as soon as its phase ends: a long run shows its figures as it goes.
-    log('\n| stories (create, 2 accepts, apply, mail) | value |\n| --- | --- |');
-    log(`| stories | ${STORIES} at concurrency ${CONCURRENCY} |`);
-    log(
-      `| completed stories per second | ${stories.perSecond.toFixed(2)} (${stories.seconds.toFixed(1)} s) |`,
-    );
-    log(
-      `| last acceptance sent -> change applied, p50 / p99 | ${ms(percentile(stories.applyLatencies, 50))} / ${ms(percentile(stories.applyLatencies, 99))} |`,
-    );
-    log(
-      `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
-    );
-    log(
-      `| memory (RSS): API and bench process / worker process / ${TEMPORAL_KIND} | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
-    );
-    for (const [kind, values] of stories.byKind) {
-      log(
-        `| ${kind} (${values.length}), p50 / p99 | ${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} |`,
-      );
-    }
-    log(`| engine ceiling: one-activity workflows per second | ${ping.perSecond.toFixed(2)} |`);
-    log(
-      `| per story / per ping workflow: history events, workflow tasks, activity tasks | ${storyTasks.events}, ${storyTasks.workflowTasks}, ${storyTasks.activityTasks} / ${pingTasks.events}, ${pingTasks.workflowTasks}, ${pingTasks.activityTasks} |`,
-    );
-    log(`| CPU during the stories (2 cores = 200 %) | ${stories.cpu} |`);
-    log(`| CPU during the ping workflows | ${pingCpu} |`);
-    log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
-    log(`closed loop done: ${load()}`);
-    // Before the listing's million services: the open loop measures the stories, not a bigger database.
-    const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
-    if (openLoop.length > 0) printOpenLoop(log, openLoop, stories.perSecond);
-    log(`open loop done: ${load()}`);
-    const seed =
-      OPEN_TASKS > 0
-        ? await seedOpenTasks(stack, log, { target: OPEN_TASKS, budgetMs: Infinity, cpu })
-        : undefined;
-    const openTasks =
-      seed &&
-      (await runOnTop(stack, log, {
-        seed,
-        cacheSize: stack.config.WORKER_MAX_CACHED_WORKFLOWS,
-        storiesPerSecond: stories.perSecond / 2,
-        seconds: Math.max(OPEN_SECONDS, 10),
-      }));
-    if (openTasks) printOpenTasks(log, openTasks);
-    log(`open tasks done: ${load()}`);
+    if (!ONLY_MOVE) await runStoryPhases(stack);
     const listingSeed = SERVICES > 0 ? await seedListing(stack) : undefined;
     const listing = listingSeed && (await measureListing(stack, listingSeed.handle));
     if (listing && listingSeed) printListing(listing, listingSeed.seconds);
@@ -299,11 +247,77 @@ async function main() {
   }
 }
 
+/** The closed loop, the pings, the open loop and the open tasks: each printed as soon as it ends. */
+async function runStoryPhases(stack: BenchStack) {
+  await seedStories(stack, CLOSED_LOOP_CAST, STORIES);
+  const cpu = cpuMeter(stack);
+  const stories = await runStories(stack, cpu);
+  const memory = {
+    api: process.memoryUsage().rss,
+    worker: rssOf(stack.workerPid()),
+    temporal: rssOf(stack.temporalPid()),
+  };
+  log('running the ping workflows (engine ceiling)');
+  const cpuBeforePing = cpu.snapshot();
+  const ping = await runPing(stack, STORIES * 2);
+  const pingCpu = cpu.used(cpuBeforePing, cpu.snapshot(), ping.seconds);
+  const { workflowId } = await stack.db.contactChangeTask.findFirstOrThrow({ orderBy: { id: 'asc' } });
+  const [storyTasks, pingTasks] = [
+    await tasksOf(stack, workflowId),
+    await tasksOf(stack, ping.firstWorkflowId),
+  ];
+  // Each table is printed as soon as its phase ends: a long run shows its figures as it goes.
+  log('\n| stories (create, 2 accepts, apply, mail) | value |\n| --- | --- |');
+  log(`| stories | ${STORIES} at concurrency ${CONCURRENCY} |`);
+  log(`| completed stories per second | ${stories.perSecond.toFixed(2)} (${stories.seconds.toFixed(1)} s) |`);
+  log(
+    `| last acceptance sent -> change applied, p50 / p99 | ${ms(percentile(stories.applyLatencies, 50))} / ${ms(percentile(stories.applyLatencies, 99))} |`,
+  );
+  log(
+    `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
+  );
+  log(
+    `| memory (RSS): API and bench process / worker process / ${TEMPORAL_KIND} | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
+  );
+  for (const [kind, values] of stories.byKind) {
+    log(
+      `| ${kind} (${values.length}), p50 / p99 | ${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} |`,
+    );
+  }
+  log(`| engine ceiling: one-activity workflows per second | ${ping.perSecond.toFixed(2)} |`);
+  log(
+    `| per story / per ping workflow: history events, workflow tasks, activity tasks | ${storyTasks.events}, ${storyTasks.workflowTasks}, ${storyTasks.activityTasks} / ${pingTasks.events}, ${pingTasks.workflowTasks}, ${pingTasks.activityTasks} |`,
+  );
+  log(`| CPU during the stories (2 cores = 200 %) | ${stories.cpu} |`);
+  log(`| CPU during the ping workflows | ${pingCpu} |`);
+  log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
+  log(`closed loop done: ${load()}`);
+  // Before the listing's million services: the open loop measures the stories, not a bigger database.
+  const openLoop = OPEN_SECONDS > 0 ? await runOpenLoop(stack, log, stories.perSecond, OPEN_SECONDS) : [];
+  if (openLoop.length > 0) printOpenLoop(log, openLoop, stories.perSecond);
+  log(`open loop done: ${load()}`);
+  const seed =
+    OPEN_TASKS > 0
+      ? await seedOpenTasks(stack, log, { target: OPEN_TASKS, budgetMs: Infinity, cpu })
+      : undefined;
+  const openTasks =
+    seed &&
+    (await runOnTop(stack, log, {
+      seed,
+      cacheSize: stack.config.WORKER_MAX_CACHED_WORKFLOWS,
+      storiesPerSecond: stories.perSecond / 2,
+      seconds: Math.max(OPEN_SECONDS, 10),
+    }));
+  if (openTasks) printOpenTasks(log, openTasks);
+  log(`open tasks done: ${load()}`);
+}
+
 function printListing(listing: Awaited<ReturnType<typeof measureListing>>, seededSeconds: number) {
   log(
     `\n| listing: ${listing.count} services of one account among ${SERVICES} (seeded in ${seededSeconds.toFixed(0)} s) | p50 | p99 |\n| --- | --- | --- |`,
   );
   for (const [kind, values] of Object.entries(listing.latencies)) {
+    if (values.length === 0) continue;
     log(
       `| ${kind} (${values.length} calls) | ${ms(percentile(values, 50))} | ${ms(percentile(values, 99))} |`,
     );

@@ -37,9 +37,27 @@ afterAll(async () => {
 
 /**
  * A move of the tech role (or of `roles`, from `from`) of `count` fresh services, opened and accepted by everyone
- * (its items wait for the apply).
+ * (its items wait for the apply where they waited for decisions).
  */
-async function acceptedMove(count = SERVICES, { from = 'te2-ovh', roles = ['contactTech'] } = {}) {
+async function acceptedMove(count = SERVICES, options: { from?: string; roles?: string[] } = {}) {
+  const { moveId, ids, opened, event } = await openedMove(count, options);
+  await activities.recordMove({
+    moveId,
+    state: 'applying',
+    validators: opened.validators.map(({ handle, items }) => ({
+      handle,
+      items,
+      status: 'accepted' as const,
+      wrongCodes: 0,
+      locked: false,
+    })),
+    event: event('moveApplying'),
+  });
+  return { moveId, ids, opened };
+}
+
+/** A move of `count` fresh services, opened: its validators have not decided yet. */
+async function openedMove(count = SERVICES, { from = 'te2-ovh', roles = ['contactTech'] } = {}) {
   run += 1;
   const db = database.db;
   const ids: number[] = [];
@@ -76,21 +94,7 @@ async function acceptedMove(count = SERVICES, { from = 'te2-ovh', roles = ['cont
       created: event('moveCreated'),
     }),
   ).toEqual(opened);
-  const validators = opened.validators.map(({ handle, items }) => ({
-    handle,
-    items,
-    status: 'accepted' as const,
-    wrongCodes: 0,
-    locked: false,
-  }));
-  await activities.recordMove({
-    moveId,
-    state: 'applying',
-    validators,
-    event: event('moveApplying'),
-    items: { kind: 'startApply' },
-  });
-  return { moveId, ids, opened };
+  return { moveId, ids, opened, event };
 }
 
 const appliedEvents = (moveId: number) =>
@@ -153,6 +157,32 @@ test('the apply goes chunk by chunk; a chunk that fails midway commits nothing, 
     SERVICES,
   );
   expect(await db.auditEvent.count({ where: { action: 'applied', task: { moveId } } })).toBe(SERVICES);
+});
+
+test("the last acceptance writes no item: the apply takes them where they waited, and writes each one its validators' acceptance", async () => {
+  const { moveId } = await acceptedMove(3);
+  const db = database.db;
+  const waiting = await db.contactChangeTask.findMany({ where: { moveId }, include: { validators: true } });
+  expect(waiting.map((item) => item.state)).toEqual(Array(3).fill('validatingByCustomers'));
+  expect(waiting.flatMap((item) => item.validators.map((v) => v.status))).toEqual(Array(6).fill('pending'));
+  const result = await activities.applyMoveChunks({ moveId, chunkSize: 2, maxChunks: 10 });
+  expect(result).toEqual({
+    finished: true,
+    counts: { total: 3, applied: 3, skipped: 0, refused: 0, remaining: 0 },
+  });
+  const applied = await db.contactChangeTask.findMany({ where: { moveId }, include: { validators: true } });
+  expect(applied.map((item) => item.state)).toEqual(Array(3).fill('done'));
+  expect(applied.flatMap((item) => item.validators.map((v) => v.status))).toEqual(Array(6).fill('accepted'));
+});
+
+test('a move not every validator accepted is not applied (its recorded state is not applying)', async () => {
+  const { moveId, ids } = await openedMove(2);
+  await expect(activities.applyMoveChunks({ moveId, chunkSize: 5, maxChunks: 10 })).rejects.toMatchObject({
+    type: 'moveNotApplying',
+    nonRetryable: true,
+  });
+  expect(await database.db.openRoleLock.count({ where: { serviceId: { in: ids } } })).toBe(2);
+  expect(await contactsOf(database.db, `r${run}-s00.example`)).toMatchObject({ tech: 'te2-ovh' });
 });
 
 test('the apply heartbeats while a slow chunk runs, not only between chunks (its heartbeat timeout catches a dead worker, never a slow one)', async () => {

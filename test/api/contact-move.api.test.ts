@@ -220,6 +220,17 @@ describe('a move', () => {
       .post(`/1.0/me/task/contactChange/${m1}/accept`, { token: adminCode.code })
       .expect(200);
     expect(first.body).toMatchObject({ outcome: 'accepted', task: { moveId: id } });
+    // The acceptance covers every item the admin validates: each item's task shows it.
+    expect(
+      (await newbie.get(`/1.0/me/task/contactChange/${items[2].taskId}`).expect(200)).body,
+    ).toMatchObject({
+      state: 'validatingByCustomers',
+      validators: [
+        { handle: ADMIN, status: 'accepted' },
+        { handle: NEWBIE, status: 'pending' },
+      ],
+      awaiting: [NEWBIE],
+    });
     const last = await newbie
       .post(`/1.0/me/contactMove/${id}/accept`, { token: newbieCode.code, exclude: ['m2.example'] })
       .expect(200);
@@ -254,6 +265,72 @@ describe('a move', () => {
       .messages()
       .filter((m) => m.id > mark && m.text.includes(`/validate-move/${id}#code=`));
     expect(codeMails).toHaveLength(2);
+  });
+});
+
+describe("a move's items while it applies", () => {
+  test('an item waiting for its chunk is in checkValidity on the task routes and the item list, its validators accepted', async () => {
+    const db = stack.database.db;
+    const mine = { admin: ADMIN, tech: TECH, billing: BILLING };
+    for (const name of ['w1.example', 'w2.example']) await createService(db, { name, ...mine });
+    const admin = await login(stack, ADMIN);
+    const created = await admin
+      .post('/1.0/me/contactMove', { ...techMove({ services: ['w1.example', 'w2.example'] }), dryRun: false })
+      .expect(201);
+    const id = created.body.id as number;
+    const items = (await admin.get(`/1.0/me/contactMove/${id}/item`).expect(200)).body.items;
+    const taskIds = items.map((item: { taskId: number }) => item.taskId);
+    // The moment after the last acceptance's record: the move applying, its items still where they waited (the
+    // apply writes each one when its chunk commits). Written here, as the workflow would have it, to look at it.
+    const stored = await db.contactMove.findUniqueOrThrow({ where: { id } });
+    await db.contactMove.update({ where: { id }, data: { state: 'applying' } });
+    await db.contactMoveValidator.updateMany({
+      where: { moveId: id },
+      data: { status: 'accepted', decidedAt: new Date() },
+    });
+    try {
+      expect(
+        (await db.contactChangeTask.findMany({ where: { moveId: id } })).map((item) => item.state),
+      ).toEqual(['validatingByCustomers', 'validatingByCustomers']);
+      const task = (await admin.get(`/1.0/me/task/contactChange/${taskIds[0]}`).expect(200)).body;
+      expect(task).toMatchObject({
+        moveId: id,
+        state: 'checkValidity',
+        open: true,
+        validators: [
+          { handle: ADMIN, status: 'accepted' },
+          { handle: NEWBIE, status: 'accepted' },
+        ],
+        awaiting: [],
+        canResendTo: [],
+      });
+      expect(task.validators.every((v: { decidedAt?: string }) => v.decidedAt)).toBe(true);
+      const checking = (await admin.get('/1.0/me/task/contactChange?state=checkValidity').expect(200)).body;
+      expect(checking).toEqual(expect.arrayContaining(taskIds));
+      const waiting = (await admin.get('/1.0/me/task/contactChange?state=validatingByCustomers').expect(200))
+        .body as number[];
+      expect(waiting.filter((taskId) => taskIds.includes(taskId))).toEqual([]);
+      const listed = (await admin.get(`/1.0/me/contactMove/${id}/item?state=checkValidity`).expect(200)).body;
+      expect(listed.items.map((item: { state: string }) => item.state)).toEqual([
+        'checkValidity',
+        'checkValidity',
+      ]);
+      const none = (await admin.get(`/1.0/me/contactMove/${id}/item?state=validatingByCustomers`).expect(200))
+        .body;
+      expect(none.items).toEqual([]);
+    } finally {
+      await db.contactMove.update({ where: { id }, data: { state: stored.state } });
+      await db.contactMoveValidator.updateMany({
+        where: { moveId: id },
+        data: { status: 'pending', decidedAt: null },
+      });
+    }
+    // Waiting for decisions again, the same items are validatingByCustomers in the filters too.
+    const again = (await admin.get('/1.0/me/task/contactChange?state=validatingByCustomers').expect(200))
+      .body;
+    expect(again).toEqual(expect.arrayContaining(taskIds));
+    await admin.post(`/1.0/me/contactMove/${id}/cancel`).expect(200);
+    await moveEnded(admin, id);
   });
 });
 
