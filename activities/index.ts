@@ -25,7 +25,7 @@ import {
 } from '../domain/contact-rules';
 import { roleAssignment } from '../domain/roles';
 import { isOpen } from '../domain/tasks';
-import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
+import { renderEmail, roleNames, type EmailKind, type Language, type RenderedEmail } from './email-templates';
 import { MailRejected, type Mailer } from './mailer';
 import { createMoveActivities } from './moves';
 import type { ContactMoveActivities } from '../workflows/contact-move.activities';
@@ -137,6 +137,44 @@ export async function claimMail(
 /** A mail that did not go (refused, or the send failed): another attempt may send it at once. */
 export async function releaseClaim(db: Db, key: string, attempt: string) {
   await db.sentEmail.deleteMany({ where: { key, claimedBy: attempt, sentAt: null } }).catch(() => undefined); // a database that is down: the claim goes stale instead
+}
+
+/** One mail ready to go: its sent_email row (the idempotency key, per task or move and step) and the mail. */
+export interface PreparedMail {
+  row: SentEmailRow;
+  to: string;
+  email: RenderedEmail;
+}
+
+/**
+ * Sends each prepared mail, claimed just before it goes (claimMail): the same loop for a task's mails and a move's.
+ * A mail refused for good is not retried: it is reported, and the others still go. A mail another attempt is
+ * sending fails this one, to be retried: by then it went, or its claim went stale.
+ */
+export async function sendClaimed(db: Db, mailer: Mailer, step: string, mails: PreparedMail[]) {
+  const attempt = randomUUID();
+  const undeliverable: Undeliverable[] = [];
+  const elsewhere: string[] = [];
+  for (const { row, to, email } of mails) {
+    const claim = await claimMail(db, row, attempt);
+    if (claim === 'elsewhere') elsewhere.push(row.recipient);
+    if (claim !== 'claimed') continue;
+    try {
+      await mailer.send({ to, ...email, messageId: row.messageId });
+    } catch (error) {
+      await releaseClaim(db, row.key, attempt);
+      if (!(error instanceof MailRejected)) throw error;
+      undeliverable.push({ handle: row.recipient, response: error.response });
+      continue;
+    }
+    await recordSentEmail(db, row);
+  }
+  if (elsewhere.length > 0)
+    throw ApplicationFailure.retryable(
+      `the ${step} mails to ${elsewhere.join(', ')} are being sent by another attempt`,
+      'mailSentElsewhere',
+    );
+  return undeliverable;
 }
 
 /**
@@ -339,10 +377,8 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
   }
 
   /**
-   * Sends each mail not sent yet, with one lookup of the task, the recipients and what already went out for the
-   * whole batch: each database round trip counts (docs: performance); each mail is claimed just before it goes. A
-   * mail refused for good is not retried: it is reported, and the others still go. A mail another attempt is
-   * sending fails this one, to be retried: by then it went, or its claim went stale.
+   * Sends each mail not sent yet (sendClaimed), with one lookup of the task, the recipients and what already went
+   * out for the whole batch: each database round trip counts (docs: performance).
    */
   async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
     const [sentKeys, task, accounts] = await Promise.all([
@@ -351,9 +387,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
       db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
-    const attempt = randomUUID();
-    const undeliverable: Undeliverable[] = [];
-    const elsewhere: string[] = [];
+    const prepared: PreparedMail[] = [];
     for (const mail of mails) {
       const { recipient, kind } = mail;
       const key = mailKey(taskId, mail);
@@ -383,24 +417,10 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
         requestsLink: `${base}/requests`,
       });
       const messageId = `<task-${taskId}.${mailStep(mail).replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
-      const claim = await claimMail(db, { key, taskId, recipient, step: mailStep(mail), messageId }, attempt);
-      if (claim === 'elsewhere') elsewhere.push(recipient);
-      if (claim !== 'claimed') continue;
-      try {
-        await mailer.send({ to: account.email, ...email, messageId });
-      } catch (error) {
-        await releaseClaim(db, key, attempt);
-        if (!(error instanceof MailRejected)) throw error;
-        undeliverable.push({ handle: recipient, response: error.response });
-        continue;
-      }
-      await recordSentEmail(db, { key, taskId, recipient, step: mailStep(mail), messageId });
+      const row = { key, taskId, recipient, step: mailStep(mail), messageId };
+      prepared.push({ row, to: account.email, email });
     }
-    if (elsewhere.length > 0)
-      throw ApplicationFailure.retryable(
-        `the ${mails[0].step} mails to ${elsewhere.join(', ')} are being sent by another attempt`,
-        'mailSentElsewhere',
-      );
+    const undeliverable = await sendClaimed(db, mailer, mails[0]?.step ?? '', prepared);
     return { outcome: { undeliverable } satisfies MailOutcome, task };
   }
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
 import { codeDigest, deriveCode, hashMoveCode } from '../lib/codes';
@@ -6,7 +5,7 @@ import { moveItemGroups, planMove } from '../lib/move-selection';
 import { END_STATE_OF_APPLY_REFUSAL, recheckAtApply, type ServiceContacts } from '../domain/contact-rules';
 import { countItems } from '../domain/moves';
 import { ROLE_HOLDER } from '../domain/roles';
-import type { AuditEntry, IssuedCodes, Undeliverable } from '../workflows/contact-change.activities';
+import type { AuditEntry, IssuedCodes } from '../workflows/contact-change.activities';
 import { OPEN_STATES, type ContactType, type NeedsAttention } from '../workflows/contact-change.messages';
 import type {
   AppliedChunks,
@@ -22,14 +21,12 @@ import type {
 import { OPEN_MOVE_STATES, type MoveCountsView } from '../workflows/contact-move.messages';
 import { renderEmail, roleNames, type EmailKind, type Language } from './email-templates';
 import {
-  claimMail,
   expiryFormat,
   failingForGoodOnConstraint,
-  recordSentEmail,
-  releaseClaim,
+  sendClaimed,
   type ActivityDeps,
+  type PreparedMail,
 } from './index';
-import { MailRejected } from './mailer';
 
 type Tx = Prisma.TransactionClient;
 
@@ -447,9 +444,7 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       db.contactChangeTask.count({ where: validated }),
     ]);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
-    const attempt = randomUUID();
-    const undeliverable: Undeliverable[] = [];
-    const elsewhere: string[] = [];
+    const prepared: PreparedMail[] = [];
     for (const mail of mails) {
       const key = moveMailKey(moveId, mail);
       if (sentKeys.has(key)) continue;
@@ -481,25 +476,10 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       });
       const messageId = `<move-${moveId}.${moveMailStep(mail).replace(/[^\w.-]/g, '.')}.${mail.recipient}@contacts>`;
       const row = { key, moveId, recipient: mail.recipient, step: moveMailStep(mail), messageId };
-      // Claimed just before it goes, as a task's mails are (activities/index.ts, claimMail).
-      const claim = await claimMail(db, row, attempt);
-      if (claim === 'elsewhere') elsewhere.push(mail.recipient);
-      if (claim !== 'claimed') continue;
-      try {
-        await mailer.send({ to: account.email, ...email, messageId });
-      } catch (error) {
-        await releaseClaim(db, key, attempt);
-        if (!(error instanceof MailRejected)) throw error;
-        undeliverable.push({ handle: mail.recipient, response: error.response });
-        continue;
-      }
-      await recordSentEmail(db, row);
+      prepared.push({ row, to: account.email, email });
     }
-    if (elsewhere.length > 0)
-      throw ApplicationFailure.retryable(
-        `the ${mails[0].step} mails to ${elsewhere.join(', ')} are being sent by another attempt`,
-        'mailSentElsewhere',
-      );
+    // Each claimed just before it goes, as a task's mails are.
+    const undeliverable = await sendClaimed(db, mailer, mails[0]?.step ?? '', prepared);
     return { undeliverable, move };
   }
 
