@@ -355,9 +355,11 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
   }
 
   /**
-   * One statement for everything a chunk writes: each applied item's service gets its new holder for the item's
-   * roles (each service row written once, whatever its number of roles), each item its end, its validators'
-   * acceptance (the move's, which covers it), its role locks released and its event.
+   * Everything a chunk writes, one statement a table: each applied item's service gets its new holder for the
+   * item's roles (each service row written once, whatever its number of roles), each item its end, its validators'
+   * acceptance (the move's, which covers it), its role locks released and its event. Separate statements, not one
+   * statement of data-modifying CTEs: on the 1,000,000-service bench the single statement's rate fell from 3,800
+   * to 1,200 items/s as the apply went on, the separate ones held 2,800-3,700 (docs/performance.md, 2026-12-07 19:14).
    */
   async function writeChunkEnds(
     tx: Tx,
@@ -372,53 +374,26 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       ),
     );
     const ids = ends.map((end) => end.id);
-    if (process.env.MOVE_CHUNK_WRITE === 'separate') {
-      const x = Prisma.sql`jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
-          AS x(id int, service_id int, roles text[], state text, reason text)`;
-      await tx.$executeRaw`
-        UPDATE service s SET ${holders}, updated_at = now()
-          FROM ${x} WHERE s.id = x.service_id AND x.state = 'done'`;
-      await tx.$executeRaw`
-        UPDATE contact_change_task t
-           SET state = x.state, reason = x.reason, date_done = now(), updated_at = now()
-          FROM ${x} WHERE t.id = x.id`;
-      await tx.$executeRaw`
-        UPDATE task_validator SET status = 'accepted', decided_at = now()
-         WHERE task_id = ANY(${ids}::int[]) AND status = 'pending'`;
-      await tx.$executeRaw`DELETE FROM open_role_lock WHERE task_id = ANY(${ids}::int[])`;
-      await tx.$executeRaw`
-        INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail)
-        SELECT x.id, ${`${move.workflowId}/${move.runId}/item-apply/`} || x.id, 'system',
-               CASE WHEN x.state = 'done' THEN 'applied' ELSE x.state || 'AtApply' END,
-               CASE WHEN x.reason IS NULL THEN jsonb_build_object('moveId', ${move.id}::int)
-                    ELSE jsonb_build_object('moveId', ${move.id}::int, 'reason', x.reason) END
-          FROM ${x}
-        ON CONFLICT DO NOTHING`;
-      return;
-    }
+    const x = Prisma.sql`jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
+      AS x(id int, service_id int, roles text[], state text, reason text)`;
     await tx.$executeRaw`
-      WITH x AS (
-        SELECT * FROM jsonb_to_recordset(${JSON.stringify(ends)}::jsonb)
-          AS x(id int, service_id int, roles text[], state text, reason text)
-      ), moved AS (
-        UPDATE service s SET ${holders}, updated_at = now()
-          FROM x WHERE s.id = x.service_id AND x.state = 'done'
-      ), ended AS (
-        UPDATE contact_change_task t
-           SET state = x.state, reason = x.reason, date_done = now(), updated_at = now()
-          FROM x WHERE t.id = x.id
-      ), accepted AS (
-        UPDATE task_validator SET status = 'accepted', decided_at = now()
-         WHERE task_id = ANY(${ids}::int[]) AND status = 'pending'
-      ), released AS (
-        DELETE FROM open_role_lock WHERE task_id = ANY(${ids}::int[])
-      )
+      UPDATE service s SET ${holders}, updated_at = now()
+        FROM ${x} WHERE s.id = x.service_id AND x.state = 'done'`;
+    await tx.$executeRaw`
+      UPDATE contact_change_task t
+         SET state = x.state, reason = x.reason, date_done = now(), updated_at = now()
+        FROM ${x} WHERE t.id = x.id`;
+    await tx.$executeRaw`
+      UPDATE task_validator SET status = 'accepted', decided_at = now()
+       WHERE task_id = ANY(${ids}::int[]) AND status = 'pending'`;
+    await tx.$executeRaw`DELETE FROM open_role_lock WHERE task_id = ANY(${ids}::int[])`;
+    await tx.$executeRaw`
       INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail)
       SELECT x.id, ${`${move.workflowId}/${move.runId}/item-apply/`} || x.id, 'system',
              CASE WHEN x.state = 'done' THEN 'applied' ELSE x.state || 'AtApply' END,
              CASE WHEN x.reason IS NULL THEN jsonb_build_object('moveId', ${move.id}::int)
                   ELSE jsonb_build_object('moveId', ${move.id}::int, 'reason', x.reason) END
-        FROM x
+        FROM ${x}
       ON CONFLICT DO NOTHING`;
   }
 
