@@ -22,7 +22,6 @@ import {
   type DecisionResult,
   MAX_WRONG_CODES,
   mayCancelTask,
-  type NeedsAttention,
   OPEN_STATES,
   refuseUpdate,
   registeredUpdate,
@@ -39,7 +38,7 @@ import {
   type TaskView,
   type ValidatorView,
 } from './contact-change.messages';
-import { attentionReached, auditTrail, runMails } from './run-mails';
+import { auditTrail, type CodeHolder, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 /** What the activity and the local activity of a kind share: timeouts and a bounded retry policy. */
@@ -89,14 +88,7 @@ const openingMail = proxyLocalActivities<ContactChangeActivities>({
   localRetryThreshold: '10 seconds',
 });
 
-interface ValidatorState extends ValidatorView {
-  /** SHA-256 of the keyed hash of the current code: what an Update's hash must hash to. */
-  codeDigest?: string;
-  /** Digests of codes that a resend replaced: typing one is told apart from a wrong guess. */
-  supersededDigests: string[];
-  /** Its code mail may already be in the person's mailbox while the activity has not yet reported back. */
-  codeInFlight: boolean;
-}
+type ValidatorState = ValidatorView & CodeHolder;
 
 function reject(reason: Rejection, details?: Record<string, unknown>): never {
   throw ApplicationFailure.create({
@@ -117,7 +109,6 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   let taskId: number | undefined;
   let state: TaskState = 'todo';
   let reason: string | undefined;
-  let needsAttention: NeedsAttention | undefined;
   let resendCount = 0;
   const validators: ValidatorState[] = input.validators.map((handle) => ({
     handle,
@@ -143,7 +134,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       ? validators.filter((v) => v.status === 'pending').map((v) => v.handle)
       : [],
     expiresAt,
-    needsAttention,
+    needsAttention: mails.attention(),
   });
   const findValidator = (account: string) => validators.find((v) => v.handle === account);
   const allAccepted = () => validators.every((v) => v.status === 'accepted');
@@ -166,7 +157,14 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   let previousWrite: Promise<unknown> = Promise.resolve();
   const record = (event: AuditEntry) => {
     publish();
-    const args = { taskId: taskId!, state, reason, validators: view().validators, needsAttention, event };
+    const args = {
+      taskId: taskId!,
+      state,
+      reason,
+      validators: view().validators,
+      needsAttention: mails.attention(),
+      event,
+    };
     const write = previousWrite.then(() => database.recordTask(args));
     previousWrite = write.catch(() => undefined);
     return write;
@@ -178,14 +176,13 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     send: (step, batches) => mail.sendStepMails({ taskId: taskId!, step, batches }),
     attentionTemplate: 'needsAttention',
     awaitingDecisions: () => state === 'validatingByCustomers',
-    async flag(problem, detail) {
-      needsAttention = problem;
-      await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+    async recordAttention(action, detail) {
+      await record(audit('system', action, detail));
     },
     // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
     outcomeRecorded: () => previousWrite,
   });
-  const { inBackground, mailing, sendMails } = mails;
+  const { inBackground, sendMails } = mails;
 
   const validateDecision = ({ account, codeHash }: DecisionInput) => {
     if (taskId === undefined) reject('notRegistered');
@@ -353,45 +350,21 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     return state;
   }
 
+  /** Fresh codes to the targets (run-mails.ts issueCodes), with the step's notices. */
   async function issueCodes(
     targets: ValidatorState[],
     step: string,
     notices?: MailBatch,
     activities = mail,
   ): Promise<void> {
-    if (targets.length === 0) return;
-    const sentAt = new Date().toISOString();
-    for (const validator of targets) {
-      validator.codeInFlight = true;
-      validator.lastCodeSentAt = sentAt;
-    }
-    try {
-      const issued = await mailing(targets.map((v) => v.handle).concat(notices?.recipients ?? []), () =>
-        activities.issueCodes({
-          taskId: taskId!,
-          handles: targets.map((v) => v.handle),
-          step,
-          ...(notices && notices.recipients.length > 0 ? { notices } : {}),
-        }),
-      );
-      if (!issued) return;
-      for (const validator of targets) {
-        if (validator.codeDigest) validator.supersededDigests.push(validator.codeDigest);
-        validator.codeDigest = issued.codeDigests[validator.handle];
-        validator.wrongCodes = 0;
-        validator.locked = false;
-      }
-      const delivered = targets
-        .map((v) => v.handle)
-        .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
-      const reached = attentionReached(needsAttention, delivered);
-      if (reached) {
-        needsAttention = reached.now;
-        await record(audit('system', 'mailDelivered', { validators: delivered }));
-      }
-    } finally {
-      for (const validator of targets) validator.codeInFlight = false;
-    }
+    await mails.issueCodes(targets, notices?.recipients ?? [], () =>
+      activities.issueCodes({
+        taskId: taskId!,
+        handles: targets.map((v) => v.handle),
+        step,
+        ...(notices && notices.recipients.length > 0 ? { notices } : {}),
+      }),
+    );
   }
 
   async function tellEveryone(template: MailBatch['template']) {
@@ -431,6 +404,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     } else {
       lines.push(`${state}${reason ? ` (${reason})` : ''}.`);
     }
+    const needsAttention = mails.attention();
     if (needsAttention) {
       lines.push(`Needs attention: ${needsAttention.reason} for ${needsAttention.handles.join(', ')}.`);
     }

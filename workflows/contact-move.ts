@@ -12,7 +12,6 @@ import {
 import type { AuditEntry } from './contact-change.activities';
 import {
   MAX_WRONG_CODES,
-  type NeedsAttention,
   REJECTIONS,
   type Rejection,
   resendTargets,
@@ -40,7 +39,7 @@ import {
   registeredMoveUpdate,
   resendMoveUpdate,
 } from './contact-move.messages';
-import { attentionReached, auditTrail, runMails } from './run-mails';
+import { auditTrail, type CodeHolder, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 type CommonActivityOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
@@ -86,11 +85,7 @@ const mail = proxyActivities<ContactMoveActivities>(MAIL_OPTIONS);
 /** Chunks per apply activity: the workflow hears the progress (Query, Temporal UI) after each such call. */
 const CHUNKS_PER_CALL = 10;
 
-interface ValidatorState extends MoveValidatorView {
-  codeDigest?: string;
-  supersededDigests: string[];
-  codeInFlight: boolean;
-}
+type ValidatorState = MoveValidatorView & CodeHolder;
 
 function reject(reason: Rejection | 'nothingToExclude', details?: Record<string, unknown>): never {
   throw ApplicationFailure.create({
@@ -111,7 +106,6 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
   let registered = false;
   let state: MoveState = 'checking';
   let reason: string | undefined;
-  let needsAttention: NeedsAttention | undefined;
   let counts: MoveCountsView = { total: 0, applied: 0, skipped: 0, refused: 0, remaining: 0 };
   let validators: ValidatorState[] = [];
   let informed: string[] = [];
@@ -135,7 +129,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       : [],
     counts,
     expiresAt,
-    needsAttention,
+    needsAttention: mails.attention(),
   });
   const findValidator = (account: string) => validators.find((v) => v.handle === account);
   const audit = auditTrail(workflowId, runId);
@@ -157,7 +151,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       state,
       reason,
       validators: view().validators,
-      needsAttention,
+      needsAttention: mails.attention(),
       event,
       ...(items ? { items } : {}),
     };
@@ -175,14 +169,13 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     send: (step, batches) => mail.sendMoveMails({ moveId: input.moveId, step, batches }),
     attentionTemplate: 'moveNeedsAttention',
     awaitingDecisions: () => state === 'todo',
-    async flag(problem, detail) {
-      needsAttention = problem;
-      await record(audit('system', 'needsAttention', { ...problem, ...detail }));
+    async recordAttention(action, detail) {
+      await record(audit('system', action, detail));
     },
     // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
     outcomeRecorded: () => previousWrite,
   });
-  const { inBackground, mailing, sendMails } = mails;
+  const { inBackground, sendMails } = mails;
 
   const validateDecision = ({ account, codeHash, exclude }: MoveDecisionInput) => {
     if (!registered) reject('notRegistered');
@@ -388,40 +381,16 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     return state;
   }
 
+  /** Fresh codes to the targets (run-mails.ts issueCodes), with the step's notices. */
   async function issueCodes(targets: ValidatorState[], step: string, notices?: MoveMailBatch): Promise<void> {
-    if (targets.length === 0) return;
-    const sentAt = new Date().toISOString();
-    for (const validator of targets) {
-      validator.codeInFlight = true;
-      validator.lastCodeSentAt = sentAt;
-    }
-    try {
-      const issued = await mailing(targets.map((v) => v.handle).concat(notices?.recipients ?? []), () =>
-        mail.issueMoveCodes({
-          moveId: input.moveId,
-          handles: targets.map((v) => v.handle),
-          step,
-          ...(notices && notices.recipients.length > 0 ? { notices } : {}),
-        }),
-      );
-      if (!issued) return;
-      for (const validator of targets) {
-        if (validator.codeDigest) validator.supersededDigests.push(validator.codeDigest);
-        validator.codeDigest = issued.codeDigests[validator.handle];
-        validator.wrongCodes = 0;
-        validator.locked = false;
-      }
-      const delivered = targets
-        .map((v) => v.handle)
-        .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
-      const reached = attentionReached(needsAttention, delivered);
-      if (reached) {
-        needsAttention = reached.now;
-        await record(audit('system', 'mailDelivered', { validators: delivered }));
-      }
-    } finally {
-      for (const validator of targets) validator.codeInFlight = false;
-    }
+    await mails.issueCodes(targets, notices?.recipients ?? [], () =>
+      mail.issueMoveCodes({
+        moveId: input.moveId,
+        handles: targets.map((v) => v.handle),
+        step,
+        ...(notices && notices.recipients.length > 0 ? { notices } : {}),
+      }),
+    );
   }
 
   async function tellEveryone(template: MoveMailBatch['template']) {
@@ -476,6 +445,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
       lines.push(`${state}${reason ? ` (${reason})` : ''}.`);
     }
     lines.push(progress);
+    const needsAttention = mails.attention();
     if (needsAttention) {
       lines.push(`Needs attention: ${needsAttention.reason} for ${needsAttention.handles.join(', ')}.`);
     }

@@ -1,5 +1,5 @@
 import { ActivityFailure, condition } from '@temporalio/workflow';
-import type { AuditEntry, MailOutcome } from './contact-change.activities';
+import type { AuditEntry, IssuedCodes, MailOutcome } from './contact-change.activities';
 import type { NeedsAttention } from './contact-change.messages';
 
 /**
@@ -57,15 +57,33 @@ export interface RunMailsOptions<Template extends string> {
   attentionTemplate: Template;
   /** Whether the run waits for decisions: the asker is told of a mail problem only then. */
   awaitingDecisions(): boolean;
-  /** Puts the run in "needs attention" and records it (the event's detail says what failed). */
-  flag(problem: NeedsAttention, detail: Record<string, unknown>): Promise<void>;
+  /**
+   * Records a change of the run's "needs attention" (attention() has it already): `needsAttention` when a mail
+   * failed (the detail says how), `mailDelivered` when a fresh code reached someone it named.
+   */
+  recordAttention(action: 'needsAttention' | 'mailDelivered', detail: Record<string, unknown>): Promise<void>;
   /** What the end mails wait for besides the mails still out: the outcome's own write (a cancel, a refusal). */
   outcomeRecorded(): Promise<unknown>;
+}
+
+/** A validator's code as a run keeps it (a task's or a move's validator). */
+export interface CodeHolder {
+  handle: string;
+  /** SHA-256 of the keyed hash of the current code: what an Update's hash must hash to. */
+  codeDigest?: string;
+  /** Digests of codes that a resend replaced: typing one is told apart from a wrong guess. */
+  supersededDigests: string[];
+  /** Its code mail may already be in the person's mailbox while the activity has not yet reported back. */
+  codeInFlight: boolean;
+  lastCodeSentAt?: string;
+  wrongCodes: number;
+  locked: boolean;
 }
 
 export function runMails<Template extends string>(options: RunMailsOptions<Template>) {
   let mailsOut = 0;
   let failure: unknown;
+  let needsAttention: NeedsAttention | undefined;
   /** The asker had the "needs attention" mail (once per run). */
   let askerTold = false;
 
@@ -103,8 +121,47 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
   }
 
   async function flag(problem: Omit<NeedsAttention, 'since'>, detail: Record<string, unknown>) {
-    await options.flag({ ...problem, since: new Date().toISOString() }, detail);
+    needsAttention = { ...problem, since: new Date().toISOString() };
+    await options.recordAttention('needsAttention', { ...problem, ...detail });
     tellAskerOfAttention(problem.handles);
+  }
+
+  /**
+   * Mails fresh codes to the targets, with the notices that go with them (`send`: one activity). Each target's code
+   * is in flight meanwhile; then its new digest replaces the old one, kept as superseded, and its wrong tries start
+   * over. Whom a code reached is no longer named by "needs attention" (attentionReached).
+   */
+  async function issueCodes(
+    targets: CodeHolder[],
+    notified: string[],
+    send: () => Promise<IssuedCodes>,
+  ): Promise<void> {
+    if (targets.length === 0) return;
+    const sentAt = new Date().toISOString();
+    for (const holder of targets) {
+      holder.codeInFlight = true;
+      holder.lastCodeSentAt = sentAt;
+    }
+    try {
+      const issued = await mailing(targets.map((v) => v.handle).concat(notified), send);
+      if (!issued) return;
+      for (const holder of targets) {
+        if (holder.codeDigest) holder.supersededDigests.push(holder.codeDigest);
+        holder.codeDigest = issued.codeDigests[holder.handle];
+        holder.wrongCodes = 0;
+        holder.locked = false;
+      }
+      const delivered = targets
+        .map((v) => v.handle)
+        .filter((h) => !issued.undeliverable.some((u) => u.handle === h));
+      const reached = attentionReached(needsAttention, delivered);
+      if (reached) {
+        needsAttention = reached.now;
+        await options.recordAttention('mailDelivered', { validators: delivered });
+      }
+    } finally {
+      for (const holder of targets) holder.codeInFlight = false;
+    }
   }
 
   /**
@@ -151,11 +208,13 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
 
   return {
     inBackground,
-    mailing,
+    issueCodes,
     sendMails,
     endMails,
     tellEveryone,
     /** The first failure beside the main line that ends the run, if any. */
     failure: () => failure,
+    /** Whom mails did not reach, while anyone is named. */
+    attention: () => needsAttention,
   };
 }
