@@ -4,8 +4,8 @@ import { Prisma } from '../generated/prisma/client';
 import type { Db } from '../lib/db';
 import { codeDigest, deriveCode, hashCode } from '../lib/codes';
 import type {
+  ApplyChangeArgs,
   ApplyResult,
-  AuditEntry,
   ContactChangeActivities,
   IssueCodesArgs,
   IssuedCodes,
@@ -16,7 +16,12 @@ import type {
   SendStepMailsArgs,
   Undeliverable,
 } from '../workflows/contact-change.activities';
-import { OPEN_STATES, type ContactType, type NeedsAttention } from '../workflows/contact-change.messages';
+import {
+  OPEN_STATES,
+  type ContactType,
+  type NeedsAttention,
+  type ValidatorView,
+} from '../workflows/contact-change.messages';
 import {
   END_STATE_OF_APPLY_REFUSAL,
   recheckAtApply,
@@ -196,6 +201,22 @@ export async function recordSentEmail(db: Db, row: SentEmailRow) {
   }
 }
 
+/** The validators' decisions as the statements' jsonb_to_recordset reads them. */
+const decisionsOf = (validators: ValidatorView[]) =>
+  JSON.stringify(
+    validators.map(({ handle, status, wrongCodes }) => ({ handle, status, wrong_codes: wrongCodes })),
+  );
+
+/** What the apply reads of its task. */
+interface ApplyTask {
+  state: string;
+  serviceId: number;
+  askingAccount: string;
+  fromAccount: string;
+  toAccount: string;
+  contactTypes: string[];
+}
+
 export function createActivities(deps: ActivityDeps): ContactChangeActivities & ContactMoveActivities {
   const { db, mailer } = deps;
 
@@ -275,9 +296,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
     event,
   }: RecordTaskArgs): Promise<void> {
     const ended = !isOpen(state);
-    const decisions = JSON.stringify(
-      validators.map(({ handle, status, wrongCodes }) => ({ handle, status, wrong_codes: wrongCodes })),
-    );
+    const decisions = decisionsOf(validators);
     await db.$executeRaw`
       WITH task AS (
         UPDATE contact_change_task
@@ -304,9 +323,32 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
       ON CONFLICT DO NOTHING`;
   }
 
-  async function applyChange({ taskId, event }: { taskId: number; event: AuditEntry }): Promise<ApplyResult> {
+  /**
+   * The last acceptance and the change in one transaction (one activity task for both: docs/performance.md,
+   * 2026-12-07). Its first statement writes the acceptance and reads the task; a retry writes the same again.
+   */
+  async function applyChange({ taskId, accepted, event }: ApplyChangeArgs): Promise<ApplyResult> {
     return db.$transaction(async (tx) => {
-      const task = await tx.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
+      const [task] = await tx.$queryRaw<ApplyTask[]>`
+        WITH decided AS (
+          UPDATE task_validator AS v
+             SET status = x.status, failed_attempts = x.wrong_codes,
+                 decided_at = CASE WHEN x.status <> 'pending' THEN COALESCE(v.decided_at, now() AT TIME ZONE 'UTC')
+                                   ELSE v.decided_at END,
+                 code_hash = CASE WHEN x.status <> 'pending' THEN NULL ELSE v.code_hash END
+            FROM jsonb_to_recordset(${decisionsOf(accepted.validators)}::jsonb)
+                 AS x(handle text, status text, wrong_codes int)
+           WHERE v.task_id = ${taskId} AND v.handle = x.handle
+        ), recorded AS (
+          INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
+          VALUES (${taskId}, ${accepted.event.dedupeKey}, ${accepted.event.actor}, ${accepted.event.action},
+                  ${JSON.stringify(accepted.event.detail ?? {})}::jsonb, ${accepted.event.sourceIp ?? null})
+          ON CONFLICT DO NOTHING
+        )
+        SELECT state, service_id AS "serviceId", asking_account AS "askingAccount",
+               from_account AS "fromAccount", to_account AS "toAccount", contact_types AS "contactTypes"
+          FROM contact_change_task WHERE id = ${taskId}`;
+      if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, 'unknownTask');
       if (task.state === 'done') return { applied: true };
       const checked = await checkPreconditions(tx, task);
       if ('refusal' in checked) {

@@ -142,7 +142,18 @@ export function createContactChanges(deps: ContactChangeDeps) {
     return temporal.workflow.getHandle<typeof contactChange>(task.workflowId, task.runId ?? undefined);
   }
 
-  function present(task: TaskRow, viewer: string, live?: TaskView): TaskResponse {
+  /**
+   * The task as the read model has it, or, after an action, with what the workflow answered (`live`): an Update
+   * answers as soon as the workflow has decided, and the row follows by one activity (its write). An end the row
+   * already holds (done, with its date) wins over the answer's state; `acted` is the action's own history entry,
+   * shown until the row has it.
+   */
+  function present(
+    task: TaskRow,
+    viewer: string,
+    live?: TaskView,
+    acted?: { actor: string; action: string },
+  ): TaskResponse {
     const statusOf = new Map(live?.validators.map((v) => [v.handle, v.status]));
     // An item of a move: its validators decide on the move, and it is being applied while the move applies.
     const onMove = new Map(task.move?.validators.map((v) => [v.handle, v]));
@@ -155,12 +166,17 @@ export function createContactChanges(deps: ContactChangeDeps) {
         decidedAt: (v.decidedAt ?? (status === decision?.status ? decision.decidedAt : null))?.toISOString(),
       };
     });
-    // The live view is ahead of the read model only while the task is open; an end (done, refused...) is shown
-    // once the database has it, so that its date and the service's new contacts are there too.
     const state = (
-      live && isOpen(live.state) ? live.state : itemStateShown(task.state, task.move?.state)
+      live && isOpen(task.state) ? live.state : itemStateShown(task.state, task.move?.state)
     ) as TaskState;
     const needsAttention = live ? live.needsAttention : (task.needsAttention as NeedsAttention | null);
+    const history = task.events.map((e) => ({
+      date: e.createdAt.toISOString(),
+      actor: e.actor,
+      action: e.action,
+    }));
+    if (acted && !history.some((e) => e.actor === acted.actor && e.action === acted.action))
+      history.push({ date: new Date().toISOString(), ...acted });
     return {
       id: task.id,
       askingAccount: task.askingAccount,
@@ -182,21 +198,16 @@ export function createContactChanges(deps: ContactChangeDeps) {
       awaiting: isOpen(state) ? validators.filter((v) => v.status === 'pending').map((v) => v.handle) : [],
       informed: task.informed,
       expiresAt: task.expiresAt.toISOString(),
-      history: task.events.map((e) => ({
-        date: e.createdAt.toISOString(),
-        actor: e.actor,
-        action: e.action,
-      })),
+      history,
       ...(task.moveId !== null ? { moveId: task.moveId } : {}),
     };
   }
 
   /**
-   * From the read model alone, without a Query to the workflow: every state change is written by a local activity
-   * of the workflow task that makes it, before that task completes (and so before an Update answers or a Query
-   * could see it), so the row is what a Query would return, unless a write is being retried (then the row lags by
-   * that write, docs/decisions/read-model.md). A Query cost a round trip through the Temporal server and the
-   * worker on every page load, and a whole replay for a task evicted from the worker's cache.
+   * From the read model alone, without a Query to the workflow: the row follows the workflow by at most the
+   * activity writing its last step (milliseconds; longer only while a write is retried), and the action's own
+   * answer came from the workflow (docs/decisions/read-model.md). A Query cost a round trip through the Temporal
+   * server and the worker on every page load, and a whole replay for a task evicted from the worker's cache.
    */
   async function getTask(account: AuthAccount, id: number): Promise<TaskResponse> {
     return present(await findVisibleTask(account, id), account.handle);
@@ -410,7 +421,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
       .catch(rethrowAsApiError);
     throwUnlessDecided(result);
     const fresh = await reread(task);
-    return { outcome: result.outcome, task: present(fresh, account.handle, result.task) };
+    const acted = { actor: account.handle, action: result.outcome };
+    return { outcome: result.outcome, task: present(fresh, account.handle, result.task, acted) };
   }
 
   /** Sends a fresh code to those named (by default: oneself if awaited, else, for the asker, everyone awaited). */
@@ -439,7 +451,10 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const cancelled = await handleOf(task)
       .executeUpdate(cancelUpdate, { args: [cancelRequestFor(account.handle, task, sourceIp)] })
       .catch(rethrowAsApiError);
-    return present(await reread(task), account.handle, cancelled);
+    return present(await reread(task), account.handle, cancelled, {
+      actor: account.handle,
+      action: 'cancelled',
+    });
   }
 
   return { getTask, listTaskIds, requestChange, checkChange, decide, resend, cancel };

@@ -65,6 +65,14 @@ export interface IssuedCodes extends MailOutcome {
 export type ApplyResult =
   { applied: true } | { applied: false; reason: string; state: 'refused' | 'aborted' };
 
+export interface ApplyChangeArgs {
+  taskId: number;
+  /** The last acceptance: the validators as the workflow holds them, and its audit event. */
+  accepted: { validators: ValidatorView[]; event: AuditEntry };
+  /** The change's audit event. */
+  event: AuditEntry;
+}
+
 /** One template to its recipients. */
 export interface MailBatch {
   template: EmailTemplate;
@@ -98,6 +106,9 @@ export interface ContactChangeActivities {
   /** The mails of one step that carry no code (reminders, the end), each template to its recipients. */
   sendStepMails(args: SendStepMailsArgs): Promise<MailOutcome>;
   recordTask(args: RecordTaskArgs): Promise<void>;
-  /** Re-checks the preconditions and changes the contacts in one transaction. */
-  applyChange(args: { taskId: number; event: AuditEntry }): Promise<ApplyResult>;
+  /**
+   * Writes the last acceptance, re-checks the preconditions and changes the contacts, in one transaction: the
+   * acceptance is written whether or not the change can be made.
+   */
+  applyChange(args: ApplyChangeArgs): Promise<ApplyResult>;
 }

@@ -118,6 +118,10 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     supersededDigests: [],
     codeInFlight: false,
   }));
+  /** A decision's write that failed for good (recordBehind): it ends the run. */
+  let writeFailure: unknown;
+  /** The last validator's acceptance, which the apply writes with the change. */
+  let lastAcceptance: AuditEntry | undefined;
 
   const view = (): TaskView => ({
     taskId,
@@ -169,6 +173,22 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     previousWrite = write.catch(() => undefined);
     return write;
   };
+  /**
+   * A decision's write, which the Update's answer does not wait for: the decision is durable once the workflow
+   * task that made it completes (the Update's answer comes with that completion), and its write follows as an
+   * activity. Waiting for it cost the person two more workflow tasks and an activity task per click
+   * (docs/performance.md, 2026-12-07). A write that fails for good ends the run, as a background mail's does.
+   */
+  const recordBehind = (event: AuditEntry) => {
+    record(event).catch((error: unknown) => {
+      writeFailure ??= error;
+    });
+  };
+  /** Every write started so far has landed (in order); a decision's that failed for good ends the run here. */
+  const writesLanded = async () => {
+    await previousWrite;
+    if (writeFailure !== undefined) throw writeFailure;
+  };
 
   // Code and reminder mails run beside the wait for decisions; the end mails wait for them.
   const mails = runMails<MailBatch['template']>({
@@ -179,8 +199,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     async recordAttention(action, detail) {
       await record(audit('system', action, detail));
     },
-    // The mails tell the outcome the read model holds: a handler may still be recording it (a cancel, a refusal).
-    outcomeRecorded: () => previousWrite,
+    // The mails tell the outcome the read model holds: its write may still be on its way (a cancel, a refusal).
+    outcomeRecorded: writesLanded,
   });
   const { inBackground, sendMails } = mails;
 
@@ -211,13 +231,12 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     const digest = sha256Hex(request.codeHash);
     if (digest !== validator.codeDigest) {
       if (validator.supersededDigests.includes(digest)) {
-        const result: DecisionResult = {
+        recordBehind(audit(request.account, 'supersededCode', {}, request.sourceIp));
+        return {
           outcome: 'supersededCode',
           attemptsLeft: MAX_WRONG_CODES - validator.wrongCodes,
           task: view(),
         };
-        await record(audit(request.account, 'supersededCode', {}, request.sourceIp));
-        return result;
       }
       validator.wrongCodes += 1;
       validator.locked = validator.wrongCodes >= MAX_WRONG_CODES;
@@ -226,21 +245,24 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
         attemptsLeft: MAX_WRONG_CODES - validator.wrongCodes,
         task: view(),
       };
-      await record(audit(request.account, result.outcome, {}, request.sourceIp));
+      recordBehind(audit(request.account, result.outcome, {}, request.sourceIp));
       return result;
     }
     validator.status = decision;
     validator.codeDigest = undefined;
     validator.supersededDigests = [];
+    const decided = audit(request.account, decision, {}, request.sourceIp);
     if (decision === 'refused') {
       state = 'refused';
       reason = 'refusedByContact';
     } else if (allAccepted()) {
+      // The last acceptance is written by the apply, in its transaction (applyChange below).
       state = 'checkValidity';
+      lastAcceptance = decided;
+      return { outcome: decision, task: view() };
     }
-    const decided = view();
-    await record(audit(request.account, decision, {}, request.sourceIp));
-    return { outcome: decision, task: decided };
+    recordBehind(decided);
+    return { outcome: decision, task: view() };
   };
 
   const resendTargetsOf = (request: ResendRequest) =>
@@ -264,9 +286,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       .filter((handle) => !ready.includes(handle))
       .map((handle) => ({ handle, retryAfterSeconds: Math.ceil(resendWait(handle) / 1000) }));
     inBackground(() => issueCodes(ready.map(findValidator) as ValidatorState[], `resend-${++resendCount}`));
-    const result = { resentTo: ready, notYet, task: view() };
-    await record(audit(request.by, 'codeResent', { validators: ready }, request.sourceIp));
-    return result;
+    recordBehind(audit(request.by, 'codeResent', { validators: ready }, request.sourceIp));
+    return { resentTo: ready, notYet, task: view() };
   };
 
   const validateCancel = (request: CancelRequest) => {
@@ -278,9 +299,8 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   const cancel = async (request: CancelRequest): Promise<TaskView> => {
     state = 'aborted';
     reason = cancelReason(input, request);
-    const cancelled = view();
-    await record(audit(request.by, 'cancelled', {}, request.sourceIp));
-    return cancelled;
+    recordBehind(audit(request.by, 'cancelled', {}, request.sourceIp));
+    return view();
   };
 
   setHandler(taskQuery, view);
@@ -323,7 +343,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   if (decided === 'aborted' || decided === 'refused') {
     await tellEveryone(decided);
   } else if (decided === 'checkValidity') {
-    await applyChange();
+    await applyChange(lastAcceptance!);
   } else {
     state = 'expired';
     reason = 'notValidatedInTime';
@@ -332,11 +352,13 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   }
   publish();
   await condition(allHandlersFinished);
+  await writesLanded();
   return view();
 
   /** Waits for the decisions (reminding once) until the expiry; returns the state they led to. */
   async function waitForDecisions(): Promise<TaskState> {
-    const decided = () => state !== 'validatingByCustomers' || mails.failure() !== undefined;
+    const failed = () => mails.failure() ?? writeFailure;
+    const decided = () => state !== 'validatingByCustomers' || failed() !== undefined;
     const reminderAtMs = expiresAtMs - input.reminderBeforeExpiryMs;
     if (!(await condition(decided, Math.max(reminderAtMs - Date.now(), 1)))) {
       const awaited = validators.filter((v) => v.status === 'pending').map((v) => v.handle);
@@ -346,7 +368,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       });
       await condition(decided, Math.max(expiresAtMs - Date.now(), 1));
     }
-    if (mails.failure() !== undefined) throw mails.failure();
+    if (failed() !== undefined) throw failed();
     return state;
   }
 
@@ -371,11 +393,20 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     await mails.tellEveryone(template, [input.askingAccount, ...input.validators, ...input.informed]);
   }
 
-  async function applyChange() {
+  /**
+   * The last acceptance, the change and its audit in one activity, one transaction: the person's answer does not
+   * wait for it, and the change needs one activity task instead of two (docs/performance.md, 2026-12-07).
+   */
+  async function applyChange(acceptance: AuditEntry) {
     state = 'doing';
-    // The last acceptance's handler is still recording it: the apply waits, so that the two writes land in order.
-    await condition(allHandlersFinished);
-    const result = await database.applyChange({ taskId: taskId!, event: audit('system', 'applied') });
+    publish();
+    // The earlier decisions' writes land first: the read model gets every snapshot in order.
+    await writesLanded();
+    const result = await database.applyChange({
+      taskId: taskId!,
+      accepted: { validators: view().validators, event: acceptance },
+      event: audit('system', 'applied'),
+    });
     if (result.applied) {
       state = 'done';
       publish();

@@ -68,6 +68,13 @@ export function codeForMe(task: TaskResponse): string {
 const SETTLING_STATES: TaskResponse['state'][] = ['todo', 'checkValidity', 'doing'];
 export const isSettling = (task: TaskResponse) => SETTLING_STATES.includes(task.state);
 
+/** A read of the task that does not hold a decision the card already shows (its write is on its way). */
+export const isBehind = (read: TaskResponse, shown: TaskResponse) =>
+  read.open &&
+  shown.validators.some(
+    (v) => v.status !== 'pending' && read.validators.find((r) => r.handle === v.handle)?.status === 'pending',
+  );
+
 const VALIDATOR_TEXT: Record<TaskResponse['validators'][number]['status'], TextKey> = {
   accepted: 'validatorAccepted',
   refused: 'validatorRefused',
@@ -120,13 +127,18 @@ export function taskCardView(
     focusOn(`#${statusId}`);
   };
 
-  /** Follows the request until its check and apply are over, so the card never shows a state already past. */
+  /**
+   * Follows the request until its check and apply are over, so the card never shows a state already past: the
+   * decision's answer comes from the workflow, and the task as read may not hold that decision yet (its write
+   * follows it by a moment), so a read that is behind the card is not shown.
+   */
   async function settle(): Promise<void> {
     const until = Date.now() + 15_000;
     while (isSettling(card.task) && Date.now() < until) {
       await new Promise((resolve) => setTimeout(resolve, 500));
       const fresh = await api<TaskResponse>('GET', path);
       if (!fresh.ok) return;
+      if (isBehind(fresh.body, card.task)) continue;
       card.task = fresh.body;
       redraw();
     }

@@ -70,6 +70,33 @@ function openArgs(overrides: Partial<OpenTaskArgs> = {}): OpenTaskArgs {
 
 const audit = (key: string) => ({ dedupeKey: key, actor: 'system', action: 'test' });
 
+/** The apply's arguments: both validators accepted, the new contact last. */
+const applyArgs = (taskId: number, key: string) => ({
+  taskId,
+  accepted: {
+    validators: [
+      { handle: 'ad1-ovh', status: 'accepted' as const, wrongCodes: 0, locked: false },
+      { handle: 'ne4-ovh', status: 'accepted' as const, wrongCodes: 1, locked: false },
+    ],
+    event: { dedupeKey: `${key}-accepted`, actor: 'ne4-ovh', action: 'accepted' },
+  },
+  event: audit(key),
+});
+
+/** The apply wrote the last acceptance with the change (one transaction, one activity task), once. */
+async function expectLastAcceptanceWritten(taskId: number) {
+  const validators = await database.db.taskValidator.findMany({
+    where: { taskId },
+    orderBy: { handle: 'asc' },
+  });
+  expect(validators.map((v) => [v.handle, v.status, v.failedAttempts, v.decidedAt !== null])).toEqual([
+    ['ad1-ovh', 'accepted', 0, true],
+    ['ne4-ovh', 'accepted', 1, true],
+  ]);
+  const accepted = await database.db.auditEvent.findMany({ where: { taskId, action: 'accepted' } });
+  expect(accepted.map((e) => e.actor)).toEqual(['ne4-ovh']);
+}
+
 async function endTask(taskId: number) {
   await activities.recordTask({ taskId, state: 'aborted', validators: [], event: audit(`end-${taskId}`) });
 }
@@ -396,7 +423,7 @@ test('a mail server that is down makes the activity fail (to be retried) and los
 
 test('applyChange changes the contacts once, in one transaction, and releases the role', async () => {
   const { taskId } = await activities.openTask(openArgs());
-  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+  expect(await activities.applyChange(applyArgs(taskId, `apply-${taskId}`))).toEqual({
     applied: true,
   });
   expect(await contactsOf(database.db, 'svc.example')).toEqual({
@@ -404,13 +431,14 @@ test('applyChange changes the contacts once, in one transaction, and releases th
     tech: 'ne4-ovh',
     billing: 'bi3-ovh',
   });
-  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+  expect(await activities.applyChange(applyArgs(taskId, `apply-${taskId}`))).toEqual({
     applied: true,
   });
   expect(await database.db.auditEvent.count({ where: { taskId, action: 'test' } })).toBe(1);
   expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(0);
   const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
   expect(task.state).toBe('done');
+  await expectLastAcceptanceWritten(taskId);
   await database.db.service.update({
     where: { id: serviceId },
     data: { techId: (await account('te2-ovh')).id },
@@ -419,7 +447,7 @@ test('applyChange changes the contacts once, in one transaction, and releases th
 
 test('a late retry of an earlier recordTask never takes a task out of its final state (found by npm run soak)', async () => {
   const { taskId } = await activities.openTask(openArgs());
-  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+  expect(await activities.applyChange(applyArgs(taskId, `apply-${taskId}`))).toEqual({
     applied: true,
   });
   await activities.recordTask({
@@ -431,7 +459,7 @@ test('a late retry of an earlier recordTask never takes a task out of its final 
   const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
   expect(task.state).toBe('done');
   // the apply's own retry still sees the change as made, not as a role that changed hands
-  expect(await activities.applyChange({ taskId, event: audit(`apply-${taskId}`) })).toEqual({
+  expect(await activities.applyChange(applyArgs(taskId, `apply-${taskId}`))).toEqual({
     applied: true,
   });
   await database.db.service.update({
@@ -446,11 +474,12 @@ test('applyChange refuses when the role changed hands meanwhile, or a billing co
     where: { id: serviceId },
     data: { techId: (await account('bi3-ovh')).id },
   });
-  expect(await activities.applyChange({ taskId: moved.taskId, event: audit(`a-${moved.taskId}`) })).toEqual({
+  expect(await activities.applyChange(applyArgs(moved.taskId, `a-${moved.taskId}`))).toEqual({
     applied: false,
     reason: 'roleNoLongerHeld',
     state: 'refused',
   });
+  await expectLastAcceptanceWritten(moved.taskId); // refused at the apply, but accepted all the same
   await database.db.service.update({
     where: { id: serviceId },
     data: { techId: (await account('te2-ovh')).id },
@@ -461,9 +490,7 @@ test('applyChange refuses when the role changed hands meanwhile, or a billing co
     openArgs({ fromAccount: 'bi3-ovh', contactTypes: ['contactBilling'], informed: ['bi3-ovh'] }),
   );
   await database.db.account.update({ where: { handle: 'ne4-ovh' }, data: { billingStanding: 'arrears' } });
-  expect(
-    await activities.applyChange({ taskId: billing.taskId, event: audit(`b-${billing.taskId}`) }),
-  ).toEqual({
+  expect(await activities.applyChange(applyArgs(billing.taskId, `b-${billing.taskId}`))).toEqual({
     applied: false,
     reason: 'billingInArrears',
     state: 'refused',

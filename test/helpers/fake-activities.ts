@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type {
+  ApplyChangeArgs,
   ApplyResult,
   ContactChangeActivities,
   RecordTaskArgs,
@@ -42,6 +43,8 @@ export function fakeActivities(
     beforeCodes?: (step: string) => Promise<void>;
     /** The mails of these steps fail this many times (a mail server down for a while) before they go. */
     failingSteps?: Record<string, number>;
+    /** Runs before each recordTask lands: a test holds the write here, or fails it. */
+    beforeRecord?: (args: RecordTaskArgs) => Promise<void>;
   } = {},
 ) {
   const calls = {
@@ -49,6 +52,8 @@ export function fakeActivities(
     emails: [] as { recipient: string; template: string; step: string }[],
     records: [] as RecordTaskArgs[],
     applied: 0,
+    /** What each apply wrote with the change: the last acceptance. */
+    appliedWith: [] as ApplyChangeArgs['accepted'][],
   };
   const refused = (handles: string[]) =>
     handles
@@ -96,10 +101,12 @@ export function fakeActivities(
       return { undeliverable: refused(batches.flatMap((batch) => batch.recipients)) };
     },
     async recordTask(args) {
+      await options.beforeRecord?.(args);
       calls.records.push(args);
     },
-    async applyChange() {
+    async applyChange({ accepted }) {
       calls.applied += 1;
+      calls.appliedWith.push(accepted);
       return options.apply ?? { applied: true };
     },
   };

@@ -103,6 +103,59 @@ describe('contact-change workflow', () => {
     expect(calls.emails).toContainEqual({ recipient: 'te22222-ovh', template: 'doneInformed', step: 'end' });
   });
 
+  test('a decision is answered without waiting for its write, which follows; the last acceptance is written by the apply', async () => {
+    // Every write is held until the test lets it go: an answer that waited for its write would never come.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const { activities, calls } = fakeActivities({ beforeRecord: () => held });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      const answered = (update: Promise<unknown>) =>
+        Promise.race([update, new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000))]);
+      expect(await answered(accept(handle, ASKER))).toMatchObject({
+        outcome: 'accepted',
+        task: { state: 'validatingByCustomers', awaiting: [NEWBIE] },
+      });
+      expect(calls.records.map((r) => r.event.action)).toEqual(['created']);
+      expect(await answered(accept(handle, NEWBIE))).toMatchObject({
+        outcome: 'accepted',
+        task: { state: 'checkValidity', awaiting: [] },
+      });
+      // The apply waits for the first acceptance's write: the read model gets every snapshot in order.
+      expect(calls.applied).toBe(0);
+      release();
+      expect((await handle.result()).state).toBe('done');
+    });
+    expect(calls.records.map((r) => `${r.event.action} ${r.event.actor}`)).toEqual([
+      `created ${ASKER}`,
+      `accepted ${ASKER}`,
+    ]);
+    // One activity writes the last acceptance and the change, in one transaction.
+    expect(calls.appliedWith).toEqual([
+      {
+        validators: [
+          expect.objectContaining({ handle: ASKER, status: 'accepted' }),
+          expect.objectContaining({ handle: NEWBIE, status: 'accepted' }),
+        ],
+        event: expect.objectContaining({ actor: NEWBIE, action: 'accepted' }),
+      },
+    ]);
+  });
+
+  test('a decision whose write fails for good ends the run, visibly', async () => {
+    const { activities } = fakeActivities({
+      beforeRecord: async ({ event }) => {
+        if (event.action === 'accepted')
+          throw ApplicationFailure.nonRetryable('constraint', 'constraintViolation');
+      },
+    });
+    await withWorker(activities, async (taskQueue) => {
+      const handle = await start(taskQueue);
+      expect((await accept(handle, ASKER)).outcome).toBe('accepted');
+      await expect(handle.result()).rejects.toThrow();
+    });
+  });
+
   test('a refusal ends the task as refused and tells everyone', async () => {
     const { activities, calls } = fakeActivities();
     await withWorker(activities, async (taskQueue) => {
