@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { temporal } from '@temporalio/proto';
 import { readCodeEmail } from '../../lib/mailbox';
@@ -169,6 +170,24 @@ function printSteps(title: string, stories: { marks: Mark[] }[]) {
   }
 }
 
+/** TRACE_STRACE=1: the Temporal server's fsyncs and writes, counted by strace while a phase runs. */
+function straceOf(pid: number | undefined) {
+  const child = spawn(
+    'strace',
+    ['-f', '-c', '-e', 'trace=fsync,fdatasync,pwrite64,write', '-p', String(pid)],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  return () =>
+    new Promise<string>((resolve) => {
+      child.once('exit', () => resolve(output));
+      child.kill('SIGINT');
+    });
+}
+
 function cpuOf(stack: BenchStack) {
   const { user, system } = process.cpuUsage();
   return {
@@ -221,6 +240,18 @@ async function main() {
     );
     log('\nthe slowest story of the burst:');
     printTimeline(slowest);
+    const pings = 2 * BURST;
+    const strace = process.env.TRACE_STRACE === '1' ? straceOf(stack.temporalPid()) : undefined;
+    const pingStarted = Date.now();
+    await pool(log, [...Array(pings).keys()], BURST, async (k) => {
+      await stack.client.workflow.execute('pingWorkflow', {
+        taskQueue: 'bench-ping',
+        workflowId: `ping-${k}`,
+      });
+    });
+    const pingSeconds = (Date.now() - pingStarted) / 1000;
+    log(`\n${pings} pings at concurrency ${BURST}: ${(pings / pingSeconds).toFixed(2)}/s (engine ceiling)`);
+    if (strace) log(`the Temporal server's system calls during the pings:\n${await strace()}`);
     log(
       `\ntrace: end, load average ${loadavg()
         .map((l) => l.toFixed(2))

@@ -58,6 +58,10 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
     // lose the last commits, which no script makes). Measured on the many-open-tasks seed: docs/performance.md.
     ...['journal_mode=WAL', 'synchronous=NORMAL'].flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...devServerSearchAttributeFlags(),
+    ...(process.env.TEMPORAL_DEV_SQLITE_PRAGMAS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .flatMap((pragma) => ['--sqlite-pragma', pragma]),
   ];
   return {
     address: `127.0.0.1:${port}`,
