@@ -217,6 +217,7 @@ async function main() {
     printWaits('one story alone: wait', [alone.history]);
     printSteps('one story alone', [alone]);
     const burst: Awaited<ReturnType<typeof tracedStory>>[] = [];
+    const burstStrace = process.env.TRACE_STRACE === '1' ? straceOf(stack.temporalPid()) : undefined;
     const before = cpuOf(stack);
     const started = Date.now();
     await pool(log, [...Array(BURST).keys()], BURST, async (k) => {
@@ -224,6 +225,7 @@ async function main() {
     });
     const seconds = (Date.now() - started) / 1000;
     const after = cpuOf(stack);
+    if (burstStrace) log(`the Temporal server's system calls during the burst:\n${await burstStrace()}`);
     log(`\n${BURST} stories at once: ${seconds.toFixed(2)} s (${(BURST / seconds).toFixed(2)}/s)`);
     log(
       `CPU: ${Object.keys(before)
