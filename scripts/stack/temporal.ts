@@ -56,12 +56,11 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
     // block every reader: with a write-ahead log, readers go on beside the writer and a commit appends to the log
     // (synchronous=NORMAL: durable across a crash of the server, as the scripts' faults need; an OS crash may
     // lose the last commits, which no script makes). Measured on the many-open-tasks seed: docs/performance.md.
-    ...['journal_mode=WAL', 'synchronous=NORMAL'].flatMap((pragma) => ['--sqlite-pragma', pragma]),
-    ...devServerSearchAttributeFlags(),
-    ...(process.env.TEMPORAL_DEV_SQLITE_PRAGMAS ?? '')
-      .split(',')
+    // TEMPORAL_DEV_SQLITE_PRAGMAS replaces them, to compare (`journal_mode=DELETE,synchronous=FULL`: SQLite's own).
+    ...(process.env.TEMPORAL_DEV_SQLITE_PRAGMAS?.split(',') ?? ['journal_mode=WAL', 'synchronous=NORMAL'])
       .filter(Boolean)
       .flatMap((pragma) => ['--sqlite-pragma', pragma]),
+    ...devServerSearchAttributeFlags(),
   ];
   return {
     address: `127.0.0.1:${port}`,
