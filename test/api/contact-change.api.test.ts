@@ -86,6 +86,13 @@ test("the guide's story through the API: ask, both validate with their emailed c
     .expect(200);
   expect(first.body.outcome).toBe('accepted');
   expect(first.body.task.awaiting).toEqual([NEWBIE]);
+  // The answer shows the decision whether or not its write has landed yet (it follows the Update's answer).
+  expect(first.body.task.validators).toContainEqual(
+    expect.objectContaining({ handle: ADMIN, status: 'accepted' }),
+  );
+  expect(first.body.task.history).toContainEqual(
+    expect.objectContaining({ actor: ADMIN, action: 'accepted' }),
+  );
   const again = await admin
     .post(`/1.0/me/task/contactChange/${id}/accept`, { token: adminCode.code })
     .expect(409);
