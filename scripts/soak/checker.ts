@@ -4,7 +4,14 @@ import type { RefusedMail, StoredMail } from '../../lib/mailbox';
 import type { HttpSession } from '../bench/http';
 import type { InjectedFault } from './faults';
 import { storyParties, type Attempt, type Story } from './load';
-import { copiesOf, mailOutcome, namedAsRefused, refusedForGood } from './mail-checks';
+import {
+  askerAttentionOutcome,
+  attentionFlags,
+  copiesOf,
+  mailOutcome,
+  namedAsRefused,
+  refusedForGood,
+} from './mail-checks';
 import { checkMoves, moveMailIdentity, type MoveCheckResult, type ObservedWrite } from './move-checker';
 import { isMoveStory } from './moves';
 import { judgeRetries, resendsAsked } from './retries';
@@ -236,6 +243,17 @@ export async function check(input: CheckInput): Promise<CheckResult> {
   };
 }
 
+/** When a task stopped waiting for decisions: a refusal, a cancel, the expiry, or its last acceptance. */
+export function stoppedWaiting(events: { action: string; createdAt: Date }[], validators: number) {
+  let accepted = 0;
+  for (const event of events) {
+    if (event.action === 'accepted') accepted += 1;
+    if (['refused', 'cancelled', 'expired'].includes(event.action) || accepted === validators)
+      return event.createdAt.getTime();
+  }
+  return undefined;
+}
+
 /** When a task ended: its terminal audit event (or the date the read model has), if it has. */
 function endOf(task: { dateDone: Date | null; events: { action: string; createdAt: Date }[] }) {
   const terminal = task.events.find((event) => ALL_TERMINAL_EVENTS.includes(event.action));
@@ -255,7 +273,7 @@ export function expectedEnd(story: Story): string | undefined {
 type Flag = (invariant: Invariant, line: string) => void;
 type TaskRow = Awaited<ReturnType<Db['contactChangeTask']['findMany']>>[number] & {
   validators: { handle: string; status: string }[];
-  events: { action: string; detail: unknown }[];
+  events: { action: string; detail: unknown; createdAt: Date }[];
 };
 
 /** A (task, step, person) as the checker names it: `task|step|handle`, the step as in the Message-ID. */
@@ -332,6 +350,14 @@ function checkMails(input: CheckInput, tasks: TaskRow[], flag: Flag) {
     if (task.state === 'expired')
       for (const validator of task.validators.filter((v) => v.status === 'pending'))
         expect('reminder.reminder', validator.handle, 'reminder');
+    const attentionKey = identityKey(task.id, 'attention.needsAttention', task.askingAccount);
+    const attention = askerAttentionOutcome({
+      asker: task.askingAccount,
+      mailed: mails.delivered.has(attentionKey) || mails.refused.has(attentionKey),
+      flags: attentionFlags(task.events),
+      stoppedWaitingAt: stoppedWaiting(task.events, validators.length),
+    });
+    if (attention) flag('mailsSent', `${where}: ${attention}`);
 
     // Codes: the first, and one more per resend asked, at most.
     const story = storyOf.get(task.serviceName);

@@ -78,3 +78,45 @@ export function copiesOf(
   }
   return { sameAgain, different };
 }
+
+/**
+ * A flag's write and the run's look at whether it still waits for decisions are apart by the write itself: a
+ * decision taken meanwhile may have ended the wait first. Past this, a flag recorded before the end of the wait was
+ * seen while the run waited (a write retried through a fault takes seconds, not this).
+ */
+const ATTENTION_SLACK_MS = 30_000;
+
+/**
+ * The asker's one mail about "needs attention": the app mails it once, while the request waits for decisions, when
+ * a mail did not reach someone other than the asker (never about the asker's own address). Held to that from the
+ * outside: no such mail without such a problem; and such a problem recorded well before the request stopped
+ * waiting means the mail went (delivered, or refused by the mail server: the app does not flag its own warning).
+ * `flags` are the request's needsAttention events; `stoppedWaitingAt` when it stopped waiting for decisions.
+ */
+export function askerAttentionOutcome(args: {
+  asker: string;
+  mailed: boolean;
+  flags: { handles: string[]; at: number }[];
+  stoppedWaitingAt?: number;
+}): string | undefined {
+  const causes = args.flags.filter((flag) => !flag.handles.includes(args.asker));
+  if (args.mailed && causes.length === 0)
+    return `${args.asker} was mailed "needs attention" though no mail to anyone else failed`;
+  const { stoppedWaitingAt } = args;
+  const untold = causes.find(
+    (flag) => stoppedWaitingAt !== undefined && flag.at + ATTENTION_SLACK_MS < stoppedWaitingAt,
+  );
+  if (!args.mailed && untold)
+    return `${args.asker} was never told that a mail did not reach ${untold.handles.join(', ')}`;
+  return undefined;
+}
+
+/** The needsAttention events of a request, as askerAttentionOutcome reads them. */
+export function attentionFlags(events: { action: string; detail: unknown; createdAt: Date }[]) {
+  return events
+    .filter((event) => event.action === 'needsAttention')
+    .map((event) => ({
+      handles: (event.detail as { handles?: string[] }).handles ?? [],
+      at: event.createdAt.getTime(),
+    }));
+}

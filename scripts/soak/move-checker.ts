@@ -1,7 +1,14 @@
 import type { StoredMail } from '../../lib/mailbox';
 import type { CheckInput, Invariant } from './checker';
 import type { InjectedFault } from './faults';
-import { copiesOf, mailOutcome, namedAsRefused, refusedForGood } from './mail-checks';
+import {
+  askerAttentionOutcome,
+  attentionFlags,
+  copiesOf,
+  mailOutcome,
+  namedAsRefused,
+  refusedForGood,
+} from './mail-checks';
 import type { Attempt, Story } from './load';
 import { isMoveStory, moveParties, ROLE_COLUMNS, type MoveRole } from './moves';
 import { judgeRetries, resendsAsked } from './retries';
@@ -454,6 +461,17 @@ function checkMoveMails(
   }
   for (const handle of move.informed)
     if (!has('created.moveInformed', handle)) flag('mailsSent', `${where}: ${handle} was not told of it`);
+  const attentionKey = `${move.id}|attention.moveNeedsAttention|${move.askingAccount}`;
+  const stopped = move.events.find((e) =>
+    ['moveApplying', 'moveRefused', 'moveCancelled', 'moveExpired', 'moveAborted'].includes(e.action),
+  );
+  const attention = askerAttentionOutcome({
+    asker: move.askingAccount,
+    mailed: byIdentity.has(attentionKey) || mails.refused.has(attentionKey),
+    flags: attentionFlags(move.events),
+    stoppedWaitingAt: stopped?.createdAt.getTime(),
+  });
+  if (attention) flag('mailsSent', `${where}: ${attention}`);
   if (!FINAL_MOVE_STATES.includes(move.state)) return;
   const everyone =
     move.state === 'aborted'
