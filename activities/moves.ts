@@ -35,6 +35,8 @@ const BULK_TRANSACTION = { timeout: 9 * 60_000, maxWait: 30_000 };
 const CHUNK_TRANSACTION = { timeout: 60_000, maxWait: 30_000 };
 /** How often a running apply tells Temporal it is alive, whatever its chunks take (see applyMoveChunks). */
 const KEEP_ALIVE_MS = 1000;
+/** The advisory lock class of a move's opening (with the move's id): 'move' in ASCII. */
+const OPEN_MOVE_LOCK = 0x6d6f7665;
 /** Services named in a mail: the first ones, then a count of the others. */
 const SERVICES_IN_MAIL = 5;
 
@@ -91,6 +93,11 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       return openedMove(moveId);
     const request = await db.contactMoveRequest.findUniqueOrThrow({ where: { id: moveId } });
     await db.$transaction(async (tx) => {
+      // An attempt running beside this one (retried once its heartbeats stopped: its worker paused, say) waits
+      // here for it, then finds the move opened; it must not fail on the other's rows (a constraint violation
+      // fails the activity for good).
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${OPEN_MOVE_LOCK}::int, ${moveId}::int)`;
+      if (await tx.contactMove.findUnique({ where: { id: moveId }, select: { id: true } })) return;
       const parties = {
         asker: request.askingAccount,
         fromAccount: request.fromAccount,
@@ -492,8 +499,8 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
   }
 
   return {
-    openMove: failingForGoodOnConstraint(openMove),
-    recordMove: failingForGoodOnConstraint(recordMove),
+    openMove: failingForGoodOnConstraint(keptAlive(openMove)),
+    recordMove: failingForGoodOnConstraint(keptAlive(recordMove)),
     applyMoveChunks: failingForGoodOnConstraint(applyMoveChunks),
     issueMoveCodes,
     async sendMoveMails({ moveId, step, batches }: SendMoveMailsArgs) {
@@ -502,6 +509,24 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       );
       return { undeliverable: (await sendMoveMany(moveId, mails)).undeliverable };
     },
+  };
+}
+
+/**
+ * Heartbeats every second while the work runs, however long its one transaction takes: the workflow gives its long
+ * writes (the opening of every item, the end of every open item) a heartbeat timeout of seconds, so that an attempt
+ * whose worker died is retried then, not at the end of its 10-minute timeout (found by npm run soak: a move still
+ * `checking` long after its 202, its opening lost with a worker or the Temporal server that had dispatched it).
+ */
+function keptAlive<Args extends unknown[], Result>(work: (...args: Args) => Promise<Result>) {
+  return async (...args: Args): Promise<Result> => {
+    const keepAlive = setInterval(() => heartbeat({}), KEEP_ALIVE_MS);
+    try {
+      heartbeat({});
+      return await work(...args);
+    } finally {
+      clearInterval(keepAlive);
+    }
   };
 }
 

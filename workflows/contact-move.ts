@@ -58,9 +58,12 @@ const database = proxyActivities<ContactMoveActivities>({
   startToCloseTimeout: '60 seconds',
   retry: DATABASE_RETRY,
 });
-// Opening writes every item (100,000 at most) in one transaction; the end of a move ends its open items.
+// Opening writes every item (100,000 at most) in one transaction; the end of a move ends its open items. They
+// heartbeat while the transaction runs: an attempt whose worker died (or whose dispatch a restarted Temporal server
+// lost) is retried after the heartbeat timeout, not after the 10 minutes (npm run soak: a move stuck in checking).
 const bulk = proxyActivities<ContactMoveActivities>({
   startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '10 seconds',
   retry: DATABASE_RETRY,
 });
 // The apply heartbeats every second while it runs, however long a chunk takes (the worker sends them at most

@@ -208,6 +208,51 @@ test('the apply heartbeats while a slow chunk runs, not only between chunks (its
   expect(beats.length).toBeGreaterThanOrEqual(4);
 });
 
+test('two attempts of one opening at once (the first retried once its heartbeats stopped) both answer the move; it heartbeats', async () => {
+  run += 1;
+  const db = database.db;
+  const ids: number[] = [];
+  for (let i = 0; i < 20; i++)
+    ids.push(
+      (
+        await createService(db, {
+          name: `o${run}-s${i}.example`,
+          admin: 'ad1-ovh',
+          tech: 'te2-ovh',
+          billing: 'ad1-ovh',
+        })
+      ).id,
+    );
+  const request = await db.contactMoveRequest.create({
+    data: {
+      askingAccount: 'ad1-ovh',
+      fromAccount: 'te2-ovh',
+      toAccount: 'ne4-ovh',
+      contactTypes: ['contactTech'],
+      serviceIds: ids,
+      selection: {},
+    },
+  });
+  const args = {
+    moveId: request.id,
+    workflowId: `contact-move/${request.id}`,
+    runId: `run-${run}`,
+    expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    created: { dedupeKey: `move-${request.id}/moveCreated`, actor: 'ad1-ovh', action: 'moveCreated' },
+  };
+  const environment = new MockActivityEnvironment();
+  const beats: unknown[] = [];
+  environment.on('heartbeat', (details: unknown) => beats.push(details));
+  const [first, second] = await Promise.all([
+    environment.run(() => activities.openMove(args)),
+    activities.openMove(args),
+  ]);
+  expect(second).toEqual(first);
+  expect(await db.contactChangeTask.count({ where: { moveId: request.id } })).toBe(20);
+  expect(await db.openRoleLock.count({ where: { serviceId: { in: ids } } })).toBe(20);
+  expect(beats.length).toBeGreaterThanOrEqual(1);
+});
+
 test('each item is re-checked at apply: a role no longer held, or an asker no longer entitled, is skipped with its reason', async () => {
   const { moveId } = await acceptedMove(3);
   const db = database.db;

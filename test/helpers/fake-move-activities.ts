@@ -24,7 +24,14 @@ const digest = (hash: string) => createHash('sha256').update(hash).digest('hex')
  * The move's activities as a fake database of ITEMS items (the apply takes 2 per call). `refusedAddresses`: the
  * mail server refuses those people's mails for good (550), as it would a wrong address.
  */
-export function fakeMove(options: { failingApplies?: number; refusedAddresses?: string[] } = {}) {
+export function fakeMove(
+  options: {
+    failingApplies?: number;
+    refusedAddresses?: string[];
+    /** The first attempts of openMove that are lost (their worker gone: no answer, no heartbeat). */
+    lostOpenings?: number;
+  } = {},
+) {
   const refused = new Set(options.refusedAddresses ?? []);
   const refusal = (handle: string) => ({ handle, response: '550 5.1.1 no such mailbox (fake)' });
   const counts: MoveCountsView = { total: ITEMS, applied: 0, skipped: 0, refused: 0, remaining: ITEMS };
@@ -33,9 +40,15 @@ export function fakeMove(options: { failingApplies?: number; refusedAddresses?: 
     codes: [] as { handle: string; step: string }[],
     mails: [] as { recipient: string; template: string; step: string }[],
     applyCalls: 0,
+    openCalls: 0,
   };
+  // Lost attempts answer only once the test lets them go (lostOpeningsEnd), too late for anyone to listen.
+  let releaseLost = () => {};
+  const lost = new Promise<void>((resolve) => (releaseLost = resolve));
   const activities: ContactMoveActivities = {
     async openMove() {
+      calls.openCalls += 1;
+      if (calls.openCalls <= (options.lostOpenings ?? 0)) await lost;
       return {
         validators: [
           { handle: ASKER, items: ITEMS },
@@ -86,5 +99,5 @@ export function fakeMove(options: { failingApplies?: number; refusedAddresses?: 
       return { counts: { ...counts }, finished: counts.remaining === 0 };
     },
   };
-  return { activities, calls, counts, refused };
+  return { activities, calls, counts, refused, lostOpeningsEnd: releaseLost };
 }

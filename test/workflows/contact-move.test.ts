@@ -254,6 +254,22 @@ describe('contact-move workflow', () => {
     expect(calls.mails.filter((m) => m.template === 'moveNotDone')).toHaveLength(3);
   });
 
+  test('an opening whose worker was lost is retried within seconds, not after its 10-minute timeout', async () => {
+    const { activities, calls, lostOpeningsEnd } = fakeMove({ lostOpenings: 1 });
+    const registered = await withWorker(activities, async (taskQueue) => {
+      const waitLimit = new Promise<'not registered'>((resolve) =>
+        setTimeout(() => resolve('not registered'), 45_000),
+      );
+      try {
+        return await Promise.race([start(taskQueue).then(() => 'registered'), waitLimit]);
+      } finally {
+        lostOpeningsEnd();
+      }
+    });
+    expect(registered).toBe('registered');
+    expect(calls.openCalls).toBe(2);
+  }, 90_000);
+
   test('an apply that fails midway (worker lost) is retried and goes on: every item applied, the move done', async () => {
     const { activities, calls } = fakeMove({ failingApplies: 2 });
     await withWorker(activities, async (taskQueue) => {
