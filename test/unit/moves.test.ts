@@ -1,5 +1,13 @@
 import type { OpenTaskOnRole } from '../../domain/contact-rules';
-import { countItems, moveRoles, planMoveItem, type MoveItemInput } from '../../domain/moves';
+import {
+  countItems,
+  itemStateShown,
+  itemStatesShownAs,
+  itemValidatorStatus,
+  moveRoles,
+  planMoveItem,
+  type MoveItemInput,
+} from '../../domain/moves';
 
 const contacts = { contactAdmin: 'ad1-ovh', contactTech: 'te2-ovh', contactBilling: 'bi3-ovh' };
 const accounts = new Map(
@@ -121,5 +129,32 @@ describe('a move judges each service by the rule table of a single task', () => 
         { state: 'expired', reason: null, count: 4 },
       ]),
     ).toEqual({ total: 16, applied: 5, skipped: 2, refused: 2, expired: 4, cancelled: 0, remaining: 3 });
+  });
+});
+
+describe("a move's items as people see them", () => {
+  test('an item waiting while its move applies is in checkValidity; otherwise its own state', () => {
+    expect(itemStateShown('validatingByCustomers', 'applying')).toBe('checkValidity');
+    expect(itemStateShown('validatingByCustomers', 'todo')).toBe('validatingByCustomers');
+    expect(itemStateShown('done', 'applying')).toBe('done');
+    expect(itemStateShown('refused', 'applying')).toBe('refused');
+    expect(itemStateShown('validatingByCustomers', undefined)).toBe('validatingByCustomers');
+  });
+
+  test('a state filter finds the stored states shown so, and nothing shown otherwise', () => {
+    expect(itemStatesShownAs('checkValidity', 'applying')).toEqual([
+      'checkValidity',
+      'validatingByCustomers',
+    ]);
+    expect(itemStatesShownAs('validatingByCustomers', 'applying')).toEqual([]);
+    expect(itemStatesShownAs('validatingByCustomers', 'todo')).toEqual(['validatingByCustomers']);
+    expect(itemStatesShownAs('done', 'done')).toEqual(['done']);
+  });
+
+  test("a validator's pending row shows their decision on the move; a row of its own stands", () => {
+    expect(itemValidatorStatus('pending', 'accepted')).toBe('accepted');
+    expect(itemValidatorStatus('pending', 'pending')).toBe('pending');
+    expect(itemValidatorStatus('refused', 'accepted')).toBe('refused');
+    expect(itemValidatorStatus('accepted', undefined)).toBe('accepted');
   });
 });
