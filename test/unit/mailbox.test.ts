@@ -110,3 +110,28 @@ describe('fault modes of the mailbox, as broken mail servers behave', () => {
     }
   });
 });
+
+test('senders that die in the middle of a session (connection reset) do not stop the mailbox', async () => {
+  const mailbox = await startMailbox();
+  const { createConnection } = await import('node:net');
+  try {
+    // As a worker SIGKILLed while sending leaves its session (npm run soak crashed so on 2026-12-07, 20:02).
+    for (let i = 0; i < 3; i++) {
+      const socket = createConnection(mailbox.port, '127.0.0.1');
+      await new Promise((resolve) => socket.once('data', resolve)); // the greeting
+      socket.write('EHLO dying.test\r\n');
+      await new Promise((resolve) => socket.once('data', resolve));
+      // Within a mail's transaction: smtp-server reports a reset then (outside one it keeps quiet).
+      socket.write('MAIL FROM:<a@test>\r\n');
+      await new Promise((resolve) => socket.once('data', resolve));
+      socket.resetAndDestroy();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const transport = nodemailer.createTransport(`smtp://127.0.0.1:${mailbox.port}`);
+    await transport.sendMail({ from: 'a@test', to: 'b@test', subject: 'still here', text: 'hi' });
+    transport.close();
+    expect(mailbox.messages().map((m) => m.subject)).toEqual(['still here']);
+  } finally {
+    await mailbox.close();
+  }
+});
