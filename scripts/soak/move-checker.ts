@@ -462,8 +462,12 @@ function checkMoveMails(
   for (const handle of move.informed)
     if (!has('created.moveInformed', handle)) flag('mailsSent', `${where}: ${handle} was not told of it`);
   const attentionKey = `${move.id}|attention.moveNeedsAttention|${move.askingAccount}`;
-  const stopped = move.events.find((e) =>
-    ['moveApplying', 'moveRefused', 'moveCancelled', 'moveExpired', 'moveAborted'].includes(e.action),
+  // It stops waiting at the last acceptance (the apply's own start may come much later), a refusal, a cancel...
+  let accepted = 0;
+  const stopped = move.events.find(
+    (e) =>
+      (e.action === 'moveAccepted' && ++accepted === move.validators.length) ||
+      ['moveRefused', 'moveCancelled', 'moveExpired', 'moveAborted'].includes(e.action),
   );
   const attention = askerAttentionOutcome({
     asker: move.askingAccount,
