@@ -42,19 +42,20 @@ export function metricsInterceptor(metrics: WorkerMetrics, db: Db): ActivityInte
       metrics.tasksOpened.inc();
       if ((result as OpenTaskResult).conflict) metrics.tasksEnded.inc({ state: 'refused' });
     } else if (activity === 'recordTask') {
-      const { event, state, taskId } = args as RecordTaskArgs;
+      const { event, state } = args as RecordTaskArgs;
       if (event.action === 'wrongCode' || event.action === 'locked') {
         metrics.codeRejections.inc({ outcome: event.action });
       } else if (ENDING_ACTIONS.has(event.action)) {
         metrics.tasksEnded.inc({ state });
-      } else if (event.action === 'accepted' && state !== 'validatingByCustomers') {
-        const seconds = await secondsSinceRequest(taskId);
-        if (seconds !== undefined) metrics.timeToLastAcceptance.observe(seconds);
       }
-    } else if (activity === 'applyChange' && (result as ApplyResult).applied) {
-      metrics.tasksEnded.inc({ state: 'done' });
+    } else if (activity === 'applyChange') {
+      // The last acceptance is written by the apply, in its transaction: it counts whether or not the change held.
       const seconds = await secondsSinceRequest((args as { taskId: number }).taskId);
-      if (seconds !== undefined) metrics.timeToApplied.observe(seconds);
+      if (seconds !== undefined) metrics.timeToLastAcceptance.observe(seconds);
+      if ((result as ApplyResult).applied) {
+        metrics.tasksEnded.inc({ state: 'done' });
+        if (seconds !== undefined) metrics.timeToApplied.observe(seconds);
+      }
     } else if (activity === 'markWebhookGivenUp') {
       metrics.webhookGivenUp.inc();
     }

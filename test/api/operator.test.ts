@@ -1,6 +1,7 @@
 import { createOperatorTools } from '../../api/operator';
 import { createAccounts, createService } from '../helpers/fixtures';
 import { login } from '../helpers/http';
+import { eventually } from '../helpers/wait';
 import { startStack, type Stack } from '../helpers/stack';
 
 let stack: Stack;
@@ -47,9 +48,15 @@ test('an operator finds a task by service and handle, sees where it waits, resen
 
   const ended = await tools.cancel(id, 'alice');
   expect(ended).toMatchObject({ state: 'aborted', reason: 'cancelledByOperator' });
-  const events = await stack.database.db.auditEvent.findMany({
-    where: { taskId: id },
-    orderBy: { id: 'asc' },
+  // The cancel answers from the workflow's decision; its audit entry is written by the activity that follows.
+  const events = await eventually('the cancel in the audit log', async () => {
+    const found = await stack.database.db.auditEvent.findMany({
+      where: { taskId: id },
+      orderBy: { id: 'asc' },
+    });
+    if (!found.some((e) => e.action === 'cancelled'))
+      throw new Error(`only ${found.map((e) => e.action).join(', ')}`);
+    return found;
   });
   expect(events.map((e) => [e.actor, e.action])).toEqual(
     expect.arrayContaining([
