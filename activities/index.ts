@@ -6,6 +6,7 @@ import { codeDigest, deriveCode, hashCode } from '../lib/codes';
 import type {
   ApplyChangeArgs,
   ApplyResult,
+  AuditEntry,
   ContactChangeActivities,
   IssueCodesArgs,
   IssuedCodes,
@@ -201,11 +202,29 @@ export async function recordSentEmail(db: Db, row: SentEmailRow) {
   }
 }
 
-/** The validators' decisions as the statements' jsonb_to_recordset reads them. */
-const decisionsOf = (validators: ValidatorView[]) =>
-  JSON.stringify(
+/** The validators' decisions written on their rows (a decided code is cleared): a statement for a WITH clause. */
+function writeDecisions(taskId: number, validators: ValidatorView[]): Prisma.Sql {
+  const decisions = JSON.stringify(
     validators.map(({ handle, status, wrongCodes }) => ({ handle, status, wrong_codes: wrongCodes })),
   );
+  return Prisma.sql`
+    UPDATE task_validator AS v
+       SET status = x.status, failed_attempts = x.wrong_codes,
+           decided_at = CASE WHEN x.status <> 'pending' THEN COALESCE(v.decided_at, now() AT TIME ZONE 'UTC')
+                             ELSE v.decided_at END,
+           code_hash = CASE WHEN x.status <> 'pending' THEN NULL ELSE v.code_hash END
+      FROM jsonb_to_recordset(${decisions}::jsonb) AS x(handle text, status text, wrong_codes int)
+     WHERE v.task_id = ${taskId} AND v.handle = x.handle`;
+}
+
+/** An audit entry of a task, written once (its dedupe key): a retried activity does not write it twice. */
+function writeAudit(taskId: number, event: AuditEntry): Prisma.Sql {
+  return Prisma.sql`
+    INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
+    VALUES (${taskId}, ${event.dedupeKey}, ${event.actor}, ${event.action},
+            ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.sourceIp ?? null})
+    ON CONFLICT DO NOTHING`;
+}
 
 /** What the apply reads of its task. */
 interface ApplyTask {
@@ -296,7 +315,6 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
     event,
   }: RecordTaskArgs): Promise<void> {
     const ended = !isOpen(state);
-    const decisions = decisionsOf(validators);
     await db.$executeRaw`
       WITH task AS (
         UPDATE contact_change_task
@@ -306,21 +324,11 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
          -- A late retry of an earlier step must never take a task out of its final state (found by npm run soak:
          -- a retried workflow task wrote checkValidity over done, and the apply's retry then refused a change made).
          WHERE id = ${taskId} AND (state = ANY(${[...OPEN_STATES]}::text[]) OR state = ${state})
-      ), decided AS (
-        UPDATE task_validator AS v
-           SET status = x.status, failed_attempts = x.wrong_codes,
-               decided_at = CASE WHEN x.status <> 'pending' THEN COALESCE(v.decided_at, now() AT TIME ZONE 'UTC')
-                                 ELSE v.decided_at END,
-               code_hash = CASE WHEN x.status <> 'pending' THEN NULL ELSE v.code_hash END
-          FROM jsonb_to_recordset(${decisions}::jsonb) AS x(handle text, status text, wrong_codes int)
-         WHERE v.task_id = ${taskId} AND v.handle = x.handle
+      ), decided AS (${writeDecisions(taskId, validators)}
       ), released AS (
         DELETE FROM open_role_lock WHERE ${ended}::boolean AND task_id = ${taskId}
       )
-      INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
-      VALUES (${taskId}, ${event.dedupeKey}, ${event.actor}, ${event.action},
-              ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.sourceIp ?? null})
-      ON CONFLICT DO NOTHING`;
+      ${writeAudit(taskId, event)}`;
   }
 
   /**
@@ -330,20 +338,8 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
   async function applyChange({ taskId, accepted, event }: ApplyChangeArgs): Promise<ApplyResult> {
     return db.$transaction(async (tx) => {
       const [task] = await tx.$queryRaw<ApplyTask[]>`
-        WITH decided AS (
-          UPDATE task_validator AS v
-             SET status = x.status, failed_attempts = x.wrong_codes,
-                 decided_at = CASE WHEN x.status <> 'pending' THEN COALESCE(v.decided_at, now() AT TIME ZONE 'UTC')
-                                   ELSE v.decided_at END,
-                 code_hash = CASE WHEN x.status <> 'pending' THEN NULL ELSE v.code_hash END
-            FROM jsonb_to_recordset(${decisionsOf(accepted.validators)}::jsonb)
-                 AS x(handle text, status text, wrong_codes int)
-           WHERE v.task_id = ${taskId} AND v.handle = x.handle
-        ), recorded AS (
-          INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
-          VALUES (${taskId}, ${accepted.event.dedupeKey}, ${accepted.event.actor}, ${accepted.event.action},
-                  ${JSON.stringify(accepted.event.detail ?? {})}::jsonb, ${accepted.event.sourceIp ?? null})
-          ON CONFLICT DO NOTHING
+        WITH decided AS (${writeDecisions(taskId, accepted.validators)}
+        ), recorded AS (${writeAudit(taskId, accepted.event)}
         )
         SELECT state, service_id AS "serviceId", asking_account AS "askingAccount",
                from_account AS "fromAccount", to_account AS "toAccount", contact_types AS "contactTypes"
