@@ -350,10 +350,16 @@ export function createContactMoves(deps: ContactMoveDeps) {
     return deps.temporal.workflow.getHandle<typeof contactMove>(move.workflowId, move.runId);
   }
 
+  /**
+   * The run's own view of an open move, ahead of the row by the write under way; undefined when the row is as new.
+   * The row is written by the opening activity before the run hears back from it (the row says `todo` while the
+   * run still says `checking`): a view not registered yet is behind the row, never shown over it.
+   */
   async function liveView(move: { state: string; workflowId: string; runId: string }) {
     if (!OPEN_MOVE_STATES.includes(move.state as MoveState)) return undefined;
     try {
-      return await handleOf(move).query(moveQuery);
+      const view = await handleOf(move).query(moveQuery);
+      return view.registered ? view : undefined;
     } catch {
       return undefined; // the read model is still a true, if slightly older, answer
     }

@@ -75,6 +75,10 @@ export interface CodeHolder {
   supersededDigests: string[];
   /** Its code mail may already be in the person's mailbox while the activity has not yet reported back. */
   codeInFlight: boolean;
+  /** How many of its code mails are out (the opening's and a resend's may be out at once). */
+  codesOut?: number;
+  /** The issue (run-wide number) of its current code: a mail issued earlier that reports back later is superseded. */
+  codeIssue?: number;
   lastCodeSentAt?: string;
   wrongCodes: number;
   locked: boolean;
@@ -86,6 +90,8 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
   let needsAttention: NeedsAttention | undefined;
   /** The asker had the "needs attention" mail (once per run). */
   let askerTold = false;
+  /** Code issues of this run, numbered in the order they were started. */
+  let codeIssues = 0;
 
   /**
    * Runs mail work beside the main line, so that a mail server outage never delays the expiry; a failure that is
@@ -129,7 +135,10 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
   /**
    * Mails fresh codes to the targets, with the notices that go with them (`send`: one activity). Each target's code
    * is in flight meanwhile; then its new digest replaces the old one, kept as superseded, and its wrong tries start
-   * over. Whom a code reached is no longer named by "needs attention" (attentionReached).
+   * over. Codes count in the order they were issued, not the order their activities report back: an opening's
+   * mail that reports back after a resend's (a loaded worker) is superseded by it, never made current again
+   * (test/workflows/contact-move.test.ts, the resend). Whom a code reached is no longer named by "needs attention"
+   * (attentionReached).
    */
   async function issueCodes(
     targets: CodeHolder[],
@@ -138,7 +147,9 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
   ): Promise<void> {
     if (targets.length === 0) return;
     const sentAt = new Date().toISOString();
+    const issue = ++codeIssues;
     for (const holder of targets) {
+      holder.codesOut = (holder.codesOut ?? 0) + 1;
       holder.codeInFlight = true;
       holder.lastCodeSentAt = sentAt;
     }
@@ -146,8 +157,14 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
       const issued = await mailing(targets.map((v) => v.handle).concat(notified), send);
       if (!issued) return;
       for (const holder of targets) {
+        const digest = issued.codeDigests[holder.handle];
+        if ((holder.codeIssue ?? 0) > issue) {
+          if (digest) holder.supersededDigests.push(digest);
+          continue;
+        }
         if (holder.codeDigest) holder.supersededDigests.push(holder.codeDigest);
-        holder.codeDigest = issued.codeDigests[holder.handle];
+        holder.codeDigest = digest;
+        holder.codeIssue = issue;
         holder.wrongCodes = 0;
         holder.locked = false;
       }
@@ -160,7 +177,10 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
         await options.recordAttention('mailDelivered', { validators: delivered });
       }
     } finally {
-      for (const holder of targets) holder.codeInFlight = false;
+      for (const holder of targets) {
+        holder.codesOut = (holder.codesOut ?? 1) - 1;
+        holder.codeInFlight = holder.codesOut > 0;
+      }
     }
   }
 

@@ -1,3 +1,6 @@
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../activities';
+import { createSmtpMailer } from '../../activities/mailer';
 import { createApp } from '../../api/app';
 import { moveRequestKey } from '../../api/contact-moves';
 import { createLogger } from '../../lib/logger';
@@ -6,6 +9,7 @@ import { readCodeEmail } from '../../lib/mailbox';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 import { login, type Session } from '../helpers/http';
 import { startStack, type Stack } from '../helpers/stack';
+import { workflowBundle } from '../helpers/temporal';
 import { eventually } from '../helpers/wait';
 
 let stack: Stack;
@@ -457,6 +461,59 @@ describe('a retried create converges on one move', () => {
     const retried = await admin.post('/1.0/me/contactMove', body).expect(201);
     expect(retried.body).toMatchObject({ id: frozen.id, state: 'todo', counts: { total: 1, remaining: 1 } });
     await admin.post(`/1.0/me/contactMove/${frozen.id}/cancel`).expect(200);
+  });
+});
+
+describe('a move recorded before its run has heard so', () => {
+  test('is answered as the row has it (todo), not as the run still has it (checking)', async () => {
+    const db = stack.database.db;
+    const mine = { admin: ADMIN, tech: TECH, billing: BILLING };
+    for (const name of ['heard1.example', 'heard2.example']) await createService(db, { name, ...mine });
+    // A worker whose opening has written the move but not yet reported back (a loaded worker: load 11.8 in CI).
+    const taskQueue = `${stack.config.TEMPORAL_TASK_QUEUE}-slow-opening`;
+    const mailer = createSmtpMailer(stack.config.SMTP_URL, stack.config.MAIL_FROM);
+    const activities = createActivities({
+      db,
+      mailer,
+      codeHashKey: stack.config.CODE_HASH_KEY,
+      publicBaseUrl: stack.config.PUBLIC_BASE_URL,
+    });
+    let reportBack!: () => void;
+    const heldBack = new Promise<void>((resolve) => (reportBack = resolve));
+    const worker = await Worker.create({
+      connection: stack.env.nativeConnection,
+      taskQueue,
+      ...(await workflowBundle()),
+      activities: {
+        ...activities,
+        openMove: async (args: Parameters<typeof activities.openMove>[0]) => {
+          const opened = await activities.openMove(args);
+          await heldBack;
+          return opened;
+        },
+      },
+    });
+    const config = { ...stack.config, TEMPORAL_TASK_QUEUE: taskQueue };
+    const app = createApp({ db, temporal: stack.env.client, config, logger: createLogger('silent') });
+    const admin = await login({ ...stack, app }, ADMIN);
+    const created = await worker.runUntil(async () => {
+      // The worker stops only once its opening has reported back, whatever the answers were.
+      try {
+        return await admin
+          .post('/1.0/me/contactMove', {
+            ...techMove({ services: ['heard1.example', 'heard2.example'] }),
+            dryRun: false,
+          })
+          .expect(201);
+      } finally {
+        reportBack();
+      }
+    });
+    mailer.close();
+    expect(created.body).toMatchObject({ state: 'todo', counts: { total: 2, remaining: 2 } });
+    // Its worker is gone: the run is ended here, its services are this test's own.
+    const move = await db.contactMove.findUniqueOrThrow({ where: { id: created.body.id as number } });
+    await stack.env.client.workflow.getHandle(move.workflowId, move.runId).terminate('test ended');
   });
 });
 

@@ -30,6 +30,8 @@ export function fakeMove(
     refusedAddresses?: string[];
     /** The first attempts of openMove that are lost (their worker gone: no answer, no heartbeat). */
     lostOpenings?: number;
+    /** The code mails of this step fail (the mail server down, retried) until the test lets them (releaseCodes). */
+    heldCodes?: string;
   } = {},
 ) {
   const refused = new Set(options.refusedAddresses ?? []);
@@ -45,6 +47,10 @@ export function fakeMove(
   // Lost attempts answer only once the test lets them go (lostOpeningsEnd), too late for anyone to listen.
   let releaseLost = () => {};
   const lost = new Promise<void>((resolve) => (releaseLost = resolve));
+  let codesHeld = options.heldCodes !== undefined;
+  const releaseCodes = () => {
+    codesHeld = false;
+  };
   const activities: ContactMoveActivities = {
     async openMove() {
       calls.openCalls += 1;
@@ -59,6 +65,7 @@ export function fakeMove(
       };
     },
     async issueMoveCodes({ handles, step, notices }) {
+      if (codesHeld && step === options.heldCodes) throw new Error('451 mail server unavailable (fake)');
       for (const handle of handles.filter((h) => !refused.has(h))) calls.codes.push({ handle, step });
       const noticed = notices?.recipients ?? [];
       for (const recipient of noticed.filter((h) => !refused.has(h)))
@@ -99,5 +106,5 @@ export function fakeMove(
       return { counts: { ...counts }, finished: counts.remaining === 0 };
     },
   };
-  return { activities, calls, counts, refused, lostOpeningsEnd: releaseLost };
+  return { activities, calls, counts, refused, lostOpeningsEnd: releaseLost, releaseCodes };
 }

@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalBinary } from '../../lib/temporal-binaries';
+import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contact-change.messages';
 
 let runtimeInstalled = false;
@@ -41,4 +42,15 @@ export function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
       log: { format: 'pretty', level: 'error' },
     },
   });
+}
+
+let bundled: Promise<string> | undefined;
+
+/**
+ * The workflow code bundled once per test file, for every worker the file creates: bundling at each Worker.create
+ * cost 1-2.5 s of CPU per test (7 s at load 16), and a test of many steps on a loaded machine ran past its timeout.
+ */
+export async function workflowBundle(): Promise<{ workflowBundle: { code: string } }> {
+  bundled ??= bundleWorkflows(false);
+  return { workflowBundle: { code: await bundled } };
 }

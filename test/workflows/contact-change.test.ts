@@ -19,7 +19,7 @@ import {
   taskQuery,
   type ResendRequest,
 } from '../../workflows/contact-change.messages';
-import { timeSkippingEnvironment } from '../helpers/temporal';
+import { timeSkippingEnvironment, workflowBundle } from '../helpers/temporal';
 import { eventually } from '../helpers/wait';
 
 let env: TestWorkflowEnvironment;
@@ -49,7 +49,7 @@ async function withWorker<T>(activities: ContactChangeActivities, body: (taskQue
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
-    workflowsPath: require.resolve('../../workflows'),
+    ...(await workflowBundle()),
     activities,
   });
   return worker.runUntil(body(taskQueue));
