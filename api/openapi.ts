@@ -419,7 +419,7 @@ function registerSecurityRoutes(route: RouteAdder) {
   route({
     method: 'post',
     path: '/me/email/confirm',
-    summary: `Confirm a new email address with the token mailed to it (the mail links to /profile#confirmEmail=<token>); ends the account's other sessions and tells the old address.${portalOnly} 404 emailChangeNotFound when unknown, expired or for another account.`,
+    summary: `Confirm a new email address with the token mailed to it (the mail links to /profile#confirmEmail=<token>); ends the account's other sessions and tells the old address.${portalOnly} 404 emailChangeNotFound when unknown, expired or for another account; a token already confirmed (its answer lost) is answered as confirmed again, until it expires.`,
     request: { body: json(emailConfirmBody) },
     ok: { description: 'The account, with its new address', ...json(meResponse) },
   });

@@ -77,7 +77,7 @@ export function meRouter(deps: MeRouterDeps): Router {
   /** The address an email change waits to confirm, while its link is still good. */
   async function pendingEmailOf(accountId: number): Promise<string | undefined> {
     const change = await db.emailChange.findFirst({
-      where: { accountId, expiresAt: { gt: new Date() } },
+      where: { accountId, confirmedAt: null, expiresAt: { gt: new Date() } },
       orderBy: { id: 'desc' },
     });
     return change?.newEmail;
@@ -90,7 +90,7 @@ export function meRouter(deps: MeRouterDeps): Router {
 
   /** Gives up a pending email change: its link stops working; mail keeps going to the current address. */
   router.delete('/me/email/pending', async (req, res) => {
-    await db.emailChange.deleteMany({ where: { accountId: req.account!.id } });
+    await db.emailChange.deleteMany({ where: { accountId: req.account!.id, confirmedAt: null } });
     logger.info({ accountId: req.account!.id }, 'email change cancelled');
     res.status(204).end();
   });
@@ -145,10 +145,22 @@ export function meRouter(deps: MeRouterDeps): Router {
         'This confirmation does not exist, expired or is for another account',
       );
     }
-    const [updated] = await db.$transaction([
-      db.account.update({ where: { id: account.id }, data: { email: change.newEmail } }),
-      db.emailChange.deleteMany({ where: { accountId: account.id } }),
-    ]);
+    // Confirmed once: the change is kept, marked, until it expires (asking for another change removes it), so a
+    // confirmation sent again because its answer was lost is answered as done, and done nothing twice.
+    const updated = await db.$transaction(async (tx) => {
+      const marked = await tx.emailChange.updateMany({
+        where: { id: change.id, confirmedAt: null },
+        data: { confirmedAt: new Date() },
+      });
+      if (marked.count === 0) return undefined;
+      await tx.emailChange.deleteMany({ where: { accountId: account.id, id: { not: change.id } } });
+      return tx.account.update({ where: { id: account.id }, data: { email: change.newEmail } });
+    });
+    if (!updated) {
+      // Read afresh: a confirmation sent twice at once has the other's change committed by now.
+      res.json(presentMe(await db.account.findUniqueOrThrow({ where: { id: account.id } })));
+      return;
+    }
     const ended = await endAccountSessions(db, account.id, req.sessionId);
     await mail(
       'emailChanged',

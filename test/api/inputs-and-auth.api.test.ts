@@ -7,10 +7,11 @@ import { startStack, type Stack } from '../helpers/stack';
 let stack: Stack;
 const OWNER = 'ow11111-ovh';
 const OTHER = 'ot22222-ovh';
+const RETRIER = 're33333-ovh';
 
 beforeAll(async () => {
   stack = await startStack();
-  await createAccounts(stack.database.db, [{ handle: OWNER }, { handle: OTHER }]);
+  await createAccounts(stack.database.db, [{ handle: OWNER }, { handle: OTHER }, { handle: RETRIER }]);
   for (let i = 0; i < 7; i++) {
     await createService(stack.database.db, {
       name: `svc-${i}.example`,
@@ -111,6 +112,34 @@ test('an email change while the mail server refuses is answered 503 (try later) 
   const me = (await owner.get('/1.0/me').expect(200)).body;
   expect(me.email).toBe(`${OWNER}@mail.test`);
   expect(me.pendingEmail).toBeUndefined();
+});
+
+test('an email confirmation sent again (its answer lost) is answered as confirmed, and does nothing twice', async () => {
+  const retrier = await login(stack, RETRIER);
+  const newEmail = 'retrier-new@mail.test';
+  const mark = stack.mailbox.messages().length;
+  expect((await retrier.put('/1.0/me', { email: newEmail }).expect(200)).body.pendingEmail).toBe(newEmail);
+  const mail = await stack.mailbox.waitFor((m) => m.id > mark && m.to.includes(newEmail));
+  const token = /confirmEmail=([\w-]+)/.exec(mail.text)![1];
+  const first = await retrier.post('/1.0/me/email/confirm', { token }).expect(200);
+  expect(first.body.email).toBe(newEmail);
+  await stack.mailbox.waitFor((m) => m.id > mark && m.subject.includes('has changed'));
+  const again = await retrier.post('/1.0/me/email/confirm', { token }).expect(200);
+  expect(again.body).toEqual(first.body);
+  const me = (await retrier.get('/1.0/me').expect(200)).body;
+  expect(me).toMatchObject({ email: newEmail });
+  expect(me.pendingEmail).toBeUndefined();
+  // Another account's session learns nothing of it.
+  const other = await login(stack, OTHER);
+  expect((await other.post('/1.0/me/email/confirm', { token }).expect(404)).body.reason).toBe(
+    'emailChangeNotFound',
+  );
+  // Once a newer change is asked, the confirmed token is gone with the rest.
+  await retrier.put('/1.0/me', { email: 'retrier-newer@mail.test' }).expect(200);
+  await retrier.post('/1.0/me/email/confirm', { token }).expect(404);
+  await retrier.agent.delete('/1.0/me/email/pending').set('X-CSRF-Token', retrier.csrf).expect(204);
+  const told = stack.mailbox.messages().filter((m) => m.id > mark && m.subject.includes('has changed'));
+  expect(told).toHaveLength(1);
 });
 
 describe('sessions', () => {
