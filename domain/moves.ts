@@ -152,7 +152,8 @@ export function countItems(groups: { state: string; reason: string | null; count
  * `validatingByCustomers` until its chunk is applied: once its move is `applying` (every validator accepted), that
  * wait is the check and apply, `checkValidity` as for a single task. The items are not rewritten to say so when
  * the last acceptance arrives: that was a write of every item (50,000) before the first chunk could start
- * (docs/decisions/moves.md, "Apply in chunks").
+ * (docs/decisions/moves.md, "Apply in chunks"). The one place this is written: the filters read it backwards
+ * (itemStatesShownAs here, tasksShownIn in domain/tasks.ts).
  */
 export function itemStateShown(itemState: string, moveState: string | undefined): string {
   return itemState === 'validatingByCustomers' && moveState === 'applying' ? 'checkValidity' : itemState;

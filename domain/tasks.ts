@@ -5,6 +5,7 @@ import {
   OPEN_STATES,
   type TaskState,
 } from '../workflows/contact-change.messages';
+import { itemStatesShownAs, MOVE_STATES, type MoveState } from './moves';
 
 /** A task still in progress: it holds its roles' locks and takes actions. */
 export function isOpen(state: string): boolean {
@@ -63,15 +64,33 @@ export function tasksSeenBy(handle: string): Prisma.ContactChangeTaskWhereInput 
 }
 
 /**
- * The tasks people see in `state` (itemStateShown's rule as a database filter): an item of an applying move still
- * waiting for its chunk is in `checkValidity`, not `validatingByCustomers`.
+ * The tasks people see in `state`: itemStateShown's rule (domain/moves.ts), the one place it is written, read
+ * backwards as a database filter. A single task shows its own state; an item of a move shows what its state is
+ * shown as while its move is in each state (an item of an applying move still waiting for its chunk is in
+ * `checkValidity`, not `validatingByCustomers`). Move states that show the same stored states share one branch.
  */
 export function tasksShownIn(state: TaskState): Prisma.ContactChangeTaskWhereInput {
-  if (state === 'checkValidity')
-    return { OR: [{ state }, { state: 'validatingByCustomers', move: { is: { state: 'applying' } } }] };
-  if (state === 'validatingByCustomers')
-    return { state, OR: [{ moveId: null }, { move: { is: { state: { not: 'applying' } } } }] };
-  return { state };
+  const movesByStored = new Map<string, { stored: TaskState[]; moves: MoveState[] }>();
+  for (const moveState of MOVE_STATES) {
+    const stored = itemStatesShownAs(state, moveState);
+    const key = stored.join();
+    const group = movesByStored.get(key) ?? { stored, moves: [] };
+    group.moves.push(moveState);
+    movesByStored.set(key, group);
+  }
+  const own = movesByStored.get(state);
+  if (own && own.moves.length === MOVE_STATES.length) return { state };
+  const branches: Prisma.ContactChangeTaskWhereInput[] = [
+    {
+      state,
+      OR: [{ moveId: null }, ...(own ? [{ move: { is: { state: { in: own.moves } } } }] : [])],
+    },
+  ];
+  for (const [key, { stored, moves }] of movesByStored) {
+    if (key === state || stored.length === 0) continue;
+    branches.push({ state: { in: stored }, move: { is: { state: { in: moves } } } });
+  }
+  return branches.length === 1 ? branches[0] : { OR: branches };
 }
 
 /** What to load with a task so that seesTask and mayCancel can judge it. */
