@@ -93,13 +93,15 @@ async function runStories(stack: BenchStack, cpu: CpuMeter) {
     pool(log, stories, CONCURRENCY, (i) => runStory(stack, CLOSED_LOOP_CAST, sessions[i], i, latencies)),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpu.snapshot();
   return {
     seconds,
     perSecond: STORIES / seconds,
     apiLatencies: latencies.api,
     applyLatencies: latencies.apply,
     byKind: latencies.byKind,
-    cpu: cpu.used(cpuBefore, cpu.snapshot(), seconds),
+    cpu: cpu.used(cpuBefore, cpuAfter, seconds),
+    cpuPerStory: cpu.perItem(cpuBefore, cpuAfter, STORIES),
   };
 }
 
@@ -221,6 +223,8 @@ async function main() {
   const stack = await startBenchStack(log, {
     pingWorker: true,
     workerProcess: true,
+    // The API apart from the load generator: the CPU a story costs the API is then the API's (issue 13).
+    apiProcess: true,
     temporalOnPostgres: ON_POSTGRES,
     appSettings: { ...(WORKER_CACHE ? { WORKER_MAX_CACHED_WORKFLOWS: WORKER_CACHE } : {}), ...WORKER_ENV },
     discardMailTo: (recipient) => BULK_MAIL.test(recipient),
@@ -253,14 +257,16 @@ async function runStoryPhases(stack: BenchStack) {
   const cpu = cpuMeter(stack);
   const stories = await runStories(stack, cpu);
   const memory = {
-    api: process.memoryUsage().rss,
+    api: stack.apiPid() === undefined ? process.memoryUsage().rss : rssOf(stack.apiPid()),
     worker: rssOf(stack.workerPid()),
     temporal: rssOf(stack.temporalPid()),
   };
   log('running the ping workflows (engine ceiling)');
   const cpuBeforePing = cpu.snapshot();
   const ping = await runPing(stack, STORIES * 2);
-  const pingCpu = cpu.used(cpuBeforePing, cpu.snapshot(), ping.seconds);
+  const cpuAfterPing = cpu.snapshot();
+  const pingCpu = cpu.used(cpuBeforePing, cpuAfterPing, ping.seconds);
+  const pingCpuPerPing = cpu.perItem(cpuBeforePing, cpuAfterPing, STORIES * 2);
   const { workflowId } = await stack.db.contactChangeTask.findFirstOrThrow({ orderBy: { id: 'asc' } });
   const [storyTasks, pingTasks] = [
     await tasksOf(stack, workflowId),
@@ -277,7 +283,7 @@ async function runStoryPhases(stack: BenchStack) {
     `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
   );
   log(
-    `| memory (RSS): API and bench process / worker process / ${TEMPORAL_KIND} | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
+    `| memory (RSS): API / worker process / ${TEMPORAL_KIND} | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
   );
   for (const [kind, values] of stories.byKind) {
     log(
@@ -290,6 +296,8 @@ async function runStoryPhases(stack: BenchStack) {
   );
   log(`| CPU during the stories (2 cores = 200 %) | ${stories.cpu} |`);
   log(`| CPU during the ping workflows | ${pingCpu} |`);
+  log(`| CPU per story | ${stories.cpuPerStory} |`);
+  log(`| CPU per ping workflow | ${pingCpuPerPing} |`);
   log(`| story throughput / engine ceiling | ${(stories.perSecond / ping.perSecond).toFixed(2)} |`);
   log(`closed loop done: ${load()}`);
   // Before the listing's million services: the open loop measures the stories, not a bigger database.

@@ -27,6 +27,8 @@ export interface BenchStack {
   temporalKind: string;
   /** The postmaster of Temporal's own PostgreSQL (temporalOnPostgres option). */
   temporalPostgresPid: () => number | undefined;
+  /** The API's process (apiProcess option); undefined when the API runs in this process. */
+  apiPid(): number | undefined;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
   startTemporal(): Promise<void>;
@@ -62,6 +64,18 @@ function workerScript(): string {
   if (!existsSync(join(__dirname, '..', '..', script)))
     throw new Error(`BENCH_WORKER=dist: no ${script}: run npm run build first`);
   return script;
+}
+
+/** Once a GET of url answers (any status), or fails after timeoutMs: a process that is still starting. */
+async function untilAnswering(url: string, timeoutMs: number): Promise<void> {
+  for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    try {
+      await fetch(url, { signal: AbortSignal.timeout(5_000) });
+      return;
+    } catch (error) {
+      if (Date.now() > until) throw new Error(`${url} does not answer: ${(error as Error).message}`);
+    }
+  }
 }
 
 export function rssOf(pid: number | undefined): number {
@@ -104,6 +118,8 @@ export function cpuSecondsOf(pid: number | undefined, withLiveChildren = false):
 export interface CpuMeter {
   snapshot(): Record<string, number>;
   used(before: Record<string, number>, after: Record<string, number>, seconds: number): string;
+  /** The CPU each part used between two snapshots, per item of work (a story, a ping), in milliseconds. */
+  perItem(before: Record<string, number>, after: Record<string, number>, items: number): string;
 }
 
 export function cpuMeter(stack: BenchStack): CpuMeter {
@@ -111,8 +127,11 @@ export function cpuMeter(stack: BenchStack): CpuMeter {
   return {
     snapshot() {
       const { user, system } = process.cpuUsage();
+      const own = (user + system) / 1e6;
       return {
-        'API, mailbox and load generator': (user + system) / 1e6,
+        ...(stack.apiPid() !== undefined
+          ? { API: cpuSecondsOf(stack.apiPid()), 'load generator and mailbox': own }
+          : { 'API, mailbox and load generator': own }),
         worker: cpuSecondsOf(stack.workerPid()),
         [stack.temporalKind]: cpuSecondsOf(stack.temporalPid()),
         ...(onPostgres ? { "Temporal's PostgreSQL": cpuSecondsOf(stack.temporalPostgresPid(), true) } : {}),
@@ -126,6 +145,13 @@ export function cpuMeter(stack: BenchStack): CpuMeter {
           return `${part} ${used.toFixed(1)} s (${((100 * used) / seconds).toFixed(0)} %)`;
         })
         .join(', ');
+    },
+    perItem(before, after, items) {
+      const parts = Object.keys(before).map(
+        (part) => [part, (1000 * (after[part] - before[part])) / items] as const,
+      );
+      const total = parts.reduce((sum, [, value]) => sum + value, 0);
+      return `${parts.map(([part, value]) => `${part} ${value.toFixed(0)}`).join(', ')}: ${total.toFixed(0)} ms`;
     },
   };
 }
@@ -142,6 +168,11 @@ export async function startBenchStack(
     discardMailTo?: (recipient: string) => boolean;
     /** A data folder kept between runs (scripts/bench/kept-state.ts); a fresh temporary one if unset. */
     dataDir?: string;
+    /**
+     * The API in a process of its own (scripts/bench/api-process.ts), so that its CPU is measured apart from the
+     * load generator's and the SMTP sink's, which stay in this process; in this process if unset.
+     */
+    apiProcess?: boolean;
   } = {},
 ): Promise<BenchStack> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -160,23 +191,46 @@ export async function startBenchStack(
     dataDir: options.dataDir,
     log,
   });
-  // The worker process runs with exactly the variables of workerEnv; the API in this process with the same.
-  const config = parseConfig({ ...workerEnv, RESEND_MIN_INTERVAL: '1s', LOG_LEVEL: 'silent' });
+  // The worker process runs with exactly the variables of workerEnv; the API (here or in its process) with the same.
+  const apiEnv = { ...workerEnv, RESEND_MIN_INTERVAL: '1s', LOG_LEVEL: 'silent' };
+  const config = parseConfig(apiEnv);
   const db = createDb(postgres.url, 20);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection });
   const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
-  const app = createApp({
-    db,
-    temporal: client,
-    config,
-    logger: createLogger(process.env.BENCH_API_LOG_LEVEL ?? 'silent'),
-    rateLimits: {
-      codeSubmission: { limit: 1e9, windowMs: 60_000 },
-      resend: { limit: 1e9, windowMs: 60_000 },
-    },
-  });
-  let server: Server = app.listen(apiPort, '127.0.0.1');
+  const baseUrl = `http://127.0.0.1:${apiPort}`;
+  const apiProcess = options.apiProcess
+    ? appProcess(
+        'api',
+        join('scripts', 'bench', 'api-process.ts'),
+        { ...apiEnv, BENCH_API_LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'silent' },
+        { nodeArgs: profileArgs },
+      )
+    : undefined;
+  const app = apiProcess
+    ? undefined
+    : createApp({
+        db,
+        temporal: client,
+        config,
+        logger: createLogger(process.env.BENCH_API_LOG_LEVEL ?? 'silent'),
+        rateLimits: {
+          codeSubmission: { limit: 1e9, windowMs: 60_000 },
+          resend: { limit: 1e9, windowMs: 60_000 },
+        },
+      });
+  let server: Server | undefined = app?.listen(apiPort, '127.0.0.1');
+  const startApiProcess = async () => {
+    if (!apiProcess) return;
+    apiProcess.start();
+    await untilAnswering(`${baseUrl}/health`, 120_000);
+  };
+  const stopApi = async () => {
+    await apiProcess?.stop();
+    server?.closeAllConnections();
+    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  };
+  await startApiProcess();
 
   let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
   // As in production: the worker in a process of its own (and one that fault tests can SIGKILL), loading the
@@ -227,10 +281,11 @@ export async function startBenchStack(
     db,
     mailbox,
     client,
-    baseUrl: `http://127.0.0.1:${apiPort}`,
+    baseUrl,
     temporalPid: () => temporal.pid(),
     temporalKind: temporal.kind,
     temporalPostgresPid: () => temporal.postgresPid(),
+    apiPid: () => apiProcess?.pid(),
     startWorker,
     stopWorker,
     startTemporal: () => temporal.start(),
@@ -242,10 +297,14 @@ export async function startBenchStack(
       await postgres.start();
     },
     async restartApi(downMs) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await apiProcess?.terminate();
+      if (server) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server!.close(resolve));
+      }
       await new Promise((resolve) => setTimeout(resolve, downMs));
-      server = app.listen(apiPort, '127.0.0.1');
+      server = app?.listen(apiPort, '127.0.0.1');
+      await startApiProcess();
     },
     workerPid: () => workerProcess?.pid(),
     killWorker: async () => workerProcess?.kill(),
@@ -254,7 +313,7 @@ export async function startBenchStack(
     async close() {
       await workerProcess?.stop();
       await stopWorker();
-      await new Promise((resolve) => server.close(resolve));
+      await stopApi();
       mailer.close();
       await connection.close();
       await db.$disconnect();
