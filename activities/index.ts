@@ -52,6 +52,12 @@ type Tx = Prisma.TransactionClient;
  */
 export const MAIL_CLAIM_LEASE_MS = 40_000;
 
+/**
+ * How long the apply may spend on the end mails it is given, well inside its activity's 30 s: past it they are
+ * left to the mail activity (a slow relay must not time the apply out).
+ */
+const END_MAILS_BUDGET_MS = 10_000;
+
 interface OutgoingTaskMail {
   /** The workflow's step (created, resend-1, reminder, end): with the kind, it names the mail. */
   step: string;
@@ -335,7 +341,42 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
    * The last acceptance and the change in one transaction (one activity task for both: docs/performance.md,
    * 2026-12-07). Its first statement writes the acceptance and reads the task; a retry writes the same again.
    */
-  async function applyChange({ taskId, accepted, event }: ApplyChangeArgs): Promise<ApplyResult> {
+  async function applyChange(args: ApplyChangeArgs): Promise<ApplyResult> {
+    const result = await applyInTransaction(args);
+    if (!result.applied || !args.endMails) return result;
+    const mailed = await endMailsOnce(args.taskId, args.endMails);
+    return mailed ? { applied: true, mailed } : result;
+  }
+
+  /**
+   * The end mails given to the apply, tried once: any failure (a mail server down, slow past END_MAILS_BUDGET_MS,
+   * another attempt holding a mail's claim) is left to the workflow, which sends them with the mail activity and
+   * its retries. A send still going on then holds its claim, so that no mail goes twice (claimMail).
+   */
+  async function endMailsOnce(
+    taskId: number,
+    { step, batches }: NonNullable<ApplyChangeArgs['endMails']>,
+  ): Promise<MailOutcome | undefined> {
+    const mails = batches.flatMap(({ template, recipients }) =>
+      recipients.map((recipient): OutgoingTaskMail => ({ step, recipient, kind: template })),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), END_MAILS_BUDGET_MS);
+    });
+    const sent = sendMany(taskId, mails).then(
+      ({ outcome }) => outcome,
+      () => undefined,
+    );
+    try {
+      return await Promise.race([sent, budget]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The last acceptance, the re-check and the change (applyChange), in one transaction. */
+  async function applyInTransaction({ taskId, accepted, event }: ApplyChangeArgs): Promise<ApplyResult> {
     return db.$transaction(async (tx) => {
       const [task] = await tx.$queryRaw<ApplyTask[]>`
         WITH decided AS (${writeDecisions(taskId, accepted.validators)}

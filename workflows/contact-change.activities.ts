@@ -61,9 +61,13 @@ export interface IssuedCodes extends MailOutcome {
   codeDigests: Record<string, string>;
 }
 
-/** Not applied: refused (a precondition no longer holds) or aborted (the asker may no longer ask it). */
+/**
+ * Not applied: refused (a precondition no longer holds) or aborted (the asker may no longer ask it). Applied, with
+ * `mailed` when the end mails it was given went out (what the SMTP server refused for good is in it); without it,
+ * they did not go (or only some): the workflow sends them with the mail activity.
+ */
 export type ApplyResult =
-  { applied: true } | { applied: false; reason: string; state: 'refused' | 'aborted' };
+  { applied: true; mailed?: MailOutcome } | { applied: false; reason: string; state: 'refused' | 'aborted' };
 
 export interface ApplyChangeArgs {
   taskId: number;
@@ -71,6 +75,11 @@ export interface ApplyChangeArgs {
   accepted: { validators: ValidatorView[]; event: AuditEntry };
   /** The change's audit event. */
   event: AuditEntry;
+  /**
+   * The end mails to try once the change is committed, in the same activity (one activity task and one workflow
+   * task fewer per story): given only when no other mail of the run is out, so that they still come last.
+   */
+  endMails?: { step: string; batches: MailBatch[] };
 }
 
 /** One template to its recipients. */

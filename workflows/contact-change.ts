@@ -402,18 +402,23 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     publish();
     // The earlier decisions' writes land first: the read model gets every snapshot in order.
     await writesLanded();
+    const endBatches: MailBatch[] = [
+      { template: 'done' as const, recipients: input.validators },
+      { template: 'doneInformed' as const, recipients: input.informed },
+    ].filter((batch) => batch.recipients.length > 0);
+    // With no other mail out, the "done" mails go with the apply, once it committed: one activity task and one
+    // workflow task fewer per story (docs/performance.md, 2026-12-07). What it could not send goes as any end mail.
     const result = await database.applyChange({
       taskId: taskId!,
       accepted: { validators: view().validators, event: acceptance },
       event: audit('system', 'applied'),
+      ...(mails.idle() ? { endMails: { step: 'end', batches: endBatches } } : {}),
     });
     if (result.applied) {
       state = 'done';
       publish();
-      await mails.endMails('end', [
-        { template: 'done', recipients: input.validators },
-        { template: 'doneInformed', recipients: input.informed },
-      ]);
+      if (result.mailed) await mails.endMailsSent(endBatches, result.mailed);
+      else await mails.endMails('end', endBatches);
       return;
     }
     state = result.state;

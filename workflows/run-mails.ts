@@ -221,6 +221,17 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
     await sendMails(step, batches);
   }
 
+  /**
+   * The end mails that the outcome's own activity sent (the apply's), which had them only if no mail was out
+   * (idle): what did not reach someone is flagged as endMails would have flagged it.
+   */
+  async function endMailsSent(batches: TemplateBatch<Template>[], outcome: MailOutcome) {
+    await mailing(
+      batches.flatMap((batch) => batch.recipients),
+      async () => outcome,
+    );
+  }
+
   /** The end mail to everyone concerned (each once). */
   async function tellEveryone(template: Template, people: string[]) {
     await endMails('end', [{ template, recipients: [...new Set(people)] }]);
@@ -231,7 +242,10 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
     issueCodes,
     sendMails,
     endMails,
+    endMailsSent,
     tellEveryone,
+    /** No mail activity is out: end mails sent now come after every other mail of the run. */
+    idle: () => mailsOut === 0,
     /** The first failure beside the main line that ends the run, if any. */
     failure: () => failure,
     /** Whom mails did not reach, while anyone is named. */

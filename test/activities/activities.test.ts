@@ -445,6 +445,53 @@ test('applyChange changes the contacts once, in one transaction, and releases th
   });
 });
 
+test('applyChange sends the end mails it is given once the change is committed, once even when retried; a mail server down leaves them to the mail activity', async () => {
+  const endMails = {
+    step: 'end',
+    batches: [
+      { template: 'done' as const, recipients: ['ad1-ovh', 'ne4-ovh'] },
+      { template: 'doneInformed' as const, recipients: ['te2-ovh'] },
+    ],
+  };
+  const { taskId } = await activities.openTask(openArgs());
+  const args = { ...applyArgs(taskId, `apply-${taskId}`), endMails };
+  expect(await activities.applyChange(args)).toEqual({ applied: true, mailed: { undeliverable: [] } });
+  expect(await activities.applyChange(args)).toEqual({ applied: true, mailed: { undeliverable: [] } });
+  const sent = await database.db.sentEmail.findMany({ where: { taskId }, orderBy: { recipient: 'asc' } });
+  expect(sent.map((mail) => `${mail.step} ${mail.recipient}`)).toEqual([
+    'end/done ad1-ovh',
+    'end/done ne4-ovh',
+    'end/doneInformed te2-ovh',
+  ]);
+  await mailbox.waitFor((m) => m.to.includes('te2-ovh@mail.test') && m.text.includes(`n° ${taskId}`));
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
+
+  const down = await activities.openTask(openArgs());
+  mailbox.setDown(true);
+  try {
+    const applied = await activities.applyChange({
+      ...applyArgs(down.taskId, `apply-${down.taskId}`),
+      endMails,
+    });
+    expect(applied).toEqual({ applied: true });
+  } finally {
+    mailbox.setDown(false);
+  }
+  expect(await database.db.sentEmail.count({ where: { taskId: down.taskId, sentAt: { not: null } } })).toBe(
+    0,
+  );
+  expect((await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: down.taskId } })).state).toBe(
+    'done',
+  );
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
+});
+
 test('a late retry of an earlier recordTask never takes a task out of its final state (found by npm run soak)', async () => {
   const { taskId } = await activities.openTask(openArgs());
   expect(await activities.applyChange(applyArgs(taskId, `apply-${taskId}`))).toEqual({

@@ -104,10 +104,21 @@ export function fakeActivities(
       await options.beforeRecord?.(args);
       calls.records.push(args);
     },
-    async applyChange({ accepted }) {
+    async applyChange({ accepted, endMails }) {
       calls.applied += 1;
       calls.appliedWith.push(accepted);
-      return options.apply ?? { applied: true };
+      const result = options.apply ?? { applied: true };
+      // The end mails given to the apply go as the mail activity's would, once; a mail server down (or a step
+      // set to fail) leaves them to the mail activity, whose failures the test counts.
+      const mailServerUp = !options.mailServerDown && !(options.failingSteps?.[endMails?.step ?? ''] ?? 0);
+      if (!result.applied || !endMails || !mailServerUp) return result;
+      for (const { template, recipients } of endMails.batches) {
+        for (const recipient of recipients) calls.emails.push({ recipient, template, step: endMails.step });
+      }
+      return {
+        applied: true,
+        mailed: { undeliverable: refused(endMails.batches.flatMap((b) => b.recipients)) },
+      };
     },
   };
   return { activities, calls };
