@@ -22,8 +22,8 @@ export interface SessionSettings {
 export interface ActiveSession {
   id: number;
   accountId: number;
-  /** Read beside the session: every authenticated request needs it. */
-  account: Account;
+  /** Read with the session: every authenticated request needs it. */
+  account: Pick<Account, 'id' | 'handle' | 'email' | 'language' | 'billingStanding'>;
 }
 
 function sign(secret: string, value: string): string {
@@ -75,14 +75,17 @@ export async function activeSession(
 ): Promise<ActiveSession | undefined> {
   const signed = readSession(settings, token);
   if (!signed) return undefined;
-  // The signed cookie names the account: both rows are read at once, one round trip instead of two in a row.
-  const [row, account] = await Promise.all([
-    db.session.findUnique({ where: { tokenHash: tokenHash(token!) } }),
-    db.account.findUnique({ where: { id: signed.accountId } }),
-  ]);
-  if (!row || !account || row.accountId !== signed.accountId || row.expiresAt.getTime() <= Date.now())
-    return undefined;
-  return { id: row.id, accountId: row.accountId, account };
+  // The session and its account in one statement: every authenticated request runs it, and two Prisma queries
+  // (even at once) cost the API twice the CPU of one (docs/performance.md, 2026-12-07). Timestamps are UTC.
+  const [row] = await db.$queryRaw<(ActiveSession['account'] & { sessionId: number })[]>`
+    SELECT s.id AS "sessionId", a.id, a.handle, a.email, a.language::text AS language,
+           a.billing_standing::text AS "billingStanding"
+      FROM session s JOIN account a ON a.id = s.account_id
+     WHERE s.token_hash = ${tokenHash(token!)} AND s.account_id = ${signed.accountId}
+       AND s.expires_at > now() AT TIME ZONE 'UTC'`;
+  if (!row) return undefined;
+  const { sessionId, ...account } = row;
+  return { id: sessionId, accountId: account.id, account };
 }
 
 export async function startSession(

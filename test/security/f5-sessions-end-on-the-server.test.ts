@@ -55,6 +55,22 @@ test('a cookie signed with the right secret but never issued is refused', async 
     .expect(401);
 });
 
+test('a session whose row expired is refused, while its cookie still says it is valid; it is read once a second later', async () => {
+  const answer = await request(stack.app)
+    .post('/auth/login')
+    .send({ handle: USER, password: PASSWORD })
+    .expect(200);
+  const cookie = String(answer.headers['set-cookie']).split(';')[0];
+  const me = await request(stack.app).get('/1.0/me').set('Cookie', cookie).expect(200);
+  expect(me.body).toMatchObject({ nichandle: USER, language: 'en', billingStanding: 'good' });
+  const { db } = stack.database;
+  const [row] = await db.session.findMany({ orderBy: { id: 'desc' }, take: 1 });
+  await db.session.update({ where: { id: row.id }, data: { expiresAt: new Date(Date.now() + 1000) } });
+  await request(stack.app).get('/1.0/me').set('Cookie', cookie).expect(200);
+  await db.session.update({ where: { id: row.id }, data: { expiresAt: new Date(Date.now() - 1000) } });
+  await request(stack.app).get('/1.0/me').set('Cookie', cookie).expect(401);
+});
+
 test('"log out everywhere", a password change and an email change end the other sessions', async () => {
   const first = await login(stack, USER);
   const second = await login(stack, USER);
