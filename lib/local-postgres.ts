@@ -46,6 +46,8 @@ export async function startLocalPostgres(
   dataDir: string,
   port: number,
   log: (line: string) => void = () => {},
+  /** More server settings (`-c name=value`), after ours: a benchmark's comparison of commit settings, say. */
+  settings: string[] = [],
 ) {
   const bin = findBinDir();
   const pgdata = clusterDir(dataDir, log);
@@ -84,6 +86,7 @@ export async function startLocalPostgres(
     'listen_addresses=127.0.0.1',
     '-c',
     'fsync=on',
+    ...settings.flatMap((setting) => ['-c', setting]),
   ]);
   const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

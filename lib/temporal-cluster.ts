@@ -1,7 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { LocalPostgres } from './local-postgres';
 import { freePortBetween, waitForPort } from './net';
 import { REGISTERED_SEARCH_ATTRIBUTES } from './search-attributes';
@@ -22,23 +24,56 @@ const cacheDir = join(homedir(), '.cache', 'contacts');
 // The server records its membership ports in a smallint column: ports below 32768 only.
 const freePort = () => freePortBetween(20_000, 32_000);
 
-function goInstall(bin: string, packages: string[], log: (line: string) => void) {
-  log(`building ${packages.join(' ')} with go install (once per machine, a few minutes)`);
+/**
+ * `go install` of the given packages into bin, showing progress: on a machine with an empty Go build cache it
+ * compiles about a thousand packages (the CPU time and the wall time here are in docs/performance.md), so a line
+ * every PROGRESS_EVERY_MS says how many are built and which one is being built (`-v` names each package).
+ */
+async function goInstall(bin: string, packages: string[], log: (line: string) => void) {
+  log(
+    `building ${packages.join(' ')} with go install (once per machine; tens of minutes of CPU without a Go build cache)`,
+  );
   mkdirSync(bin, { recursive: true });
+  const started = Date.now();
+  const child = spawn('go', ['install', '-v', ...packages], {
+    env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let built = 0;
+  let downloaded = 0;
+  let last = '';
+  let tail: string[] = [];
+  const lines = createInterface({ input: child.stderr! });
+  lines.on('line', (line) => {
+    tail = [...tail, line].slice(-3);
+    if (line.startsWith('go: downloading ')) downloaded++;
+    else if (!line.startsWith('go: ')) {
+      built++;
+      last = line;
+    }
+  });
+  const progress = setInterval(() => {
+    const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+    log(
+      `  go install: ${downloaded} modules downloaded, ${built} packages compiled (${minutes} min)${last ? `, last ${last}` : ', linking or from the build cache'}`,
+    );
+  }, PROGRESS_EVERY_MS);
   try {
-    execFileSync('go', ['install', ...packages], {
-      env: { ...process.env, GOBIN: bin, GOFLAGS: '-mod=mod' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '')
-      .trim()
-      .split('\n')
-      .slice(-3)
-      .join(' | ');
-    throw new Error(`go install ${packages.join(' ')} failed: ${stderr || (error as Error).message}`);
+    const [code] = (await once(child, 'close').catch((error: NodeJS.ErrnoException) => {
+      throw new Error(
+        error.code === 'ENOENT' ? 'go install: Go is not installed (https://go.dev/dl/)' : error.message,
+      );
+    })) as [number | null];
+    if (code !== 0) throw new Error(`go install ${packages.join(' ')} failed (${code}): ${tail.join(' | ')}`);
+    log(
+      `  go install: ${built} packages compiled, done in ${((Date.now() - started) / 60_000).toFixed(1)} min`,
+    );
+  } finally {
+    clearInterval(progress);
   }
 }
+
+const PROGRESS_EVERY_MS = 15_000;
 
 export interface TemporalClusterBinaries {
   server: string;
@@ -54,19 +89,19 @@ export interface TemporalClusterBinaries {
   uiConfigDir: string;
 }
 
-export function temporalClusterBinaries(log: (line: string) => void): TemporalClusterBinaries {
+export async function temporalClusterBinaries(log: (line: string) => void): Promise<TemporalClusterBinaries> {
   const serverBin = join(cacheDir, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
   const uiBin = join(cacheDir, `temporal-ui-${TEMPORAL_UI_VERSION}`);
   if (!existsSync(join(serverBin, 'server')) || !existsSync(join(serverBin, 'sql'))) {
     const at = `@${TEMPORAL_SERVER_VERSION}`;
-    goInstall(
+    await goInstall(
       serverBin,
       [`${TEMPORAL_SERVER_MODULE}/cmd/server${at}`, `${TEMPORAL_SERVER_MODULE}/cmd/tools/sql${at}`],
       log,
     );
   }
   if (!existsSync(join(uiBin, 'server'))) {
-    goInstall(uiBin, [`${TEMPORAL_UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`], log);
+    await goInstall(uiBin, [`${TEMPORAL_UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`], log);
   }
   const serverModule = moduleDir(TEMPORAL_SERVER_MODULE, TEMPORAL_SERVER_VERSION);
   return {
@@ -104,7 +139,7 @@ export async function startTemporalCluster(options: {
   log: (line: string) => void;
 }): Promise<TemporalCluster> {
   const { postgres, postgresPort, log } = options;
-  const binaries = temporalClusterBinaries(log);
+  const binaries = await temporalClusterBinaries(log);
   const user = new URL(postgres.url('postgres')).username;
   const sql = (database: string, ...args: string[]) =>
     execFileSync(

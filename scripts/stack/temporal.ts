@@ -93,7 +93,17 @@ async function clusterOnPostgres(options: {
     postgresPid: () => postgres?.pid(),
     async start() {
       if (cluster) return cluster.startServer();
-      postgres = await startLocalPostgres(join(options.dataDir, 'temporal-db'), postgresPort, options.log);
+      // As deployed (every commit synced to disk) unless TEMPORAL_POSTGRES_SETTINGS says otherwise, to compare:
+      // `synchronous_commit=off` is close to the dev server's WAL with synchronous=NORMAL: a commit survives a
+      // crash of the Temporal server (what the scripts' faults do), and the last 0.2-0.6 s of commits may not
+      // survive a crash of its PostgreSQL or of the machine. docs/performance.md has both.
+      const settings = process.env.TEMPORAL_POSTGRES_SETTINGS?.split(',').filter(Boolean) ?? [];
+      postgres = await startLocalPostgres(
+        join(options.dataDir, 'temporal-db'),
+        postgresPort,
+        options.log,
+        settings,
+      );
       cluster = await startTemporalCluster({ postgres, postgresPort, log: options.log });
       server.address = cluster.address;
     },
