@@ -137,14 +137,20 @@ export async function startTemporalCluster(options: {
   postgres: LocalPostgres;
   postgresPort: number;
   log: (line: string) => void;
+  /**
+   * The server's PostgreSQL driver: `postgres12` (lib/pq, as docker-compose.yml runs it) or `postgres12_pgx` (pgx,
+   * which keeps each connection's statements prepared).
+   */
+  sqlPlugin?: 'postgres12' | 'postgres12_pgx';
 }): Promise<TemporalCluster> {
   const { postgres, postgresPort, log } = options;
+  const sqlPlugin = options.sqlPlugin ?? 'postgres12';
   const binaries = await temporalClusterBinaries(log);
   const user = new URL(postgres.url('postgres')).username;
   const sql = (database: string, ...args: string[]) =>
     execFileSync(
       binaries.sqlTool,
-      ['--plugin', 'postgres12', '--ep', '127.0.0.1', '-p', String(postgresPort), '-u', user].concat([
+      ['--plugin', sqlPlugin, '--ep', '127.0.0.1', '-p', String(postgresPort), '-u', user].concat([
         '--db',
         database,
         ...args,
@@ -174,7 +180,7 @@ export async function startTemporalCluster(options: {
     ui: await freePort(),
   };
   const serverEnv = {
-    DB: 'postgres12',
+    DB: sqlPlugin,
     POSTGRES_SEEDS: '127.0.0.1',
     DB_PORT: String(postgresPort),
     VISIBILITY_DB_PORT: String(postgresPort), // the template's visibility store does not fall back to DB_PORT

@@ -104,7 +104,12 @@ async function clusterOnPostgres(options: {
         options.log,
         settings,
       );
-      cluster = await startTemporalCluster({ postgres, postgresPort, log: options.log });
+      cluster = await startTemporalCluster({
+        postgres,
+        postgresPort,
+        log: options.log,
+        sqlPlugin: temporalSqlPlugin(),
+      });
       server.address = cluster.address;
     },
     async stop() {
@@ -114,4 +119,12 @@ async function clusterOnPostgres(options: {
     kill: async () => cluster?.killServer(),
   };
   return server;
+}
+
+/** TEMPORAL_POSTGRES_PLUGIN: the server's PostgreSQL driver (postgres12, the default, or postgres12_pgx), to compare. */
+function temporalSqlPlugin(): 'postgres12' | 'postgres12_pgx' {
+  const plugin = process.env.TEMPORAL_POSTGRES_PLUGIN ?? 'postgres12';
+  if (plugin !== 'postgres12' && plugin !== 'postgres12_pgx')
+    throw new Error(`TEMPORAL_POSTGRES_PLUGIN=${plugin}: postgres12 or postgres12_pgx`);
+  return plugin;
 }
