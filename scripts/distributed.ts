@@ -9,7 +9,7 @@ import { freePort, waitForPort } from '../lib/net';
 import { startTemporalCluster, type TemporalCluster } from '../lib/temporal-cluster';
 import { percentile } from './bench/http';
 import { appEnvironment } from './stack/app-env';
-import { appProcess } from './stack/processes';
+import { appProcess, WORKER_ENV, WORKER_NODE_ARGS } from './stack/processes';
 import { checkDeployment } from './deployment/checks';
 
 /**
@@ -63,7 +63,14 @@ async function main() {
         stdio: ['ignore', 'ignore', 'inherit'],
       });
     }
-    const workers = [1, 2].map((n) => appProcess(`worker-${n}`, 'worker/main.ts', appEnv));
+    const workers = [1, 2].map((n) =>
+      appProcess(
+        `worker-${n}`,
+        'worker/main.ts',
+        { ...appEnv, ...WORKER_ENV },
+        { nodeArgs: WORKER_NODE_ARGS },
+      ),
+    );
     const processes = [...workers, appProcess('api', 'api/server.ts', appEnv)];
     for (const child of processes) child.start();
     stoppers.push(async () => void (await Promise.all(processes.map((child) => child.stop()))));

@@ -12,6 +12,7 @@ import { devServerSearchAttributeFlags } from '../lib/search-attributes';
 import { temporalBinary } from '../lib/temporal-binaries';
 import { localCertificate } from '../lib/tls';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../prisma/seed-data';
+import { WORKER_ENV, WORKER_NODE_ARGS } from './stack/processes';
 
 /**
  * The whole service on embedded defaults: PostgreSQL (data/postgres), the Temporal dev server (SQLite file
@@ -148,7 +149,7 @@ async function main() {
     METRICS_PORT: String(ports.workerMetrics),
   };
   const tsx = ['--import', 'tsx'];
-  run('worker', process.execPath, [...tsx, 'worker/main.ts'], env);
+  run('worker', process.execPath, [...WORKER_NODE_ARGS, ...tsx, 'worker/main.ts'], { ...env, ...WORKER_ENV });
   run('api', process.execPath, [...tsx, 'api/server.ts'], env);
   await waitForPort(ports.api, 'API');
 

@@ -13,7 +13,7 @@ import type { Mailbox } from '../../lib/mailbox';
 import { createWorker } from '../../worker/worker';
 import { startBaseStack, type RestartablePostgres } from '../stack/base';
 import { untilPolledBy } from '../stack/pollers';
-import { appProcess, type AppProcess } from '../stack/processes';
+import { appProcess, type AppProcess, WORKER_ENV, WORKER_NODE_ARGS } from '../stack/processes';
 
 /** The embedded stack, in one process but the servers: what `npm run bench` and `npm run chaos` measure. */
 export interface BenchStack {
@@ -239,8 +239,12 @@ export async function startBenchStack(
     ? appProcess(
         'worker',
         workerScript(),
-        { ...workerEnv, WORKFLOW_BUNDLE_DIR: bundleWorkflowsInto(join(dataDir, 'workflow-bundle'), log) },
-        { nodeArgs: profileArgs },
+        {
+          ...WORKER_ENV,
+          ...workerEnv,
+          WORKFLOW_BUNDLE_DIR: bundleWorkflowsInto(join(dataDir, 'workflow-bundle'), log),
+        },
+        { nodeArgs: [...WORKER_NODE_ARGS, ...profileArgs] },
       )
     : undefined;
   const startWorker = async () => {

@@ -7,7 +7,7 @@ import type { Mailbox } from '../../lib/mailbox';
 import { waitForPort } from '../../lib/net';
 import { startBaseStack, type RestartablePostgres } from '../stack/base';
 import { pollerIdentities, untilPolling } from '../stack/pollers';
-import { appProcess, type AppProcess } from '../stack/processes';
+import { appProcess, type AppProcess, WORKER_ENV, WORKER_NODE_ARGS } from '../stack/processes';
 import type { TemporalServer } from '../stack/temporal';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -52,7 +52,12 @@ export async function startSoakStack(options: {
   const logDir = mkdtempSync(join(tmpdir(), 'contacts-soak-logs-'));
   const supervised = (name: string) => ({ restartOnExit: true, log, logFile: join(logDir, `${name}.log`) });
   const workers = ['worker-1', 'worker-2'].map((name) =>
-    appProcess(name, 'worker/main.ts', env, supervised(name)),
+    appProcess(
+      name,
+      'worker/main.ts',
+      { ...env, ...WORKER_ENV },
+      { ...supervised(name), nodeArgs: WORKER_NODE_ARGS },
+    ),
   );
   const api = appProcess('api', 'api/server.ts', env, supervised('api'));
   for (const child of [...workers, api]) child.start();

@@ -21,6 +21,15 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
  * `node <script>` for compiled JavaScript) with only the environment it is given. With `restartOnExit`, an exit nobody asked for (a crash, a start that
  * failed because Temporal was down) restarts it a second later, as a container's restart policy would.
  */
+/**
+ * How every worker process runs, as docker-compose.yml's worker does (docs/operations.md, "The worker's memory"):
+ * V8's young generation held to 4 MiB semi-spaces (by default it grows to 16 MiB each under load and keeps them)
+ * and glibc's malloc to two arenas (by default up to 8 per core, each keeping what it grew to). About 85-105 MiB
+ * less RSS with 13,000 open tasks (docs/performance.md, 2026-12-07 20:13-20:21).
+ */
+export const WORKER_NODE_ARGS = ['--max-semi-space-size=4'];
+export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' };
+
 export interface AppProcess {
   name: string;
   pid(): number | undefined;

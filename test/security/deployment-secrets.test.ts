@@ -15,7 +15,9 @@ interface Service {
   ports?: (string | { host_ip?: string; published?: string | number })[];
 }
 const load = (file: string): Record<string, Service> =>
-  (parse(readFileSync(join(root, file), 'utf8')) as { services?: Record<string, Service> }).services ?? {};
+  // merge: Compose resolves YAML's merge keys (the worker's `<<: *app-env`).
+  (parse(readFileSync(join(root, file), 'utf8'), { merge: true }) as { services?: Record<string, Service> })
+    .services ?? {};
 
 class MissingVariable extends Error {}
 
