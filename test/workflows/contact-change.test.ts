@@ -28,18 +28,17 @@ const ASKER = 'ad11111-ovh';
 const NEWBIE = 'ne33333-ovh';
 const DAY = 86_400_000;
 
-beforeAll(async () => {
+// A time-skipping server of its own for each test: a workflow that ends with an activity still outstanding
+// (terminated by a test that failed, or whose last record was still in flight on a busy machine) keeps the
+// server's time skipping locked for good (temporalio/sdk-java#1138), and every later env.sleep of the file would
+// then pass in real time (61 s, past the test's timeout: the CI run at load 15-20 failed so).
+const started: WorkflowHandle[] = [];
+beforeEach(async () => {
   env = await timeSkippingEnvironment();
 });
-afterAll(async () => {
-  await env?.teardown();
-});
-
-// A test that fails midway leaves its workflow waiting; on the shared time-skipping server that would hold
-// back time for the tests after it, so every workflow still running at the end of a test is terminated.
-const started: WorkflowHandle[] = [];
 afterEach(async () => {
   for (const handle of started.splice(0)) await handle.terminate('test ended').catch(() => undefined);
+  await env?.teardown();
 });
 
 type Handle = WorkflowHandle<typeof contactChange>;
