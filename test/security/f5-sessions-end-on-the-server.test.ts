@@ -17,13 +17,20 @@ afterAll(async () => {
   await stack?.teardown();
 });
 
-test('logout needs the CSRF token, then the old cookie neither reads nor writes; the database holds hashes only', async () => {
+/** Logs USER in: the session cookie (name=value) and the CSRF token it goes with. */
+async function loginCookie() {
   const answer = await request(stack.app)
     .post('/auth/login')
     .send({ handle: USER, password: PASSWORD })
     .expect(200);
-  const cookie = String(answer.headers['set-cookie']).split(';')[0];
-  const csrf = answer.body.csrfToken as string;
+  return {
+    cookie: String(answer.headers['set-cookie']).split(';')[0],
+    csrf: answer.body.csrfToken as string,
+  };
+}
+
+test('logout needs the CSRF token, then the old cookie neither reads nor writes; the database holds hashes only', async () => {
+  const { cookie, csrf } = await loginCookie();
   await request(stack.app).post('/auth/logout').set('Cookie', cookie).expect(403);
   await request(stack.app).get('/1.0/me').set('Cookie', cookie).expect(200);
   await request(stack.app).post('/auth/logout').set('Cookie', cookie).set('X-CSRF-Token', csrf).expect(204);
@@ -36,11 +43,7 @@ test('logout needs the CSRF token, then the old cookie neither reads nor writes;
     .send({ language: 'fr' })
     .expect(401);
   // Last: the code before the fix has no session table, and the checks above are what fail there.
-  const again = await request(stack.app)
-    .post('/auth/login')
-    .send({ handle: USER, password: PASSWORD })
-    .expect(200);
-  const token = String(again.headers['set-cookie']).split(';')[0].split('=')[1].split('.')[0];
+  const token = (await loginCookie()).cookie.split('=')[1].split('.')[0];
   const rows = JSON.stringify(await stack.database.db.session.findMany());
   expect(rows).toContain('tokenHash');
   expect(rows).not.toContain(token);
@@ -56,11 +59,7 @@ test('a cookie signed with the right secret but never issued is refused', async 
 });
 
 test('a session whose row expired is refused, while its cookie still says it is valid; it is read once a second later', async () => {
-  const answer = await request(stack.app)
-    .post('/auth/login')
-    .send({ handle: USER, password: PASSWORD })
-    .expect(200);
-  const cookie = String(answer.headers['set-cookie']).split(';')[0];
+  const { cookie } = await loginCookie();
   const me = await request(stack.app).get('/1.0/me').set('Cookie', cookie).expect(200);
   expect(me.body).toMatchObject({ nichandle: USER, language: 'en', billingStanding: 'good' });
   const { db } = stack.database;
