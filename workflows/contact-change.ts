@@ -38,7 +38,7 @@ import {
   type TaskView,
   type ValidatorView,
 } from './contact-change.messages';
-import { auditTrail, type CodeHolder, runMails } from './run-mails';
+import { auditTrail, codeInFlight, type CodeHolder, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 /** What the activity and the local activity of a kind share: timeouts and a bounded retry policy. */
@@ -116,7 +116,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     wrongCodes: 0,
     locked: false,
     supersededDigests: [],
-    codeInFlight: false,
+    codesOut: 0,
   }));
   /** A decision's write that failed for good (recordBehind): it ends the run. */
   let writeFailure: unknown;
@@ -211,7 +211,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     if (!validator) reject('notAValidator');
     if (validator.status !== 'pending') reject('alreadyDecided');
     // A locked code is lifted by the fresh code of a resend: one typed while that mail is out waits for it.
-    if (validator.locked && !validator.codeInFlight) reject('codeLocked');
+    if (validator.locked && !codeInFlight(validator)) reject('codeLocked');
     if (typeof codeHash !== 'string' || !CODE_HASH_SHAPE.test(codeHash)) reject('notAValidator');
   };
 
@@ -220,10 +220,10 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     request: DecisionInput,
   ): Promise<DecisionResult> => {
     const validator = findValidator(request.account)!;
-    if (validator.codeInFlight) {
+    if (codeInFlight(validator)) {
       // The person may have read the code before the activity reported back: wait for it, then check again
       // what the validator checked, since the task or this validator may have moved on meanwhile.
-      await condition(() => !validator.codeInFlight, '20 seconds');
+      await condition(() => !codeInFlight(validator), '20 seconds');
       if (state !== 'validatingByCustomers') reject('notAwaitingDecisions');
       if (validator.status !== 'pending') reject('alreadyDecided');
       if (validator.locked) reject('codeLocked');

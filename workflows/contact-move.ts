@@ -39,7 +39,7 @@ import {
   registeredMoveUpdate,
   resendMoveUpdate,
 } from './contact-move.messages';
-import { auditTrail, type CodeHolder, runMails } from './run-mails';
+import { auditTrail, codeInFlight, type CodeHolder, runMails } from './run-mails';
 import { sha256Hex } from './sha256';
 
 type CommonActivityOptions = Pick<ActivityOptions, 'startToCloseTimeout' | 'retry'>;
@@ -186,7 +186,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     const validator = findValidator(account);
     if (!validator) reject('notAValidator');
     if (validator.status !== 'pending') reject('alreadyDecided');
-    if (validator.locked && !validator.codeInFlight) reject('codeLocked');
+    if (validator.locked && !codeInFlight(validator)) reject('codeLocked');
     if (typeof codeHash !== 'string' || !CODE_HASH_SHAPE.test(codeHash)) reject('notAValidator');
     if (
       exclude !== undefined &&
@@ -202,8 +202,8 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     request: MoveDecisionInput,
   ): Promise<MoveDecisionResult> => {
     const validator = findValidator(request.account)!;
-    if (validator.codeInFlight) {
-      await condition(() => !validator.codeInFlight, '20 seconds');
+    if (codeInFlight(validator)) {
+      await condition(() => !codeInFlight(validator), '20 seconds');
       if (state !== 'todo') reject('notAwaitingDecisions');
       if (validator.status !== 'pending') reject('alreadyDecided');
       if (validator.locked) reject('codeLocked');
@@ -324,7 +324,7 @@ export async function contactMove(input: ContactMoveInput): Promise<MoveView> {
     wrongCodes: 0,
     locked: false,
     supersededDigests: [],
-    codeInFlight: false,
+    codesOut: 0,
   }));
   informed = opened.informed;
   counts = opened.counts;

@@ -73,15 +73,21 @@ export interface CodeHolder {
   codeDigest?: string;
   /** Digests of codes that a resend replaced: typing one is told apart from a wrong guess. */
   supersededDigests: string[];
-  /** Its code mail may already be in the person's mailbox while the activity has not yet reported back. */
-  codeInFlight: boolean;
-  /** How many of its code mails are out (the opening's and a resend's may be out at once). */
-  codesOut?: number;
+  /**
+   * How many of its code mails are out (the opening's and a resend's may be out at once): while any is, its code
+   * may already be in the person's mailbox while the activity has not yet reported back (codeInFlight).
+   */
+  codesOut: number;
   /** The issue (run-wide number) of its current code: a mail issued earlier that reports back later is superseded. */
   codeIssue?: number;
   lastCodeSentAt?: string;
   wrongCodes: number;
   locked: boolean;
+}
+
+/** A code mail of this holder is out: the person may already have read a code the run does not know yet. */
+export function codeInFlight(holder: CodeHolder): boolean {
+  return holder.codesOut > 0;
 }
 
 export function runMails<Template extends string>(options: RunMailsOptions<Template>) {
@@ -149,8 +155,7 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
     const sentAt = new Date().toISOString();
     const issue = ++codeIssues;
     for (const holder of targets) {
-      holder.codesOut = (holder.codesOut ?? 0) + 1;
-      holder.codeInFlight = true;
+      holder.codesOut += 1;
       holder.lastCodeSentAt = sentAt;
     }
     try {
@@ -178,8 +183,7 @@ export function runMails<Template extends string>(options: RunMailsOptions<Templ
       }
     } finally {
       for (const holder of targets) {
-        holder.codesOut = (holder.codesOut ?? 1) - 1;
-        holder.codeInFlight = holder.codesOut > 0;
+        holder.codesOut -= 1;
       }
     }
   }
