@@ -10,29 +10,44 @@ export interface Limit {
 /**
  * A fixed-window counter kept in PostgreSQL (rate-limiter-flexible's Prisma store), so that every API process
  * counts against the same limit: an attacker gains nothing by landing on another process.
+ *
+ * The store's own clearing of expired rows is off (clearExpiredByTimeout): it is a timer started by every counter
+ * built, never stopped (the store has no way to), that outlived the app and its database and logged "Failed to
+ * clear expired records" through console.warn five minutes later (300 such lines in one CI log). Expired rows go
+ * instead when a hit starts a new window, as expired sessions go when sessions end (endAccountSessions): the table
+ * holds live counts only, without a sweeper.
  */
 export class SharedCounter {
   private readonly limiter: RateLimiterPrisma;
 
-  constructor(db: Db, name: string, { limit, windowMs }: Limit) {
+  constructor(
+    private readonly db: Db,
+    name: string,
+    { limit, windowMs }: Limit,
+  ) {
     this.limiter = new RateLimiterPrisma({
       storeClient: db,
       tableName: 'rateLimit',
       keyPrefix: name,
       points: limit,
       duration: Math.max(1, Math.ceil(windowMs / 1000)),
+      clearExpiredByTimeout: false,
     });
   }
 
   /** Counts one hit; false when the limit was already reached. */
   async hit(key: string): Promise<boolean> {
+    let counted: RateLimiterRes;
     try {
-      await this.limiter.consume(key);
-      return true;
+      counted = await this.limiter.consume(key);
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) return false;
       throw rejection;
     }
+    // Only a row the store treats as absent goes (both its reads and its increments skip an expired row).
+    if (counted.isFirstInDuration)
+      await this.db.rateLimit.deleteMany({ where: { expire: { lt: new Date() } } });
+    return true;
   }
 
   async reached(key: string): Promise<boolean> {
