@@ -11,8 +11,9 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { processesNaming } from './processes';
 
 /**
  * A private PostgreSQL server from the machine's own binaries (Debian's postgresql package), with its data in
@@ -30,10 +31,17 @@ function findBinDir(): string {
 
 const isRoot = () => process.getuid?.() === 0;
 
-/** PostgreSQL refuses to run as root: run its programs as the postgres user then. */
-function asPostgres(command: string, args: string[]): [string, string[]] {
-  return isRoot() ? ['runuser', ['-u', 'postgres', '--', command, ...args]] : [command, args];
+/**
+ * PostgreSQL refuses to run as root: its programs then run as the postgres user, switched to by the spawn itself
+ * (not through `runuser`, which would stand between us and the server: the server must be our own child, so
+ * that stopping it signals our child and never a pid read from a file, which may name another process by then).
+ */
+function asPostgres(): { uid?: number; gid?: number } {
+  if (!isRoot()) return {};
+  postgresUser ??= postgresIds();
+  return { uid: postgresUser[0], gid: postgresUser[1] };
 }
+let postgresUser: [number, number] | undefined;
 
 export interface LocalPostgres {
   url(database: string): string;
@@ -53,18 +61,13 @@ export async function startLocalPostgres(
   const pgdata = clusterDir(dataDir, log);
   if (!existsSync(join(pgdata, 'PG_VERSION'))) {
     log(`initialising a PostgreSQL cluster in ${pgdata}`);
-    const [cmd, args] = asPostgres(join(bin, 'initdb'), [
-      '-D',
-      pgdata,
-      '-U',
-      'contacts',
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--no-sync',
-    ]);
+    const args = ['-D', pgdata, '-U', 'contacts', '--auth=trust', '-E', 'UTF8', '--no-sync'];
     try {
-      execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync(join(bin, 'initdb'), args, {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        cwd: dirname(pgdata),
+        ...asPostgres(),
+      });
     } catch (error) {
       const reason = String((error as { stderr?: Buffer }).stderr ?? '')
         .trim()
@@ -75,7 +78,7 @@ export async function startLocalPostgres(
     writeFileSync(join(dataDir, '.gitignore'), '*\n');
   }
   // TCP on loopback only: no Unix socket, whose path would be too long in a deep folder.
-  const [cmd, args] = asPostgres(join(bin, 'postgres'), [
+  const args = [
     '-D',
     pgdata,
     '-p',
@@ -87,25 +90,33 @@ export async function startLocalPostgres(
     '-c',
     'fsync=on',
     ...settings.flatMap((setting) => ['-c', setting]),
-  ]);
-  const child: ChildProcess = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  ];
+  const child: ChildProcess = spawn(join(bin, 'postgres'), args, {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cwd: dirname(pgdata),
+    ...asPostgres(),
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-2000)));
+  const running = () => child.exitCode === null && child.signalCode === null;
   const url = (database: string) => `postgresql://contacts@127.0.0.1:${port}/${database}`;
-  await waitUntilReady(url('postgres'), child, () => stderr);
-  await ensureDatabase(url('postgres'), 'contacts');
-  const pidFile = join(pgdata, 'postmaster.pid');
-  const pid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').split('\n')[0]) : child.pid);
+  try {
+    await waitUntilReady(url('postgres'), pgdata, child, () => stderr);
+    await ensureDatabase(url('postgres'), 'contacts');
+  } catch (error) {
+    if (running()) child.kill('SIGKILL');
+    throw error;
+  }
   return {
     url,
-    pid,
+    pid: () => (running() ? child.pid : undefined),
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (!running()) return resolve();
         child.once('exit', () => resolve());
-        // "Fast" shutdown, clean and keeping the data; signal the postmaster itself, as runuser may not relay it.
-        const postmaster = pid();
-        if (postmaster) process.kill(postmaster, 'SIGINT');
+        // "Fast" shutdown, clean and keeping the data. Through our child's handle: Node signals the pid only while
+        // the child is unreaped, so only while that pid is still our postmaster.
+        child.kill('SIGINT');
       }),
   };
 }
@@ -125,6 +136,7 @@ function clusterDir(dataDir: string, log: (line: string) => void): string {
   if (!outside) {
     const id = createHash('sha256').update(realpathSync(dataDir)).digest('hex').slice(0, 16);
     outside = join(SYSTEM_CLUSTERS_DIR, id);
+    refuseIfInUse(outside);
     rmSync(outside, { recursive: true, force: true });
     writeFileSync(note, `${outside}\n`);
     log(`the postgres user cannot reach ${dataDir}: its cluster lives in ${outside} (noted in ${note})`);
@@ -138,9 +150,18 @@ function clusterDir(dataDir: string, log: (line: string) => void): string {
 
 const SYSTEM_CLUSTERS_DIR = '/var/lib/contacts';
 
+/** A cluster some process runs on (its postmaster names it in its command line) is never removed. */
+export function refuseIfInUse(clusterDir: string): void {
+  const users = processesNaming(clusterDir);
+  if (users.length > 0)
+    throw new LocalPostgresError(
+      `${clusterDir} is in use by process ${users.join(', ')}: not removing it (stop that run first)`,
+    );
+}
+
 function postgresCanWrite(dir: string): boolean {
   try {
-    execFileSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir], { stdio: 'ignore' });
+    execFileSync('test', ['-w', dir], { stdio: 'ignore', ...asPostgres() });
     return true;
   } catch {
     return false;
@@ -163,21 +184,40 @@ function postgresIds(): [number, number] {
   }
 }
 
-async function waitUntilReady(url: string, child: ChildProcess, stderr: () => string) {
+/**
+ * Once our server accepts connections. A server that answers on the port but runs on another data folder is
+ * another stack's, which took the port first (ours then fails to bind): an error, never a server to go on with.
+ */
+async function waitUntilReady(url: string, pgdata: string, child: ChildProcess, stderr: () => string) {
   const until = Date.now() + 30_000;
+  const ours = realpathSync(pgdata);
   for (;;) {
-    if (child.exitCode !== null)
+    if (child.exitCode !== null || child.signalCode !== null)
       throw new LocalPostgresError(`PostgreSQL stopped: ${stderr().trim().split('\n').pop()}`);
     const client = new Client({ connectionString: url });
+    let served: string;
     try {
       await client.connect();
+      served = (await client.query<{ data_directory: string }>('SHOW data_directory')).rows[0].data_directory;
       await client.end();
-      return;
     } catch {
       await client.end().catch(() => undefined);
       if (Date.now() > until) throw new LocalPostgresError(`PostgreSQL did not start: ${stderr().trim()}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
     }
+    if (served === ours || realpathOrSelf(served) === ours) return;
+    throw new LocalPostgresError(
+      `${url} is served by another PostgreSQL (data in ${served}), not by ours (${ours}): its port was taken`,
+    );
+  }
+}
+
+function realpathOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
   }
 }
 

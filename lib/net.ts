@@ -1,13 +1,80 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listenerAmong, parentsOf, processStartTime, somethingListensOn } from './processes';
 
-/** A port free on loopback right now (the OS picks it), for servers that must know their URL before they listen. */
+/**
+ * Ports for servers that must know their URL before they listen. A port free now may be taken before the server
+ * binds it (seconds on a loaded machine), or while a fault script has the server down; two stacks of this machine
+ * (benches, soaks, tests of several engineers) must never get the same one. So each port handed out is also
+ * reserved, machine-wide, by a file in RESERVATIONS naming this process (pid and start time), until releasePort
+ * or this process's exit; the others skip it. A file whose process is gone is stale and skipped too.
+ */
+const RESERVATIONS = join(tmpdir(), 'contacts-ports');
+const reservedHere = new Set<number>();
+
+/** A port free on loopback right now (the OS picks it), reserved for this process. */
 export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+    if (tryReservePort(port)) return port;
+  }
+  throw new Error('no free port that no other stack has reserved');
 }
+
+/** A free loopback port in [from, to), reserved for this process: for servers that store a port in a narrower type (Temporal: smallint). */
+export async function freePortBetween(from: number, to: number): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from));
+    const probe = createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise((resolve) => probe.close(resolve));
+    if (tryReservePort(port)) return port;
+  }
+  throw new Error(`no free port between ${from} and ${to}`);
+}
+
+/**
+ * Reserves the port for this process; false if another live process holds it. A reservation whose process is
+ * gone (killed before it could release it) is skipped rather than taken over: two takers could not tell which
+ * of them won, and there are thousands of other ports.
+ */
+export function tryReservePort(port: number): boolean {
+  if (reservedHere.has(port)) return false;
+  mkdirSync(RESERVATIONS, { recursive: true, mode: 0o1777 });
+  try {
+    writeFileSync(reservationFile(port), `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, {
+      flag: 'wx',
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return false;
+  }
+  if (reservedHere.size === 0) process.once('exit', releaseAllPorts);
+  reservedHere.add(port);
+  return true;
+}
+
+/** Gives the port back (the stack that used it has stopped its server). */
+export function releasePort(port: number): void {
+  if (!reservedHere.delete(port)) return;
+  rmSync(reservationFile(port), { force: true });
+}
+
+function releaseAllPorts() {
+  for (const port of [...reservedHere]) releasePort(port);
+}
+
+const reservationFile = (port: number) => join(RESERVATIONS, String(port));
 
 /** Resolves once something accepts connections on the loopback port; rejects after timeoutMs. */
 export function waitForPort(port: number, what: string, timeoutMs = 60_000): Promise<void> {
@@ -29,19 +96,44 @@ export function waitForPort(port: number, what: string, timeoutMs = 60_000): Pro
   });
 }
 
-/** A free loopback port in [from, to): for servers that store a port in a narrower type (Temporal: smallint). */
-export async function freePortBetween(from: number, to: number): Promise<number> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    const port = from + Math.floor(Math.random() * (to - from));
-    const probe = createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      probe.once('error', () => resolve(false));
-      probe.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (bound) {
-      await new Promise((resolve) => probe.close(resolve));
-      return port;
-    }
+/**
+ * Resolves once `child` itself (or a process below it) listens on the port: not merely once something answers
+ * there, which may be another stack's server that took the port first (then this child fails to bind and exits,
+ * and this rejects, naming the port). Without /proc (not Linux), once the port answers while the child runs.
+ */
+export async function untilListeningBy(
+  child: ChildProcess,
+  port: number,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<void> {
+  if (somethingListensOn(port) === undefined) {
+    await waitForPort(port, what, timeoutMs);
+    if (child.exitCode !== null || child.signalCode !== null) throw exitedError(child, port, what);
+    return;
   }
-  throw new Error(`no free port between ${from} and ${to}`);
+  for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
+    if (child.exitCode !== null || child.signalCode !== null) throw exitedError(child, port, what);
+    if (child.pid !== undefined && listenerAmong(port, [child.pid, ...descendantsOf(child.pid)])) return;
+    if (Date.now() > until) throw new Error(`${what} did not open port ${port} in ${timeoutMs / 1000} s`);
+  }
+}
+
+function exitedError(child: ChildProcess, port: number, what: string) {
+  const taken = somethingListensOn(port) ? ` (port ${port} is held by another process)` : '';
+  return new Error(
+    `${what} exited (${child.signalCode ?? child.exitCode}) before listening on ${port}${taken}`,
+  );
+}
+
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, parent] of parentsOf()) children.set(parent, [...(children.get(parent) ?? []), pid]);
+  const found: number[] = [];
+  for (let queue = [root]; queue.length > 0;) {
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
 }

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LocalPostgres } from './local-postgres';
-import { freePortBetween, waitForPort } from './net';
+import { freePortBetween, untilListeningBy } from './net';
 import { REGISTERED_SEARCH_ATTRIBUTES } from './search-attributes';
 import { temporalBinary } from './temporal-binaries';
 
@@ -125,7 +125,10 @@ function moduleDir(module: string, version: string): string {
 export interface TemporalCluster {
   address: string;
   uiUrl: string;
+  /** The server's process while it runs. */
   serverPid(): number | undefined;
+  /** Signals the server process through its handle (SIGSTOP, SIGCONT: fault scripts), if it runs. */
+  signalServer(signal: NodeJS.Signals): void;
   /** SIGKILL the server process alone (fault tests); startServer() brings it back on the same databases. */
   killServer(): Promise<void>;
   startServer(): Promise<void>;
@@ -242,17 +245,21 @@ export async function startTemporalCluster(options: {
       fromTemplate(binaries.server, binaries.serverConfigDir, serverEnv, ['--allow-no-auth']),
       'Temporal server',
     );
-    await waitForPort(ports.frontend, 'Temporal server', 60_000);
+    await untilListeningBy(child, ports.frontend, 'Temporal server', 60_000);
     return child;
   };
   let server = await startServer();
+  const serverRuns = () => server.exitCode === null && server.signalCode === null;
   await registerNamespace(address, log);
-  started(fromTemplate(binaries.ui, binaries.uiConfigDir, uiEnv), 'Temporal Web UI');
-  await waitForPort(ports.ui, 'Temporal Web UI', 30_000);
+  const ui = started(fromTemplate(binaries.ui, binaries.uiConfigDir, uiEnv), 'Temporal Web UI');
+  await untilListeningBy(ui, ports.ui, 'Temporal Web UI', 30_000);
   return {
     address,
     uiUrl: `http://127.0.0.1:${ports.ui}`,
-    serverPid: () => server.pid,
+    serverPid: () => (serverRuns() ? server.pid : undefined),
+    signalServer(signal) {
+      if (serverRuns()) server.kill(signal);
+    },
     async killServer() {
       if (server.exitCode !== null || server.signalCode !== null) return;
       const exited = new Promise((resolve) => server.once('exit', resolve));

@@ -7,7 +7,7 @@ import { startLocalPostgres } from '../lib/local-postgres';
 import { startMailbox } from '../lib/mailbox';
 import { mailboxPage } from '../lib/mailbox-page';
 import { migrate } from '../lib/migrate';
-import { waitForPort } from '../lib/net';
+import { untilListeningBy, waitForPort } from '../lib/net';
 import { devServerSearchAttributeFlags } from '../lib/search-attributes';
 import { temporalBinary } from '../lib/temporal-binaries';
 import { localCertificate } from '../lib/tls';
@@ -112,7 +112,7 @@ async function main() {
     await mailbox.close();
   });
 
-  run(
+  const temporal = run(
     'temporal',
     temporalCli,
     [
@@ -132,7 +132,8 @@ async function main() {
     ],
     { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   );
-  await waitForPort(ports.temporal, 'Temporal dev server');
+  // Ours, not another quick start's server already on that port (ours then exits: the start stops with a reason).
+  await untilListeningBy(temporal, ports.temporal, 'Temporal dev server');
 
   const tls = localCertificate(join(dataDir, 'tls'));
   const env = {

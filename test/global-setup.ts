@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../lib/local-postgres';
+import { freePort } from '../lib/net';
 import { temporalBinary } from '../lib/temporal-binaries';
 
 declare global {
@@ -17,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
   temporalBinary('testServer', log);
   temporalBinary('cli', log);
   if (!process.env.TEST_DATABASE_ADMIN_URL) {
-    const port = 55000 + Math.floor(Math.random() * 5000);
+    const port = await freePort(); // free and reserved: never another stack's port
     const folder = mkdtempSync(join(tmpdir(), 'contacts-pg-'));
     const server = await startLocalPostgres(folder, port, log);
     globalThis.localPostgresForTests = { server, folder };

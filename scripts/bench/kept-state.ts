@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMigrations } from '../../lib/migrate';
+import { processesNaming } from '../../lib/processes';
 import { cacheDir } from '../../lib/temporal-binaries';
 
 /**
@@ -40,13 +41,23 @@ function stateKey(temporalKind: string): string {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Removes a kept folder, with the PostgreSQL clusters that live outside it (lib/local-postgres.ts's note). */
-function removeKept(dir: string) {
+/**
+ * Removes a kept folder, with the PostgreSQL clusters that live outside it (lib/local-postgres.ts's note); not
+ * while another run uses it (a process names the folder or one of its clusters: its dev server, its postmaster),
+ * as another engineer's seeding on other code does: that run would lose its servers' data under them. Says
+ * whether it removed it.
+ */
+function removeKept(dir: string, log: (line: string) => void): boolean {
   const notes = [join(dir, 'postgres'), join(dir, 'temporal-db')].map((d) => join(d, 'cluster-location'));
-  for (const note of notes.filter((n) => existsSync(n))) {
-    rmSync(readFileSync(note, 'utf8').trim(), { recursive: true, force: true });
+  const clusters = notes.filter((n) => existsSync(n)).map((note) => readFileSync(note, 'utf8').trim());
+  const users = [dir, ...clusters].flatMap((path) => processesNaming(path));
+  if (users.length > 0) {
+    log(`  left in place: ${dir} is in use by process ${[...new Set(users)].join(', ')}`);
+    return false;
   }
+  for (const cluster of clusters) rmSync(cluster, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });
+  return true;
 }
 
 export function keptState(temporalKind: string, log: (line: string) => void): KeptState {
@@ -57,7 +68,7 @@ export function keptState(temporalKind: string, log: (line: string) => void): Ke
   if (existsSync(root)) {
     for (const other of readdirSync(root).filter((name) => name !== key)) {
       log(`removing kept open tasks of other code or schema: ${join(root, other)}`);
-      removeKept(join(root, other));
+      removeKept(join(root, other), log);
     }
   }
   if (existsSync(file)) {
@@ -74,7 +85,8 @@ export function keptState(temporalKind: string, log: (line: string) => void): Ke
       `the open tasks kept in ${dir} are from ${saved.createdAt}, too close to their reminders: seeding afresh`,
     );
   }
-  if (existsSync(dir)) removeKept(dir);
+  if (existsSync(dir) && !removeKept(dir, log))
+    throw new Error(`the open tasks kept in ${dir} are too old to measure on, and another run uses them`);
   const secrets = {
     CODE_HASH_KEY: randomBytes(32).toString('hex'),
     SESSION_SECRET: randomBytes(32).toString('hex'),

@@ -178,9 +178,8 @@ async function begin(stack: SoakStack, fault: PlannedFault): Promise<() => Promi
     }
     case 'pause': {
       if (fault.target === 'temporal') {
-        const pid = stack.temporal.pid();
-        if (pid) globalThis.process.kill(pid, 'SIGSTOP');
-        return async () => void (pid && globalThis.process.kill(pid, 'SIGCONT'));
+        stack.temporal.pause();
+        return async () => stack.temporal.resume();
       }
       const victim = process(fault.target);
       victim.pause();

@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { parentsOf, processStartTime } from '../../lib/processes';
 
 const root = join(__dirname, '..', '..');
 
-const running = (child: ChildProcess | undefined): child is ChildProcess =>
+export const running = (child: ChildProcess | undefined): child is ChildProcess =>
   child !== undefined && child.exitCode === null && child.signalCode === null;
 
 /** Sends the signal and resolves once the process has exited (at once if it is not running). */
@@ -104,36 +105,31 @@ export function appProcess(
 }
 
 /**
- * Every process below this one (workers, API, Temporal, PostgreSQL and theirs), from /proc: a script
- * interrupted while its stack is still starting has nothing registered to stop yet, and must leave nothing behind.
+ * Every process below this one (workers, API, Temporal, PostgreSQL and theirs), from /proc, each with its start
+ * time: a script interrupted while its stack is still starting has nothing registered to stop yet, and must leave
+ * nothing behind.
  */
-function descendants(root: number): number[] {
-  const parents = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // pid (comm) state ppid …; comm may hold spaces and parentheses: read after the last ')'.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  const found: number[] = [];
+function descendants(root: number): { pid: number; started: string | undefined }[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, parent] of parentsOf()) children.set(parent, [...(children.get(parent) ?? []), pid]);
+  const found: { pid: number; started: string | undefined }[] = [];
   for (let queue = [root]; queue.length > 0;) {
-    const children = parents.get(queue.shift()!) ?? [];
-    found.push(...children);
-    queue.push(...children);
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next.map((pid) => ({ pid, started: processStartTime(pid) })));
+    queue.push(...next);
   }
   return found;
 }
 
-/** SIGKILLs every descendant of this process (SIGCONT first: a paused one acts on nothing else). */
+/**
+ * SIGKILLs every descendant of this process (then SIGCONT: a paused one acts on nothing until it runs), each only
+ * if it is still the process found (same start time): a pid freed meanwhile may already name another engineer's process.
+ */
 export function killDescendants(): void {
   if (!existsSync('/proc')) return;
-  for (const pid of descendants(process.pid)) {
+  for (const { pid, started } of descendants(process.pid)) {
     for (const signal of ['SIGKILL', 'SIGCONT'] as const) {
+      if (started === undefined || processStartTime(pid) !== started) break;
       try {
         process.kill(pid, signal);
       } catch {

@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
-import { freePort, waitForPort } from '../../lib/net';
+import { freePort, untilListeningBy } from '../../lib/net';
 import { devServerSearchAttributeFlags } from '../../lib/search-attributes';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
-import { stopChild } from './processes';
+import { running, stopChild } from './processes';
 
 /**
  * A Temporal server for the scripts that run the whole stack (bench, chaos, soak): the dev server on a SQLite
@@ -15,7 +15,7 @@ import { stopChild } from './processes';
 export interface TemporalServer {
   address: string;
   kind: string;
-  /** The server's own process (not its PostgreSQL), for CPU figures and SIGSTOP. */
+  /** The server's own process (not its PostgreSQL) while it runs, for CPU and memory figures. */
   pid(): number | undefined;
   /** Temporal's own PostgreSQL postmaster (onPostgres), for CPU figures. */
   postgresPid(): number | undefined;
@@ -24,6 +24,9 @@ export interface TemporalServer {
   stop(): Promise<void>;
   /** SIGKILL the server process alone; start() brings it back on the same data. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT the server process (through its handle: never a pid that may name another process by then). */
+  pause(): void;
+  resume(): void;
 }
 
 export async function startTemporalServer(options: {
@@ -65,17 +68,20 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
   return {
     address: `127.0.0.1:${port}`,
     kind: 'Temporal dev server (SQLite)',
-    pid: () => child?.pid,
+    pid: () => (running(child) ? child.pid : undefined),
     postgresPid: () => undefined,
     async start() {
       child = spawn(cli, args, {
         stdio: 'ignore',
         env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
       });
-      await waitForPort(port, 'Temporal dev server');
+      // Our server, not whatever else answers on the port (another stack's, had it taken the port meanwhile).
+      await untilListeningBy(child, port, 'Temporal dev server');
     },
     stop: () => stopChild(child, 'SIGTERM'),
     kill: () => stopChild(child, 'SIGKILL'),
+    pause: () => void (running(child) && child.kill('SIGSTOP')),
+    resume: () => void (running(child) && child.kill('SIGCONT')),
   };
 }
 
@@ -117,6 +123,8 @@ async function clusterOnPostgres(options: {
       await postgres?.stop();
     },
     kill: async () => cluster?.killServer(),
+    pause: () => cluster?.signalServer('SIGSTOP'),
+    resume: () => cluster?.signalServer('SIGCONT'),
   };
   return server;
 }
