@@ -3,7 +3,14 @@ import type { TextKey } from '../../api/portal/i18n';
 import { api, app, errorText, main, setQuery, setTitle, t } from '../core';
 import { field, statusLine } from '../ui';
 import { isOpenMove, loadMoves, moveSummaryView, type Move } from './moves';
-import { codeForMe, newCard, taskCardView, type TaskCard, type TaskResponse } from './task';
+import {
+  codeForMe,
+  followWhileSettling,
+  newCard,
+  taskCardView,
+  type TaskCard,
+  type TaskResponse,
+} from './task';
 
 type View = 'toValidate' | 'open' | 'ended' | 'all';
 const VIEWS: [View, TextKey][] = [
@@ -148,4 +155,6 @@ export async function requestsPage(): Promise<void> {
   view ??=
     tasks.some(awaitsMe) || moves.some((m) => moveInView(m) && m.state === 'todo') ? 'toValidate' : 'all';
   draw();
+  // A request being applied as the page opens is followed to its end, as one accepted here is.
+  for (const card of cards) void followWhileSettling(card, draw);
 }

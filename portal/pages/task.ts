@@ -29,6 +29,8 @@ export interface TaskCard {
   message: string;
   kind: StatusKind;
   confirming: Confirming;
+  /** A followWhileSettling of this card is running: one is enough. */
+  following: boolean;
 }
 
 export const newCard = (task: TaskResponse, code = ''): TaskCard => ({
@@ -38,7 +40,10 @@ export const newCard = (task: TaskResponse, code = ''): TaskCard => ({
   message: '',
   kind: '',
   confirming: undefined,
+  following: false,
 });
+
+const taskPath = (id: number) => `/1.0/me/task/contactChange/${id}`;
 
 /** What a mail's link brought: its code, and whom the mail was sent to. Kept for this tab only. */
 export interface MailLink {
@@ -74,6 +79,62 @@ export const isBehind = (read: TaskResponse, shown: TaskResponse) =>
   shown.validators.some(
     (v) => v.status !== 'pending' && read.validators.find((r) => r.handle === v.handle)?.status === 'pending',
   );
+
+/**
+ * How often a card reads its request while it is being applied: soon at first (an apply takes about a second),
+ * then less and less often, never less than every 15 s. There is no end: a loaded worker or a database outage
+ * retried for minutes delays the apply, and the card must not stay "being applied" once it is over.
+ */
+const FOLLOW_FIRST_MS = 500;
+const FOLLOW_GROWTH = 1.5;
+const FOLLOW_MAX_MS = 15_000;
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once the page is visible again: a tab nobody looks at reads nothing. */
+function whenVisible(): Promise<void> {
+  return new Promise((resolve) => {
+    const seen = () => {
+      if (document.visibilityState !== 'visible') return;
+      document.removeEventListener('visibilitychange', seen);
+      resolve();
+    };
+    document.addEventListener('visibilitychange', seen);
+    seen();
+  });
+}
+
+/**
+ * Follows the request until it reaches a state that does not change by itself (its check and apply are over), so
+ * the card never shows a state already past: the decision's answer comes from the workflow, and the task as read
+ * may not hold that decision yet (its write follows it by a moment), so a read that is behind the card is not
+ * shown. Reads pause while the page is hidden and start again, at once, when it is shown; leaving the page ends
+ * them with it. A read that fails for a while (no network, a busy server) is tried again later; one refused for
+ * good (the session ended, the request no longer mine) ends the following.
+ */
+export async function followWhileSettling(card: TaskCard, redraw: () => void): Promise<void> {
+  if (card.following) return;
+  card.following = true;
+  try {
+    let wait = FOLLOW_FIRST_MS;
+    while (isSettling(card.task)) {
+      await pause(wait);
+      wait = Math.min(wait * FOLLOW_GROWTH, FOLLOW_MAX_MS);
+      if (document.visibilityState !== 'visible') {
+        await whenVisible();
+        wait = FOLLOW_FIRST_MS;
+      }
+      const fresh = await api<TaskResponse>('GET', taskPath(card.task.id)).catch(() => undefined);
+      if (!fresh || (!fresh.ok && (fresh.status >= 500 || fresh.status === 429))) continue;
+      if (!fresh.ok) return;
+      if (isBehind(fresh.body, card.task)) continue;
+      card.task = fresh.body;
+      redraw();
+    }
+  } finally {
+    card.following = false;
+  }
+}
 
 const VALIDATOR_TEXT: Record<TaskResponse['validators'][number]['status'], TextKey> = {
   accepted: 'validatorAccepted',
@@ -116,7 +177,7 @@ export function taskCardView(
   const { task } = card;
   const me = app.session?.nichandle;
   const mine = task.validators.find((v) => v.handle === me);
-  const path = `/1.0/me/task/contactChange/${task.id}`;
+  const path = taskPath(task.id);
   const statusId = `task-${task.id}-status`;
 
   const show = (message: string, kind: StatusKind) => {
@@ -126,23 +187,6 @@ export function taskCardView(
     redraw();
     focusOn(`#${statusId}`);
   };
-
-  /**
-   * Follows the request until its check and apply are over, so the card never shows a state already past: the
-   * decision's answer comes from the workflow, and the task as read may not hold that decision yet (its write
-   * follows it by a moment), so a read that is behind the card is not shown.
-   */
-  async function settle(): Promise<void> {
-    const until = Date.now() + 15_000;
-    while (isSettling(card.task) && Date.now() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const fresh = await api<TaskResponse>('GET', path);
-      if (!fresh.ok) return;
-      if (isBehind(fresh.body, card.task)) continue;
-      card.task = fresh.body;
-      redraw();
-    }
-  }
 
   async function decide(decision: 'accept' | 'refuse', form: HTMLFormElement): Promise<void> {
     const token = String(new FormData(form).get('token') ?? '').trim();
@@ -161,7 +205,7 @@ export function taskCardView(
     card.task = response.body.task;
     card.code = '';
     show(t(decision === 'accept' ? 'accepted' : 'refusedDone'), 'success');
-    await settle();
+    await followWhileSettling(card, redraw);
   }
 
   /** A fresh code to one chosen validator (the asker may choose any still awaited, e.g. a contact never reached). */

@@ -1,7 +1,15 @@
 import { html, nothing, render } from 'lit-html';
 import { api, app, data, errorText, main, setTitle, t } from '../core';
 import { statusLine } from '../ui';
-import { codeForMe, newCard, storedLink, taskCardView, type TaskCard, type TaskResponse } from './task';
+import {
+  codeForMe,
+  followWhileSettling,
+  newCard,
+  storedLink,
+  taskCardView,
+  type TaskCard,
+  type TaskResponse,
+} from './task';
 
 /** Logs out and back in as the person the link was sent to, coming back to this request with its code. */
 async function switchAccount(): Promise<void> {
@@ -52,4 +60,6 @@ export async function validatePage(): Promise<void> {
   if (task.ok) card = newCard(task.body, codeForMe(task.body));
   else error = task.status === 404 ? t('notConcerned', { id, me }) : errorText(task.body);
   draw();
+  // Opened while it is being applied (another tab accepted, a reload): the card follows it to its end too.
+  if (card) void followWhileSettling(card, draw);
 }

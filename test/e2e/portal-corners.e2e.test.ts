@@ -1,4 +1,5 @@
 import type { Page } from 'playwright-core';
+import type { Db } from '../../lib/db';
 import { expectAccessible, expectCount, PHONE, portalWorld, screenshot } from '../helpers/browser';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 
@@ -23,7 +24,14 @@ beforeAll(async () => {
     { handle: STRANGER, language: 'fr' },
     { handle: ARREARS, language: 'en', billingStanding: 'arrears' },
   ]);
-  for (const name of ['link.example', 'form.example', 'states.example', 'rows.example', 'alone.example'])
+  for (const name of [
+    'link.example',
+    'form.example',
+    'states.example',
+    'rows.example',
+    'alone.example',
+    'slow.example',
+  ])
     await createService(world.stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   await createService(world.stack.database.db, {
     name: 'arrears.example',
@@ -242,4 +250,61 @@ test('9, 10 and 12. login page, unknown addresses and wording', async () => {
   await admin.page.getByText(new RegExp(`Solicitud \\d+: ${ADMIN} debe validarla`)).waitFor();
   await admin.context.close();
   await visitor.context.close();
+});
+
+/** Holds a service's row locked, as a long transaction would: the apply, which locks it, waits until release(). */
+async function holdServiceRow(db: Db, name: string) {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => (locked = resolve));
+  const held = db.$transaction(
+    async (tx) => {
+      await tx.$queryRaw`SELECT id FROM service WHERE name = ${name} FOR UPDATE`;
+      locked();
+      await released;
+    },
+    { timeout: 60_000 },
+  );
+  await Promise.race([isLocked, held]);
+  return {
+    release: async () => {
+      release();
+      await held;
+    },
+  };
+}
+
+test('a card being applied follows its request to the end however long the apply takes (the browser clock)', async () => {
+  const admin = await newPerson();
+  await loginAt(admin.page, ADMIN);
+  const mark = await ask(admin.page, 'slow.example', /técnico/, ADMIN, 'Confirmar');
+  const mail = await codeFor(ADMIN, mark);
+  // The page's time is the test's from here (Playwright's clock): minutes of it pass in no time.
+  await admin.page.clock.install();
+  await admin.page.goto(mail.link);
+  await admin.page.getByRole('button', { name: 'Aceptar' }).waitFor();
+  await admin.page.clock.pauseAt(await admin.page.evaluate(() => Date.now() + 1000));
+
+  const hold = await holdServiceRow(world.stack.database.db, 'slow.example');
+  await admin.page.getByRole('button', { name: 'Aceptar' }).click();
+  await admin.page.getByText('Todos han aceptado: el cambio se está aplicando.').waitFor();
+  // 16 s of the page's time with the apply held: the read it makes is still behind the card (15 s was the end).
+  const isTaskRead = (response: { url(): string; request(): { method(): string } }) =>
+    response.request().method() === 'GET' && /\/task\/contactChange\/\d+$/.test(response.url());
+  const read = admin.page.waitForResponse(isTaskRead);
+  await admin.page.clock.fastForward(16_000);
+  await read;
+  await hold.release();
+  await waitForContacts('slow.example', { tech: ADMIN });
+
+  // The apply is over: the card gets there at its next read, at most 15 s of the page's time apart.
+  const done = admin.page.getByText('realizada', { exact: true });
+  for (let turns = 0; !(await done.isVisible()); turns++) {
+    if (turns === 20) throw new Error('the card still says the change is being applied');
+    await admin.page.clock.fastForward(15_000);
+    await done.waitFor({ timeout: 1_000 }).catch(() => undefined); // the read it fired, answered
+  }
+  await expectCount(admin.page.getByText('Todos han aceptado: el cambio se está aplicando.'), 0);
+  await admin.context.close();
 });
