@@ -114,7 +114,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     return task;
   }
 
-  /** The task without its history, for the actions: they answer with a fresh read afterwards (reread). */
+  /** The task without its history, for the actions that do not answer with the task (resend). */
   async function findVisibleTaskHead(account: AuthAccount, id: number) {
     const row = await db.contactChangeTask.findUnique({
       where: { id },
@@ -123,19 +123,6 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const task = row && taskParties(row);
     if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
     return task;
-  }
-
-  /**
-   * The task read again after an action on it, with its history, for the answer. Whether the person sees it was
-   * checked on the head a moment before, so the service's admin contact is not read again: two statements fewer
-   * per accept (docs/performance.md, 2026-12-07).
-   */
-  async function reread(head: Awaited<ReturnType<typeof findVisibleTaskHead>>): Promise<TaskRow> {
-    const row = await db.contactChangeTask.findUniqueOrThrow({
-      where: { id: head.id },
-      include: { validators: true, ...ITEM_MOVE_INCLUDE, events: { orderBy: { id: 'asc' } } },
-    });
-    return taskParties({ ...row, service: head.service });
   }
 
   function handleOf(task: Pick<TaskRow, 'workflowId' | 'runId'>) {
@@ -407,7 +394,10 @@ export function createContactChanges(deps: ContactChangeDeps) {
     token: string,
     sourceIp?: string,
   ) {
-    const task = await findVisibleTaskHead(account, id);
+    // Read once, with its history, before the Update: the answer is this row with what the workflow answered
+    // (present). Reading it again afterwards cost 3-4 statements per click and showed nothing more than the
+    // decision itself, whose write follows the answer (docs/performance.md, 2026-12-08).
+    const task = await findVisibleTask(account, id);
     openTaskOrThrow(task);
     if (task.moveId !== null && deps.moves) {
       // The move's code acts on the move (accepting covers every item the person validates; refusing, the rest).
@@ -420,9 +410,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
       .executeUpdate(update, { args: [{ account: account.handle, codeHash, sourceIp }] })
       .catch(rethrowAsApiError);
     throwUnlessDecided(result);
-    const fresh = await reread(task);
     const acted = { actor: account.handle, action: result.outcome };
-    return { outcome: result.outcome, task: present(fresh, account.handle, result.task, acted) };
+    return { outcome: result.outcome, task: present(task, account.handle, result.task, acted) };
   }
 
   /** Sends a fresh code to those named (by default: oneself if awaited, else, for the asker, everyone awaited). */
@@ -438,7 +427,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   /** Cancels the task; the answer is the task as cancelled (the mails telling everyone follow). */
   async function cancel(account: AuthAccount, id: number, sourceIp?: string) {
-    const task = await findVisibleTaskHead(account, id);
+    const task = await findVisibleTask(account, id);
     openTaskOrThrow(task);
     if (task.moveId !== null) {
       throw new ApiError(
@@ -451,7 +440,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
     const cancelled = await handleOf(task)
       .executeUpdate(cancelUpdate, { args: [cancelRequestFor(account.handle, task, sourceIp)] })
       .catch(rethrowAsApiError);
-    return present(await reread(task), account.handle, cancelled, {
+    return present(task, account.handle, cancelled, {
       actor: account.handle,
       action: 'cancelled',
     });
