@@ -35,6 +35,7 @@ beforeAll(async () => {
     'rules.example',
     'retry.example',
     'outage.example',
+    'mailless.example',
     'noworker.example',
     'privacy.example',
   ]) {
@@ -196,6 +197,22 @@ test('cancelling answers at once even while the mail server is down (the mails f
     (m) => m.to.includes(`${NEWBIE}@mail.test`) && m.subject.includes('cancelled'),
     30_000,
   );
+});
+
+test('a request answers while the mail server is down; its code mails follow once it is back', async () => {
+  const admin = await login(stack, ADMIN);
+  stack.mailbox.setDown(true);
+  let id: number;
+  try {
+    const started = Date.now();
+    id = await askTechChange(admin, 'mailless.example', NEWBIE);
+    // The first workflow task, which answers the request, is held by the opening mails: the row answers instead.
+    expect(Date.now() - started).toBeLessThan(8_000);
+  } finally {
+    stack.mailbox.setDown(false);
+  }
+  await codeMailFor(stack, NEWBIE, id);
+  await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
 });
 
 test('every rule refusal answers a clear error and creates nothing', async () => {
