@@ -77,8 +77,6 @@ export interface ContactChangeDeps {
 }
 
 type TaskResponse = z.infer<typeof taskResponse>;
-type TaskRow = NonNullable<Awaited<ReturnType<typeof loadTask>>>;
-
 /** The HTTP status of each reason the workflow rejects an Update for (the reason itself is the API's reason). */
 const REJECTION_STATUS: Record<Rejection, number> = {
   // The task's first workflow task is still running or being replayed by a worker that took over (found by
@@ -96,17 +94,78 @@ const REJECTION_STATUS: Record<Rejection, number> = {
 
 const TASK_NOT_FOUND = 'This task does not exist or does not concern you';
 
-/** An item's move: what its state and its validators' statuses are shown as (itemStateShown, itemValidatorStatus). */
-const ITEM_MOVE_INCLUDE = {
-  move: { select: { state: true, validators: { select: { handle: true, status: true, decidedAt: true } } } },
-} as const;
+interface Decision {
+  handle: string;
+  status: string;
+  decidedAt: Date | null;
+}
 
-async function loadTask(db: Db, id: number) {
-  const task = await db.contactChangeTask.findUnique({
-    where: { id },
-    include: { ...TASK_PARTIES_INCLUDE, ...ITEM_MOVE_INCLUDE, events: { orderBy: { id: 'asc' } } },
-  });
-  return task && taskParties(task);
+/** A task as the API shows it: its row, its validators, its history, its move's decisions, its service's admin. */
+interface TaskRow extends TaskParties {
+  id: number;
+  workflowId: string;
+  runId: string | null;
+  serviceName: string;
+  serviceType: string;
+  contactTypes: string[];
+  state: string;
+  reason: string | null;
+  dateRequest: Date;
+  dateDone: Date | null;
+  expiresAt: Date;
+  needsAttention: unknown;
+  moveId: number | null;
+  validators: Decision[];
+  events: { createdAt: Date; actor: string; action: string }[];
+  /** An item's move: what its state and its validators' statuses are shown as (itemStateShown, itemValidatorStatus). */
+  move: { state: string; validators: Decision[] } | null;
+}
+
+/** A timestamp as json_build_object writes it (the columns hold UTC without a zone). */
+const utc = (timestamp: string | null) => (timestamp === null ? null : new Date(`${timestamp}Z`));
+const decisionsOf = (rows: { handle: string; status: string; decidedAt: string | null }[] | null) =>
+  (rows ?? []).map((v) => ({ ...v, decidedAt: utc(v.decidedAt) }));
+
+/**
+ * The task with everything an answer shows, in one statement: Prisma's include read it in five or six (one per
+ * relation), and every story reads a task three times (docs/performance.md, 2026-12-08).
+ */
+async function loadTask(db: Db, id: number): Promise<TaskRow | undefined> {
+  type Raw = Omit<TaskRow, 'validators' | 'events' | 'move'> & {
+    validators: { handle: string; status: string; decidedAt: string | null }[] | null;
+    events: { createdAt: string; actor: string; action: string }[] | null;
+    move: {
+      state: string;
+      validators: { handle: string; status: string; decidedAt: string | null }[] | null;
+    } | null;
+  };
+  const [row] = await db.$queryRaw<Raw[]>`
+    SELECT t.id, t.workflow_id AS "workflowId", t.run_id AS "runId", t.service_name AS "serviceName",
+           t.service_type AS "serviceType", t.asking_account AS "askingAccount", t.from_account AS "fromAccount",
+           t.to_account AS "toAccount", t.contact_types AS "contactTypes", t.informed, t.state, t.reason,
+           t.date_request AS "dateRequest", t.date_done AS "dateDone", t.expires_at AS "expiresAt",
+           t.needs_attention AS "needsAttention", t.move_id AS "moveId", a.handle AS "serviceAdmin",
+           (SELECT json_agg(json_build_object('handle', v.handle, 'status', v.status, 'decidedAt', v.decided_at))
+              FROM task_validator v WHERE v.task_id = t.id) AS validators,
+           (SELECT json_agg(json_build_object('createdAt', e.created_at, 'actor', e.actor, 'action', e.action)
+                            ORDER BY e.id)
+              FROM audit_event e WHERE e.task_id = t.id) AS events,
+           (SELECT json_build_object('state', m.state, 'validators',
+                     (SELECT json_agg(json_build_object('handle', mv.handle, 'status', mv.status,
+                                                        'decidedAt', mv.decided_at))
+                        FROM contact_move_validator mv WHERE mv.move_id = m.id))
+              FROM contact_move m WHERE m.id = t.move_id) AS move
+      FROM contact_change_task t
+      JOIN service s ON s.id = t.service_id
+      JOIN account a ON a.id = s.admin_id
+     WHERE t.id = ${id}`;
+  if (!row) return undefined;
+  return {
+    ...row,
+    validators: decisionsOf(row.validators),
+    events: (row.events ?? []).map((e) => ({ ...e, createdAt: utc(e.createdAt)! })),
+    move: row.move && { state: row.move.state, validators: decisionsOf(row.move.validators) },
+  };
 }
 
 export function createContactChanges(deps: ContactChangeDeps) {
@@ -114,17 +173,6 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   async function findVisibleTask(account: AuthAccount, id: number): Promise<TaskRow> {
     const task = await loadTask(db, id);
-    if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
-    return task;
-  }
-
-  /** The task without its history, for the actions that do not answer with the task (resend). */
-  async function findVisibleTaskHead(account: AuthAccount, id: number) {
-    const row = await db.contactChangeTask.findUnique({
-      where: { id },
-      include: { ...TASK_PARTIES_INCLUDE, ...ITEM_MOVE_INCLUDE },
-    });
-    const task = row && taskParties(row);
     if (!task || !seesTask(account.handle, task)) throw notFound(TASK_NOT_FOUND);
     return task;
   }
@@ -447,7 +495,7 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   /** Sends a fresh code to those named (by default: oneself if awaited, else, for the asker, everyone awaited). */
   async function resend(account: AuthAccount, id: number, to?: string[], sourceIp?: string) {
-    const task = await findVisibleTaskHead(account, id);
+    const task = await findVisibleTask(account, id);
     openTaskOrThrow(task);
     if (task.moveId !== null && deps.moves) return deps.moves.resend(account, task.moveId, to, sourceIp);
     const { resentTo, notYet } = await handleOf(task)
