@@ -18,8 +18,8 @@ import {
   type ChangeRequest,
   type OpenTaskOnRole,
   type PlannedTask,
+  type ServiceContacts,
 } from '../domain/contact-rules';
-import { contactsOf } from '../domain/roles';
 import {
   cancelRequestFor,
   isCancellable,
@@ -270,14 +270,23 @@ export function createContactChanges(deps: ContactChangeDeps) {
     serviceName: string,
     body: z.infer<typeof changeContactBody>,
   ) {
-    const service = await db.service.findUnique({
-      where: { name: serviceName },
-      include: { admin: true, tech: true, billing: true },
-    });
+    // The service and its three holders in one statement (Prisma's include took four).
+    const [service] = await db.$queryRaw<(ServiceContacts & { id: number; type: string; name: string })[]>`
+      SELECT s.id, s.type, s.name,
+             a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
+        FROM service s
+        JOIN account a ON a.id = s.admin_id
+        JOIN account t ON t.id = s.tech_id
+        JOIN account b ON b.id = s.billing_id
+       WHERE s.name = ${serviceName}`;
     if (!service || service.type !== serviceType) {
       throw serviceNotFound();
     }
-    const contacts = contactsOf(service);
+    const contacts: ServiceContacts = {
+      contactAdmin: service.contactAdmin,
+      contactTech: service.contactTech,
+      contactBilling: service.contactBilling,
+    };
     const handles = [...new Set([...Object.values(contacts), ...Object.values(body)])];
     const [accounts, locks] = await Promise.all([
       db.account.findMany({
