@@ -219,6 +219,11 @@ async function main() {
       ? `bench on the ${TEMPORAL_KIND}, the move only: ${SERVICES} services, the move's dry runs, a move of one account's services beside ${MOVE_SAMPLE} single tasks`
       : `bench on the ${TEMPORAL_KIND}: ${STORIES} stories at concurrency ${CONCURRENCY}, then ${STORIES * 2} ping workflows, then ${OPEN_SECONDS} s of stories at each of 25, 50 and 75 % of the stories' rate, then ${OPEN_TASKS} open tasks with stories on top, then listing over ${SERVICES} services${MOVE ? ", then a move of its account's services beside single tasks" : ''}`,
   );
+  log(
+    process.env.BENCH_WORKER === 'dist'
+      ? 'the worker as production runs it: compiled, from dist/ (BENCH_WORKER=dist, after npm run build)'
+      : 'the worker from the sources through tsx (source maps on); BENCH_WORKER=dist runs it as production does',
+  );
   log(`start: ${load()}`);
   const stack = await startBenchStack(log, {
     pingWorker: true,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
@@ -61,10 +61,22 @@ function bundleWorkflowsInto(dir: string, log: (line: string) => void): string {
 function workerScript(): string {
   if (process.env.BENCH_WORKER !== 'dist') return 'worker/main.ts';
   const script = join('dist', 'worker', 'main.js');
-  if (!existsSync(join(__dirname, '..', '..', script)))
+  const root = join(__dirname, '..', '..');
+  if (!existsSync(join(root, script)))
     throw new Error(`BENCH_WORKER=dist: no ${script}: run npm run build first`);
+  // A build older than the code would measure other code than the sources': refused rather than reported.
+  const built = statSync(join(root, script)).mtimeMs;
+  const newer = WORKER_SOURCE_DIRS.flatMap((dir) =>
+    readdirSync(join(root, dir), { recursive: true, encoding: 'utf8' })
+      .filter((file) => file.endsWith('.ts') && statSync(join(root, dir, file)).mtimeMs > built)
+      .map((file) => join(dir, file)),
+  );
+  if (newer.length > 0)
+    throw new Error(`BENCH_WORKER=dist: ${newer[0]} is newer than ${script}: run npm run build first`);
   return script;
 }
+/** The folders the worker's code is compiled from. */
+const WORKER_SOURCE_DIRS = ['activities', 'domain', 'lib', 'worker', 'workflows'];
 
 /** Once a GET of url answers (any status), or fails after timeoutMs: a process that is still starting. */
 async function untilAnswering(url: string, timeoutMs: number): Promise<void> {
