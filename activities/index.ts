@@ -232,6 +232,25 @@ function writeAudit(taskId: number, event: AuditEntry): Prisma.Sql {
     ON CONFLICT DO NOTHING`;
 }
 
+/** What a task's mails say, to whom they go, and which of them went out already (mailContext). */
+interface MailTask {
+  id: number;
+  workflowId: string;
+  runId: string | null;
+  serviceName: string;
+  serviceType: string;
+  contactTypes: string[];
+  fromAccount: string;
+  toAccount: string;
+  askingAccount: string;
+  reason: string | null;
+  expiresAt: Date;
+  needsAttention: unknown;
+  validators: { handle: string; status: string }[];
+  accounts: { handle: string; email: string; language: string }[];
+  sentKeys: string[];
+}
+
 /** What the apply reads of its task. */
 interface ApplyTask {
   state: string;
@@ -460,11 +479,7 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
    * out for the whole batch: each database round trip counts (docs: performance).
    */
   async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
-    const [sentKeys, task, accounts] = await Promise.all([
-      sentKeysAmong(taskId, mails),
-      loadTaskForMail(taskId),
-      db.account.findMany({ where: { handle: { in: [...new Set(mails.map((mail) => mail.recipient))] } } }),
-    ]);
+    const { sentKeys, task, accounts } = await mailContext(taskId, mails);
     const base = deps.publicBaseUrl.replace(/\/$/, '');
     const prepared: PreparedMail[] = [];
     for (const mail of mails) {
@@ -503,11 +518,30 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
     return { outcome: { undeliverable } satisfies MailOutcome, task };
   }
 
-  function loadTaskForMail(taskId: number) {
-    return db.contactChangeTask.findUniqueOrThrow({
-      where: { id: taskId },
-      include: { validators: { select: { handle: true, status: true } } },
-    });
+  /**
+   * The task, the recipients and which of these mails went out already (by idempotency key), in one statement:
+   * four before (Prisma's task and its validators, the accounts, the sent mails), twice per story.
+   */
+  async function mailContext(taskId: number, mails: OutgoingTaskMail[]) {
+    const keys = mails.map((mail) => mailKey(taskId, mail));
+    const handles = [...new Set(mails.map((mail) => mail.recipient))];
+    const [task] = await db.$queryRaw<MailTask[]>`
+      SELECT t.id, t.workflow_id AS "workflowId", t.run_id AS "runId", t.service_name AS "serviceName",
+             t.service_type AS "serviceType", t.contact_types AS "contactTypes", t.from_account AS "fromAccount",
+             t.to_account AS "toAccount", t.asking_account AS "askingAccount", t.reason,
+             t.expires_at AS "expiresAt", t.needs_attention AS "needsAttention",
+             COALESCE((SELECT json_agg(json_build_object('handle', v.handle, 'status', v.status))
+                         FROM task_validator v WHERE v.task_id = t.id), '[]') AS validators,
+             COALESCE((SELECT json_agg(json_build_object('handle', a.handle, 'email', a.email,
+                                                         'language', a.language))
+                         FROM account a WHERE a.handle = ANY(${handles}::text[])), '[]') AS accounts,
+             COALESCE((SELECT json_agg(e.key) FROM sent_email e
+                        WHERE e.key = ANY(${keys}::text[]) AND e.sent_at IS NOT NULL), '[]') AS "sentKeys"
+        FROM contact_change_task t
+       WHERE t.id = ${taskId}`;
+    if (!task) throw new Error(`task ${taskId} does not exist`);
+    const { accounts, sentKeys, ...rest } = task;
+    return { task: rest, accounts, sentKeys: new Set(sentKeys) };
   }
 
   /** The code a code mail carries: derived, so that a retried send mails the very code a first try may have. */
@@ -519,16 +553,6 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
       handle: mail.recipient,
       step: mail.step,
     });
-  }
-
-  /** Which of these mails went out already (by idempotency key). */
-  async function sentKeysAmong(taskId: number, mails: OutgoingTaskMail[]): Promise<Set<string>> {
-    const keys = mails.map((mail) => mailKey(taskId, mail));
-    const sent = await db.sentEmail.findMany({
-      where: { key: { in: keys }, sentAt: { not: null } },
-      select: { key: true },
-    });
-    return new Set(sent.map(({ key }) => key));
   }
 
   /**
