@@ -4,10 +4,7 @@ import {
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  WithStartWorkflowOperation,
   ApplicationFailure,
-  type WorkflowStartOptions,
 } from '@temporalio/client';
 import type { Config } from '../lib/config';
 import { hashCode } from '../lib/codes';
@@ -39,7 +36,6 @@ import {
   cancelUpdate,
   contactChangeWorkflowId,
   refuseUpdate,
-  registeredUpdate,
   REJECTIONS,
   resendTargets,
   resendUpdate,
@@ -403,7 +399,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
         continue;
       }
       const input = contactChangeInput(config, service, account.handle, task, sourceIp);
-      const registered = await openContactChange(input);
+      const handle = await startContactChange(temporal, config.TEMPORAL_TASK_QUEUE, input);
+      const registered = await untilRegistered(handle.workflowId, handle.firstExecutionRunId);
       if (registered.reason === 'taskAlreadyOpen') {
         throw new ApiError(
           409,
@@ -417,46 +414,12 @@ export function createContactChanges(deps: ContactChangeDeps) {
   }
 
   /**
-   * Starts the task's workflow, or finds the run an identical request started (its id is the business id), and
-   * answers with its task: the workflow's first task answers the Update, with the Update-With-Start that started
-   * it. Starting it, then looking for its row every 10-100 ms until the first task had written it, cost 8-18
-   * statements per request (docs/performance.md, 2026-12-08). The first task also sends the opening mails, so a
-   * mail server that does not take them holds its answer: past REGISTERED_ANSWER_WAIT_MS, the row (written before
-   * the mails) answers instead.
+   * The task's row, written by the workflow's first local activity: the answer comes from the read model, not
+   * from the workflow's first task, which goes on to send the opening mails (and may retry them for a while).
    */
-  async function openContactChange(
-    input: ContactChangeInput,
-  ): Promise<{ id: number; reason?: string | null }> {
-    const started = Date.now();
-    const workflowId = contactChangeWorkflowId(input);
-    const answerBy = started + Math.min(REGISTERED_ANSWER_WAIT_MS, config.TASK_REGISTRATION_TIMEOUT);
-    try {
-      const view = await temporal.withDeadline(answerBy, () =>
-        temporal.workflow.executeUpdateWithStart(registeredUpdate, {
-          startWorkflowOperation: new WithStartWorkflowOperation<typeof contactChange>(
-            'contactChange',
-            contactChangeStartOptions(config.TEMPORAL_TASK_QUEUE, input),
-          ),
-        }),
-      );
-      return { id: view.taskId!, reason: view.reason };
-    } catch (error) {
-      if (!(error instanceof WorkflowUpdateRPCTimeoutOrCancelledError)) throw error;
-    }
-    const runId = await temporal.workflow
-      .getHandle(workflowId)
-      .describe()
-      .then((run) => run.runId)
-      .catch((error: unknown) => {
-        if (error instanceof WorkflowNotFoundError) throw notRegisteredYet();
-        throw error;
-      });
-    return untilRegistered(workflowId, runId, started);
-  }
-
-  /** The task's row, written by the workflow's first local activity, before the opening mails. */
-  async function untilRegistered(workflowId: string, runId: string, started: number) {
+  async function untilRegistered(workflowId: string, runId: string) {
     // A worker takes the new workflow's first task within milliseconds: this long means none is running.
+    const started = Date.now();
     const until = started + config.TASK_REGISTRATION_TIMEOUT;
     for (;;) {
       const row = await db.contactChangeTask.findFirst({
@@ -464,7 +427,13 @@ export function createContactChanges(deps: ContactChangeDeps) {
         select: { id: true, reason: true },
       });
       if (row) return row;
-      if (Date.now() > until) throw notRegisteredYet();
+      if (Date.now() > until) {
+        throw new ApiError(
+          503,
+          'taskNotRegisteredYet',
+          'The request is taken but not registered yet: send it again in a moment, it will not be taken twice',
+        );
+      }
       await new Promise((resolve) => setTimeout(resolve, registrationPollMs(Date.now() - started)));
     }
   }
@@ -538,20 +507,6 @@ export function createContactChanges(deps: ContactChangeDeps) {
 }
 
 /**
- * How long the request waits for the workflow's first task to answer it before it looks for the task's row instead:
- * far above the first task's usual 20-100 ms, and a short delay when the mail server holds that task.
- */
-const REGISTERED_ANSWER_WAIT_MS = 2_000;
-
-function notRegisteredYet(): ApiError {
-  return new ApiError(
-    503,
-    'taskNotRegisteredYet',
-    'The request is taken but not registered yet: send it again in a moment, it will not be taken twice',
-  );
-}
-
-/**
  * The pause before the next look for a task's row, after `elapsedMs` of waiting: a fifth of the wait so far (at
  * least 10 ms, at most 100 ms), so that the row is seen at most 20 % later than it lands. Doubling from 5 ms up to
  * 100 ms saw a row that landed at 80 ms only at 155 ms (docs/performance.md, 2026-12-07).
@@ -592,15 +547,7 @@ export function contactChangeInput(
  * API's only way in; the bench also starts its bulk of open tasks with it.
  */
 export function startContactChange(temporal: Client, taskQueue: string, input: ContactChangeInput) {
-  return temporal.workflow.start<typeof contactChange>(
-    'contactChange',
-    contactChangeStartOptions(taskQueue, input),
-  );
-}
-
-/** How a task's workflow starts: its business id, its summary for the Temporal UI, its search attributes. */
-function contactChangeStartOptions(taskQueue: string, input: ContactChangeInput) {
-  return {
+  return temporal.workflow.start<typeof contactChange>('contactChange', {
     taskQueue,
     workflowId: contactChangeWorkflowId(input),
     args: [input],
@@ -620,9 +567,7 @@ function contactChangeStartOptions(taskQueue: string, input: ContactChangeInput)
           ],
         }
       : {}),
-  } satisfies WorkflowStartOptions<typeof contactChange> & {
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy;
-  };
+  });
 }
 
 /**

@@ -1,11 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  WithStartWorkflowOperation,
-  WorkflowIdConflictPolicy,
-  WorkflowUpdateStage,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { Worker } from '@temporalio/worker';
 import { format } from 'prettier';
 import type { contactChange } from '../workflows/contact-change';
@@ -56,10 +51,6 @@ const resendGate = gate();
 
 const scenarios: Record<string, (handle: Handle, env: Env) => Promise<void>> = {
   done: async (handle) => {
-    for (const account of input.validators) await accept(handle, account);
-  },
-  // As the API opens a task: the request's Update comes with the start, into the first workflow task.
-  openedByRequest: async (handle) => {
     for (const account of input.validators) await accept(handle, account);
   },
   refused: async (handle) => {
@@ -113,23 +104,12 @@ async function record(name: string, env: Env) {
     activities,
   });
   await worker.runUntil(async () => {
-    const options = { taskQueue: `record-${name}`, workflowId: `record-${name}` };
-    let handle: Handle;
-    if (name === 'openedByRequest') {
-      const startWorkflowOperation = new WithStartWorkflowOperation<typeof contactChange>('contactChange', {
-        ...options,
-        args: [input],
-        workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      });
-      await env.client.workflow.executeUpdateWithStart(registeredUpdate, { startWorkflowOperation });
-      handle = await startWorkflowOperation.workflowHandle();
-    } else {
-      handle = await env.client.workflow.start<typeof contactChange>('contactChange', {
-        ...options,
-        args: [input],
-      });
-      await handle.executeUpdate(registeredUpdate);
-    }
+    const handle = await env.client.workflow.start<typeof contactChange>('contactChange', {
+      taskQueue: `record-${name}`,
+      workflowId: `record-${name}`,
+      args: [input],
+    });
+    await handle.executeUpdate(registeredUpdate);
     await scenarios[name](handle, env);
     await handle.result();
     const history = await handle.fetchHistory();

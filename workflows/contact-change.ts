@@ -82,8 +82,7 @@ const MAIL_OPTIONS: CommonActivityOptions = {
 };
 const mail = proxyActivities<ContactChangeActivities>(MAIL_OPTIONS);
 // The opening mails go out as a local activity of the workflow's first task: one workflow task and one activity
-// task fewer per story. The request's answer (the Update-With-Start's `registered`) comes with that task's end; a
-// mail server that holds the mails past a couple of seconds makes the API answer from the task's row instead.
+// task fewer per story. Nobody waits on that task (the API answers from the read model).
 const openingMail = proxyLocalActivities<ContactChangeActivities>({
   ...MAIL_OPTIONS,
   localRetryThreshold: '10 seconds',
@@ -331,8 +330,6 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
     state = 'refused';
     reason = 'taskAlreadyOpen';
     publish();
-    // The request's own Update (Update-With-Start) answers with this refusal before the run ends.
-    await condition(allHandlersFinished);
     return view();
   }
   state = 'validatingByCustomers';

@@ -206,7 +206,7 @@ test('a request answers while the mail server is down; its code mails follow onc
   try {
     const started = Date.now();
     id = await askTechChange(admin, 'mailless.example', NEWBIE);
-    // The first workflow task, which answers the request, is held by the opening mails: the row answers instead.
+    // The answer comes from the task's row, written before the opening mails: it does not wait for them.
     expect(Date.now() - started).toBeLessThan(8_000);
   } finally {
     stack.mailbox.setDown(false);
