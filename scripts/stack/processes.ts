@@ -26,9 +26,13 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
  * How every worker process runs, as docker-compose.yml's worker does (docs/operations.md, "The worker's memory"):
  * V8's young generation held to 4 MiB semi-spaces (by default it grows to 16 MiB each under load and keeps them)
  * and glibc's malloc to two arenas (by default up to 8 per core, each keeping what it grew to). About 85-105 MiB
- * less RSS with 13,000 open tasks (docs/performance.md, 2026-12-07 20:13-20:21).
+ * less RSS with 13,000 open tasks (docs/performance.md, 2026-12-07 20:13-20:21). And each V8 heap (the
+ * activities' and the workflows' thread) let grow to 1.5 times what survived its last full collection before the
+ * next one, where V8 by default lets it grow to about 3 times under a steady stream of work: during a burst of
+ * openings both heaps held 2-3 times their live data in garbage, 575-639 MiB RSS, 330-357 MiB with this
+ * (docs/performance.md, 2026-12-08 01:20-02:05).
  */
-export const WORKER_NODE_ARGS = ['--max-semi-space-size=4'];
+export const WORKER_NODE_ARGS = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 export const WORKER_ENV = { MALLOC_ARENA_MAX: '2' };
 
 export interface AppProcess {
