@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,10 +10,11 @@ import { listenerAmong, parentsOf, processStartTime, somethingListensOn } from '
  * binds it (seconds on a loaded machine), or while a fault script has the server down; two stacks of this machine
  * (benches, soaks, tests of several engineers) must never get the same one. So each port handed out is also
  * reserved, machine-wide, by a file in RESERVATIONS naming this process (pid and start time), until releasePort
- * or this process's exit; the others skip it. A file whose process is gone is stale and skipped too.
+ * or this process's exit; the others skip it. A file whose process is gone is stale: the next taker removes it.
  */
 const RESERVATIONS = join(tmpdir(), 'contacts-ports');
 const reservedHere = new Set<number>();
+let releasingAtExit = false;
 
 /** A port free on loopback right now (the OS picks it), reserved for this process. */
 export async function freePort(): Promise<number> {
@@ -44,24 +45,72 @@ export async function freePortBetween(from: number, to: number): Promise<number>
 }
 
 /**
- * Reserves the port for this process; false if another live process holds it. A reservation whose process is
- * gone (killed before it could release it) is skipped rather than taken over: two takers could not tell which
- * of them won, and there are thousands of other ports.
+ * Reserves the port for this process; false if another live process holds it. A reservation left by a process
+ * that is gone (killed before it could release it: a test runner's worker, say) is removed and the port taken:
+ * left alone, they would pile up run after run.
  */
 export function tryReservePort(port: number): boolean {
   if (reservedHere.has(port)) return false;
   mkdirSync(RESERVATIONS, { recursive: true, mode: 0o1777 });
+  const file = reservationFile(port);
+  if (!createReservation(file)) {
+    if (!removeIfStale(file) || !createReservation(file)) return false;
+  }
+  if (!releasingAtExit) process.once('exit', releaseAllPorts);
+  releasingAtExit = true;
+  reservedHere.add(port);
+  return true;
+}
+
+function createReservation(file: string): boolean {
   try {
-    writeFileSync(reservationFile(port), `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, {
-      flag: 'wx',
-    });
+    writeFileSync(file, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`, { flag: 'wx' });
+    return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return false;
   }
-  if (reservedHere.size === 0) process.once('exit', releaseAllPorts);
-  reservedHere.add(port);
-  return true;
+}
+
+const ownerIsAlive = (content: string) => {
+  const [pid, started] = content.trim().split(' ');
+  const now = processStartTime(Number(pid));
+  return now !== undefined ? now === started : isRunning(Number(pid));
+};
+
+/**
+ * Removes the reservation if its process is gone. The file is first renamed away (one remover gets it), then read:
+ * had another process taken the port over meanwhile, its reservation is put back.
+ */
+function removeIfStale(file: string): boolean {
+  try {
+    if (ownerIsAlive(readFileSync(file, 'utf8'))) return false;
+    const aside = `${file}.${process.pid}`;
+    renameSync(file, aside);
+    const content = readFileSync(aside, 'utf8');
+    if (ownerIsAlive(content)) {
+      try {
+        linkSync(aside, file);
+      } catch {
+        // a third process reserved it meanwhile: it holds the port
+      }
+      rmSync(aside, { force: true });
+      return false;
+    }
+    rmSync(aside, { force: true });
+    return true;
+  } catch {
+    return false; // released or taken meanwhile
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: only asks whether the process exists
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Gives the port back (the stack that used it has stopped its server). */
