@@ -30,7 +30,7 @@ import {
   type ServiceContacts,
 } from '../domain/contact-rules';
 import { roleAssignment } from '../domain/roles';
-import { isOpen } from '../domain/tasks';
+import { isOpen, type TaskRequest } from '../domain/tasks';
 import { renderEmail, roleNames, type EmailKind, type Language, type RenderedEmail } from './email-templates';
 import { MailRejected, type Mailer } from './mailer';
 import { createMoveActivities } from './moves';
@@ -233,23 +233,11 @@ function writeAudit(taskId: number, event: AuditEntry): Prisma.Sql {
 }
 
 /** What a task's mails say, to whom they go, and which of them went out already (mailContext). */
-interface MailTask {
-  id: number;
-  workflowId: string;
-  runId: string | null;
-  serviceName: string;
-  serviceType: string;
-  contactTypes: string[];
-  fromAccount: string;
-  toAccount: string;
-  askingAccount: string;
-  reason: string | null;
-  expiresAt: Date;
-  needsAttention: unknown;
+type MailTask = TaskRequest & {
   validators: { handle: string; status: string }[];
   accounts: { handle: string; email: string; language: string }[];
   sentKeys: string[];
-}
+};
 
 /** What the apply reads of its task. */
 interface ApplyTask {

@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
+import { serviceHolders } from '../lib/db';
 import { codeDigest, deriveCode, hashMoveCode } from '../lib/codes';
 import { moveItemGroups, planMove } from '../lib/move-selection';
 import { END_STATE_OF_APPLY_REFUSAL, recheckAtApply, type ServiceContacts } from '../domain/contact-rules';
@@ -327,13 +328,10 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
     const items = await tx.$queryRaw<
       (ServiceContacts & { id: number; service_id: number; contact_types: string[] })[]
     >`
-      SELECT t.id, t.service_id, t.contact_types,
-             a.handle AS "contactAdmin", h.handle AS "contactTech", b.handle AS "contactBilling"
+      SELECT t.id, t.service_id, t.contact_types, ${serviceHolders.columns}
         FROM contact_change_task t
         JOIN service s ON s.id = t.service_id
-        JOIN account a ON a.id = s.admin_id
-        JOIN account h ON h.id = s.tech_id
-        JOIN account b ON b.id = s.billing_id
+        ${serviceHolders.joins}
        WHERE t.move_id = ${move.id} AND t.state = 'validatingByCustomers'
        ORDER BY t.id LIMIT ${chunkSize}
          FOR UPDATE OF t, s`;

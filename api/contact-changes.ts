@@ -28,9 +28,11 @@ import {
   tasksSeenBy,
   tasksShownIn,
   type TaskParties,
+  type TaskRequest,
 } from '../domain/tasks';
 import { itemStateShown, itemValidatorStatus } from '../domain/moves';
-import type { Db } from '../lib/db';
+import type { ContactChangeTask } from '../generated/prisma/client';
+import { serviceHolders, type Db } from '../lib/db';
 import {
   acceptUpdate,
   cancelUpdate,
@@ -97,25 +99,14 @@ interface Decision {
 }
 
 /** A task as the API shows it: its row, its validators, its history, its move's decisions, its service's admin. */
-interface TaskRow extends TaskParties {
-  id: number;
-  workflowId: string;
-  runId: string | null;
-  serviceName: string;
-  serviceType: string;
-  contactTypes: string[];
-  state: string;
-  reason: string | null;
-  dateRequest: Date;
-  dateDone: Date | null;
-  expiresAt: Date;
-  needsAttention: unknown;
-  moveId: number | null;
-  validators: Decision[];
-  events: { createdAt: Date; actor: string; action: string }[];
-  /** An item's move: what its state and its validators' statuses are shown as (itemStateShown, itemValidatorStatus). */
-  move: { state: string; validators: Decision[] } | null;
-}
+type TaskRow = Omit<TaskParties, 'validators'> &
+  TaskRequest &
+  Pick<ContactChangeTask, 'state' | 'dateRequest' | 'dateDone' | 'moveId'> & {
+    validators: Decision[];
+    events: { createdAt: Date; actor: string; action: string }[];
+    /** An item's move: what its state and its validators' statuses are shown as (itemStateShown, itemValidatorStatus). */
+    move: { state: string; validators: Decision[] } | null;
+  };
 
 /** A timestamp as json_build_object writes it (the columns hold UTC without a zone). */
 const utc = (timestamp: string | null) => (timestamp === null ? null : new Date(`${timestamp}Z`));
@@ -268,12 +259,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
   ) {
     // The service and its three holders in one statement (Prisma's include took four).
     const [service] = await db.$queryRaw<(ServiceContacts & { id: number; type: string; name: string })[]>`
-      SELECT s.id, s.type, s.name,
-             a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
-        FROM service s
-        JOIN account a ON a.id = s.admin_id
-        JOIN account t ON t.id = s.tech_id
-        JOIN account b ON b.id = s.billing_id
+      SELECT s.id, s.type, s.name, ${serviceHolders.columns}
+        FROM service s ${serviceHolders.joins}
        WHERE s.name = ${serviceName}`;
     if (!service || service.type !== serviceType) {
       throw serviceNotFound();

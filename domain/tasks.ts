@@ -1,4 +1,4 @@
-import type { Prisma } from '../generated/prisma/client';
+import type { ContactChangeTask, Prisma } from '../generated/prisma/client';
 import {
   CANCELLABLE_STATES,
   mayCancelTask,
@@ -16,6 +16,23 @@ export function isOpen(state: string): boolean {
 export function isCancellable(state: string): boolean {
   return CANCELLABLE_STATES.includes(state as TaskState);
 }
+
+/** Which request a task is and what it asks: what every view of it starts from (its mails, the API's answer). */
+export type TaskRequest = Pick<
+  ContactChangeTask,
+  | 'id'
+  | 'workflowId'
+  | 'runId'
+  | 'serviceName'
+  | 'serviceType'
+  | 'contactTypes'
+  | 'fromAccount'
+  | 'toAccount'
+  | 'askingAccount'
+  | 'reason'
+  | 'expiresAt'
+  | 'needsAttention'
+>;
 
 export interface TaskParties {
   askingAccount: string;

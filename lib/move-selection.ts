@@ -1,5 +1,5 @@
 import { Prisma } from '../generated/prisma/client';
-import type { Db } from './db';
+import { serviceHolders, type Db } from './db';
 import type { KnownAccount, OpenTaskOnRole, ServiceContacts } from '../domain/contact-rules';
 import { planMoveItem, type MoveItemPlan } from '../domain/moves';
 import { ROLE_HOLDER } from '../domain/roles';
@@ -77,12 +77,8 @@ export async function planMove(
 ): Promise<PlannedItem[]> {
   const [services, locks, accounts] = await Promise.all([
     db.$queryRaw<(ServiceContacts & { id: number; name: string; type: string })[]>`
-      SELECT s.id, s.name, s.type,
-             a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
-        FROM service s
-        JOIN account a ON a.id = s.admin_id
-        JOIN account t ON t.id = s.tech_id
-        JOIN account b ON b.id = s.billing_id
+      SELECT s.id, s.name, s.type, ${serviceHolders.columns}
+        FROM service s ${serviceHolders.joins}
        WHERE s.id = ANY(${serviceIds}::int[])
        ORDER BY s.name`,
     db.$queryRaw<(OpenTaskOnRole & { serviceId: number })[]>`

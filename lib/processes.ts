@@ -16,16 +16,19 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/** The pids /proc lists, as its folder names (none without /proc: not Linux). */
+function procEntries(): string[] {
+  try {
+    return readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+}
+
 /** The parent of each process, from /proc (empty without /proc). */
 export function parentsOf(): Map<number, number> {
   const parents = new Map<number, number>();
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return parents;
-  }
-  for (const entry of entries) {
+  for (const entry of procEntries()) {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
@@ -39,13 +42,7 @@ export function parentsOf(): Map<number, number> {
 /** The processes whose command line names `path` (a data folder a server runs on), from /proc. */
 export function processesNaming(path: string): number[] {
   const found: number[] = [];
-  let entries: string[] = [];
-  try {
-    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
+  for (const entry of procEntries()) {
     try {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       if (args.some((arg) => arg === path || arg.startsWith(`${path}/`))) found.push(Number(entry));
