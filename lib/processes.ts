@@ -75,7 +75,10 @@ export function listenerAmong(port: number, candidates: number[]): number | unde
   return undefined;
 }
 
-/** Whether anything listens on the port over IPv4 TCP (from /proc/net/tcp; undefined without it). */
+/**
+ * Whether anything listens on the port over TCP, IPv4 or IPv6 (from /proc/net/tcp and tcp6; undefined without
+ * them). A Go server given only a port (the Temporal Web UI) listens on [::], which shows in tcp6 alone.
+ */
 export function somethingListensOn(port: number): boolean | undefined {
   try {
     readFileSync('/proc/net/tcp', 'utf8');
@@ -89,18 +92,20 @@ const LISTEN = '0A';
 
 function listeningInodes(port: number): Set<string> {
   const inodes = new Set<string>();
-  let table = '';
-  try {
-    table = readFileSync('/proc/net/tcp', 'utf8');
-  } catch {
-    return inodes;
-  }
   const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  for (const line of table.split('\n').slice(1)) {
-    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
-    const fields = line.trim().split(/\s+/);
-    if (fields.length < 10) continue;
-    if (fields[1].endsWith(`:${hexPort}`) && fields[3] === LISTEN) inodes.add(fields[9]);
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10) continue;
+      if (fields[1].endsWith(`:${hexPort}`) && fields[3] === LISTEN) inodes.add(fields[9]);
+    }
   }
   return inodes;
 }

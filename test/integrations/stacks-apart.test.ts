@@ -129,6 +129,19 @@ test('a server is ready once it listens itself, not once another process answers
   expect(alive(holder)).toBe(true);
 }, 60_000);
 
+test('a server listening on every address, IPv6 included, is found as ours (the Temporal Web UI does so)', async () => {
+  const port = await freePort();
+  // No host: Node, like the UI's Go server, listens on [::], which /proc shows in tcp6 only.
+  const server = spawn(process.execPath, ['-e', `require('node:net').createServer().listen(${port})`], {
+    stdio: 'ignore',
+  });
+  children.push(server);
+  await untilListeningBy(server, port, 'a server on [::]', 10_000);
+  expect(alive(server)).toBe(true);
+  server.kill('SIGKILL');
+  releasePort(port);
+}, 30_000);
+
 test('a port reserved by a live process is not handed out again; one left by a process that is gone is', () => {
   // Ports below the ones freePort and freePortBetween hand out, with no reservation file: no other stack's.
   const reservations = join(tmpdir(), 'contacts-ports');
