@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listenerAmong, parentsOf, processStartTime, somethingListensOn } from './processes';
+import { descendantsOf, listenerAmong, processStartTime, somethingListensOn } from './processes';
 
 /**
  * Ports for servers that must know their URL before they listen. A port free now may be taken before the server
@@ -173,16 +173,4 @@ function exitedError(child: ChildProcess, port: number, what: string) {
   return new Error(
     `${what} exited (${child.signalCode ?? child.exitCode}) before listening on ${port}${taken}`,
   );
-}
-
-function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const [pid, parent] of parentsOf()) children.set(parent, [...(children.get(parent) ?? []), pid]);
-  const found: number[] = [];
-  for (let queue = [root]; queue.length > 0;) {
-    const next = children.get(queue.shift()!) ?? [];
-    found.push(...next);
-    queue.push(...next);
-  }
-  return found;
 }

@@ -7,17 +7,25 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
  * field) names one process for good. undefined when there is no such process, or no /proc (not Linux).
  */
 export function processStartTime(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/**
+ * The fields of /proc/<pid>/stat after "pid (comm) ": state(0) ppid(1) … utime(11) stime(12) cutime(13)
+ * cstime(14) … starttime(19). comm may hold spaces and parentheses, hence the last ')'. undefined once the
+ * process has ended (or without /proc).
+ */
+export function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state(0) ppid(1) … starttime(19); comm may hold spaces and parentheses.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
 /** The pids /proc lists, as its folder names (none without /proc: not Linux). */
-function procEntries(): string[] {
+export function procEntries(): string[] {
   try {
     return readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
@@ -29,14 +37,23 @@ function procEntries(): string[] {
 export function parentsOf(): Map<number, number> {
   const parents = new Map<number, number>();
   for (const entry of procEntries()) {
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // exited meanwhile
-    }
+    const fields = statFields(entry); // undefined: exited meanwhile
+    if (fields) parents.set(Number(entry), Number(fields[1]));
   }
   return parents;
+}
+
+/** Every process below `root`, breadth first, from /proc (none without it). */
+export function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, parent] of parentsOf()) children.set(parent, [...(children.get(parent) ?? []), pid]);
+  const found: number[] = [];
+  for (let queue = [root]; queue.length > 0;) {
+    const next = children.get(queue.shift()!) ?? [];
+    found.push(...next);
+    queue.push(...next);
+  }
+  return found;
 }
 
 /** The processes whose command line names `path` (a data folder a server runs on), from /proc. */

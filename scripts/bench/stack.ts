@@ -10,6 +10,7 @@ import { parseConfig, type Config } from '../../lib/config';
 import { createDb, type Db } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
 import type { Mailbox } from '../../lib/mailbox';
+import { procEntries, statFields } from '../../lib/processes';
 import { createWorker } from '../../worker/worker';
 import { startBaseStack, type RestartablePostgres } from '../stack/base';
 import { untilPolledBy } from '../stack/pollers';
@@ -105,21 +106,13 @@ const profileArgs = process.env.BENCH_CPU_PROFILE
 /** CPU seconds a process used, with its reaped children, plus its live children when asked (PostgreSQL backends). */
 export function cpuSecondsOf(pid: number | undefined, withLiveChildren = false): number {
   if (!pid) return 0;
-  const fieldsOf = (id: number | string) => {
-    try {
-      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    } catch {
-      return undefined; // the process ended meanwhile
-    }
-  };
-  const own = fieldsOf(pid);
+  const own = statFields(pid);
   if (!own) return 0;
   // After the command: state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
   let ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(own[i]), 0);
   if (withLiveChildren) {
-    for (const entry of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-      const fields = fieldsOf(entry);
+    for (const entry of procEntries()) {
+      const fields = statFields(entry);
       if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
     }
   }

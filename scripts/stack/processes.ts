@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { parentsOf, processStartTime } from '../../lib/processes';
+import { descendantsOf, processStartTime } from '../../lib/processes';
 
 const root = join(__dirname, '..', '..');
 
@@ -109,29 +109,15 @@ export function appProcess(
 }
 
 /**
- * Every process below this one (workers, API, Temporal, PostgreSQL and theirs), from /proc, each with its start
- * time: a script interrupted while its stack is still starting has nothing registered to stop yet, and must leave
- * nothing behind.
- */
-function descendants(root: number): { pid: number; started: string | undefined }[] {
-  const children = new Map<number, number[]>();
-  for (const [pid, parent] of parentsOf()) children.set(parent, [...(children.get(parent) ?? []), pid]);
-  const found: { pid: number; started: string | undefined }[] = [];
-  for (let queue = [root]; queue.length > 0;) {
-    const next = children.get(queue.shift()!) ?? [];
-    found.push(...next.map((pid) => ({ pid, started: processStartTime(pid) })));
-    queue.push(...next);
-  }
-  return found;
-}
-
-/**
  * SIGKILLs every descendant of this process (then SIGCONT: a paused one acts on nothing until it runs), each only
  * if it is still the process found (same start time): a pid freed meanwhile may already name another engineer's process.
  */
 export function killDescendants(): void {
   if (!existsSync('/proc')) return;
-  for (const { pid, started } of descendants(process.pid)) {
+  // Each with its start time, noted before the first kill: a script interrupted while its stack is still starting
+  // has nothing registered to stop yet, and must leave nothing behind.
+  const found = descendantsOf(process.pid).map((pid) => ({ pid, started: processStartTime(pid) }));
+  for (const { pid, started } of found) {
     for (const signal of ['SIGKILL', 'SIGCONT'] as const) {
       if (started === undefined || processStartTime(pid) !== started) break;
       try {
