@@ -8,6 +8,7 @@ import type { LocalPostgres } from './local-postgres';
 import { freePortBetween, untilListeningBy } from './net';
 import { REGISTERED_SEARCH_ATTRIBUTES } from './search-attributes';
 import { temporalBinary } from './temporal-binaries';
+import { temporalDynamicConfigFile } from './temporal-dynamic-config';
 
 /**
  * The Temporal server on PostgreSQL, as the distributed deployment runs it (docker-compose.yml), without Docker:
@@ -201,7 +202,8 @@ export async function startTemporalCluster(options: {
     MATCHING_MEMBERSHIP_PORT: String(ports.matchingMembership),
     WORKER_GRPC_PORT: String(ports.worker),
     WORKER_MEMBERSHIP_PORT: String(ports.workerMembership),
-    DYNAMIC_CONFIG_FILE_PATH: join(binaries.serverConfigDir, 'dynamicconfig', 'docker.yaml'),
+    // The project's dynamic configuration, as compose's server reads it (docker/temporal/dynamicconfig.yaml).
+    DYNAMIC_CONFIG_FILE_PATH: temporalDynamicConfigFile(),
     LOG_LEVEL: 'error',
   };
   const uiEnv = {

@@ -9,6 +9,7 @@ import { mailboxPage } from '../lib/mailbox-page';
 import { migrate } from '../lib/migrate';
 import { untilListeningBy, waitForPort } from '../lib/net';
 import { devServerSearchAttributeFlags } from '../lib/search-attributes';
+import { devServerDynamicConfigFlags } from '../lib/temporal-dynamic-config';
 import { temporalBinary } from '../lib/temporal-binaries';
 import { localCertificate } from '../lib/tls';
 import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../prisma/seed-data';
@@ -129,6 +130,7 @@ async function main() {
       '--log-level',
       'error',
       ...devServerSearchAttributeFlags(),
+      ...devServerDynamicConfigFlags(),
     ],
     { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
   );

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
 import { freePort, untilListeningBy } from '../../lib/net';
 import { devServerSearchAttributeFlags } from '../../lib/search-attributes';
+import { devServerDynamicConfigFlags } from '../../lib/temporal-dynamic-config';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
 import { running, stopChild } from './processes';
@@ -64,6 +65,7 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
       .filter(Boolean)
       .flatMap((pragma) => ['--sqlite-pragma', pragma]),
     ...devServerSearchAttributeFlags(),
+    ...devServerDynamicConfigFlags(),
   ];
   return {
     address: `127.0.0.1:${port}`,

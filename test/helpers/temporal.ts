@@ -1,6 +1,7 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { temporalBinary } from '../../lib/temporal-binaries';
+import { devServerDynamicConfigFlags } from '../../lib/temporal-dynamic-config';
 import { bundleWorkflows } from '../../worker/workflow-bundle';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contact-change.messages';
 
@@ -40,6 +41,8 @@ export function devServerEnvironment(): Promise<TestWorkflowEnvironment> {
       ...executable('cli'),
       searchAttributes: Object.values(SEARCH_ATTRIBUTES),
       log: { format: 'pretty', level: 'error' },
+      // The dynamic configuration every server of the project runs with (eager activity dispatch).
+      extraArgs: devServerDynamicConfigFlags(),
     },
   });
 }
