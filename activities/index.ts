@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { Prisma } from '../generated/prisma/client';
-import type { Db } from '../lib/db';
+import { serviceHolders, type Db } from '../lib/db';
 import { codeDigest, deriveCode, hashCode } from '../lib/codes';
 import type {
   ApplyChangeArgs,
@@ -27,6 +27,7 @@ import {
   END_STATE_OF_APPLY_REFUSAL,
   recheckAtApply,
   type ApplyRefusal,
+  type KnownAccount,
   type ServiceContacts,
 } from '../domain/contact-rules';
 import { roleAssignment } from '../domain/roles';
@@ -42,8 +43,6 @@ export interface ActivityDeps {
   codeHashKey: string;
   publicBaseUrl: string;
 }
-
-type Tx = Prisma.TransactionClient;
 
 /**
  * How long a mail's claim holds against another attempt: past the longest a send can take (the mailer's own
@@ -120,35 +119,88 @@ type SentEmailRow = {
   messageId: string;
 };
 
+/** sent_email rows as a record set `x` with the table's columns, for one statement over all of a step's mails. */
+function sentEmailRecords(rows: SentEmailRow[]): Prisma.Sql {
+  const records = rows.map((row) => ({
+    key: row.key,
+    task_id: row.taskId ?? null,
+    move_id: row.moveId ?? null,
+    recipient: row.recipient,
+    step: row.step,
+    message_id: row.messageId,
+  }));
+  return Prisma.sql`jsonb_to_recordset(${JSON.stringify(records)}::jsonb)
+    AS x(key text, task_id int, move_id int, recipient text, step text, message_id text)`;
+}
+
 /**
- * Claims one mail for this attempt, right before it goes: the row of its idempotency key, unless it was sent or
- * another attempt claimed it within MAIL_CLAIM_LEASE_MS. Two attempts of one step can run at once: a workflow
- * task that timed out on a starved or paused worker is retried on another while the first still runs its local
- * activity, and an activity past its timeout still runs on its worker. Without a claim both sent every mail
- * (found by npm run soak: duplicate opening mails).
+ * The claims of a step's mails, as a WITH clause named `claimed` (the keys this attempt claimed), taken right before
+ * they go: each mail's row of its idempotency key, unless it was sent or another attempt claimed it within
+ * MAIL_CLAIM_LEASE_MS. Two attempts of one step can run at once: a workflow task that timed out on a starved or
+ * paused worker is retried on another while the first still runs its local activity, and an activity past its
+ * timeout still runs on its worker. Without a claim both sent every mail (found by npm run soak: duplicate opening
+ * mails). All of a step's mails in one statement (one per mail before: docs/performance.md, 2026-12-08), in the
+ * order of their keys, so that two attempts of one step never wait on each other's rows crosswise.
  */
-export async function claimMail(
-  db: Db,
-  row: SentEmailRow,
-  attempt: string,
-): Promise<'claimed' | 'sent' | 'elsewhere'> {
-  const claimed = await db.$queryRaw<{ key: string }[]>`
+function claimedClause(rows: SentEmailRow[], attempt: string): Prisma.Sql {
+  return Prisma.sql`claimed AS (
     INSERT INTO sent_email (key, task_id, move_id, recipient, step, message_id, claimed_by, claimed_at)
-    VALUES (${row.key}, ${row.taskId ?? null}, ${row.moveId ?? null}, ${row.recipient}, ${row.step},
-            ${row.messageId}, ${attempt}, now() AT TIME ZONE 'UTC')
+    SELECT DISTINCT ON (x.key) x.key, x.task_id, x.move_id, x.recipient, x.step, x.message_id,
+           ${attempt}, now() AT TIME ZONE 'UTC'
+      FROM ${sentEmailRecords(rows)}
+     ORDER BY x.key
     ON CONFLICT (key) DO UPDATE SET claimed_by = EXCLUDED.claimed_by, claimed_at = EXCLUDED.claimed_at
      WHERE sent_email.sent_at IS NULL
        AND (sent_email.claimed_at IS NULL
             OR sent_email.claimed_at < EXCLUDED.claimed_at - make_interval(secs => ${MAIL_CLAIM_LEASE_MS / 1000}))
-    RETURNING key`;
-  if (claimed.length > 0) return 'claimed';
-  const current = await db.sentEmail.findUnique({ where: { key: row.key }, select: { sentAt: true } });
-  return current?.sentAt ? 'sent' : 'elsewhere';
+    RETURNING key)`;
 }
 
-/** A mail that did not go (refused, or the send failed): another attempt may send it at once. */
-export async function releaseClaim(db: Db, key: string, attempt: string) {
-  await db.sentEmail.deleteMany({ where: { key, claimedBy: attempt, sentAt: null } }).catch(() => undefined); // a database that is down: the claim goes stale instead
+/**
+ * The columns that say, beside a `claimed` clause, which mails this attempt claimed and which had gone out before
+ * the statement (the rest another attempt is sending): `claimedKeys` and `sentKeys`, JSON arrays of keys.
+ */
+function claimOutcomeColumns(keys: string[]): Prisma.Sql {
+  return Prisma.sql`COALESCE((SELECT json_agg(claimed.key) FROM claimed), '[]') AS "claimedKeys",
+    COALESCE((SELECT json_agg(e.key) FROM sent_email e
+               WHERE e.key = ANY(${keys}::text[]) AND e.sent_at IS NOT NULL), '[]') AS "sentKeys"`;
+}
+
+/** What one claiming statement found: the keys this attempt now holds, and the mails another attempt is sending. */
+export interface Claims {
+  attempt: string;
+  claimed: Set<string>;
+  elsewhere: SentEmailRow[];
+}
+
+interface ClaimOutcome {
+  claimedKeys: string[];
+  sentKeys: string[];
+}
+
+/** The outcome of a claiming statement (claimOutcomeColumns) for these rows: a row neither claimed nor sent is elsewhere. */
+function claimsOf(rows: SentEmailRow[], attempt: string, { claimedKeys, sentKeys }: ClaimOutcome): Claims {
+  const claimed = new Set(claimedKeys);
+  const sent = new Set(sentKeys);
+  return { attempt, claimed, elsewhere: rows.filter(({ key }) => !claimed.has(key) && !sent.has(key)) };
+}
+
+/** Claims these mails for a new attempt (claimedClause), in one statement. */
+export async function claimMails(db: Db, rows: SentEmailRow[]): Promise<Claims> {
+  const attempt = randomUUID();
+  if (rows.length === 0) return { attempt, claimed: new Set(), elsewhere: [] };
+  const [found] = await db.$queryRaw<ClaimOutcome[]>`
+    WITH ${claimedClause(rows, attempt)}
+    SELECT ${claimOutcomeColumns(rows.map((row) => row.key))}`;
+  return claimsOf(rows, attempt, found);
+}
+
+/** Mails that did not go (refused, or the send failed): another attempt may send them at once. */
+export async function releaseClaims(db: Db, keys: string[], attempt: string) {
+  if (keys.length === 0) return;
+  await db.sentEmail
+    .deleteMany({ where: { key: { in: keys }, claimedBy: attempt, sentAt: null } })
+    .catch(() => undefined); // a database that is down: the claims go stale instead
 }
 
 /** One mail ready to go: its sent_email row (the idempotency key, per task or move and step) and the mail. */
@@ -158,48 +210,74 @@ export interface PreparedMail {
   email: RenderedEmail;
 }
 
+/** Claims the prepared mails (claimMails), then sends those claimed (sendClaimed): a move's mails. */
+export async function claimAndSend(db: Db, mailer: Mailer, step: string, mails: PreparedMail[]) {
+  const claims = await claimMails(
+    db,
+    mails.map(({ row }) => row),
+  );
+  return sendClaimed(db, mailer, step, mails, claims);
+}
+
 /**
- * Sends each prepared mail, claimed just before it goes (claimMail): the same loop for a task's mails and a move's.
- * A mail refused for good is not retried: it is reported, and the others still go. A mail another attempt is
- * sending fails this one, to be retried: by then it went, or its claim went stale.
+ * Sends the prepared mails this attempt claimed, all at once (the transport is pooled), then records those that
+ * went in one statement and frees those that did not in another: the same for a task's mails and a move's. A mail
+ * refused for good is not retried: it is reported, and the others still go. A send that failed otherwise fails
+ * the attempt, to be retried, once the others are recorded. A mail another attempt is sending fails this one, to
+ * be retried: by then it went, or its claim went stale.
  */
-export async function sendClaimed(db: Db, mailer: Mailer, step: string, mails: PreparedMail[]) {
-  const attempt = randomUUID();
+export async function sendClaimed(
+  db: Db,
+  mailer: Mailer,
+  step: string,
+  mails: PreparedMail[],
+  { attempt, claimed, elsewhere }: Claims,
+): Promise<Undeliverable[]> {
+  const sending = mails.filter(({ row }) => claimed.has(row.key));
+  const results = await Promise.allSettled(
+    sending.map(({ row, to, email }) => mailer.send({ to, ...email, messageId: row.messageId })),
+  );
+  const went: SentEmailRow[] = [];
+  const failed: string[] = [];
   const undeliverable: Undeliverable[] = [];
-  const elsewhere: string[] = [];
-  for (const { row, to, email } of mails) {
-    const claim = await claimMail(db, row, attempt);
-    if (claim === 'elsewhere') elsewhere.push(row.recipient);
-    if (claim !== 'claimed') continue;
-    try {
-      await mailer.send({ to, ...email, messageId: row.messageId });
-    } catch (error) {
-      await releaseClaim(db, row.key, attempt);
-      if (!(error instanceof MailRejected)) throw error;
-      undeliverable.push({ handle: row.recipient, response: error.response });
-      continue;
-    }
-    await recordSentEmail(db, row);
-  }
+  let failure: { error: unknown } | undefined;
+  results.forEach((result, i) => {
+    const { row } = sending[i];
+    if (result.status === 'fulfilled') return went.push(row);
+    failed.push(row.key);
+    if (result.reason instanceof MailRejected)
+      undeliverable.push({ handle: row.recipient, response: result.reason.response });
+    else failure ??= { error: result.reason };
+  });
+  await Promise.all([recordSentEmails(db, went), releaseClaims(db, failed, attempt)]);
+  if (failure) throw failure.error;
   if (elsewhere.length > 0)
     throw ApplicationFailure.retryable(
-      `the ${step} mails to ${elsewhere.join(', ')} are being sent by another attempt`,
+      `the ${step} mails to ${elsewhere.map((row) => row.recipient).join(', ')} are being sent by another attempt`,
       'mailSentElsewhere',
     );
   return undeliverable;
 }
 
 /**
- * Once a mail is out, that it went must land, or a retry would send it again: through a short database outage it
- * is retried here, within the mail activity's 20 s. Only a crash (or a pause past the claim's lease) between the
- * mail server's answer and this write can send a mail twice.
+ * Once mails are out, that they went must land, or a retry would send them again: through a short database outage
+ * it is retried here, within the mail activity's 20 s. Only a crash (or a pause past the claim's lease) between the
+ * mail server's answers and this write can send a mail twice: a step's mails go at once and are recorded together,
+ * so that window is the step's slowest send.
  */
-export async function recordSentEmail(db: Db, row: SentEmailRow) {
+export async function recordSentEmails(db: Db, rows: SentEmailRow[]) {
+  if (rows.length === 0) return;
   const deadline = Date.now() + 15_000;
-  const sent = { sentAt: new Date(), claimedBy: null, claimedAt: null };
   for (let pauseMs = 100; ; pauseMs = Math.min(pauseMs * 2, 2_000)) {
     try {
-      await db.sentEmail.upsert({ where: { key: row.key }, create: { ...row, ...sent }, update: sent });
+      // A row is there (this attempt's claim) unless a stale claim was taken over and freed meanwhile.
+      await db.$executeRaw`
+        INSERT INTO sent_email (key, task_id, move_id, recipient, step, message_id, sent_at)
+        SELECT DISTINCT ON (x.key) x.key, x.task_id, x.move_id, x.recipient, x.step, x.message_id,
+               now() AT TIME ZONE 'UTC'
+          FROM ${sentEmailRecords(rows)}
+         ORDER BY x.key
+        ON CONFLICT (key) DO UPDATE SET sent_at = EXCLUDED.sent_at, claimed_by = NULL, claimed_at = NULL`;
       return;
     } catch (error) {
       if (Date.now() + pauseMs > deadline) throw error;
@@ -232,14 +310,14 @@ function writeAudit(taskId: number, event: AuditEntry): Prisma.Sql {
     ON CONFLICT DO NOTHING`;
 }
 
-/** What a task's mails say, to whom they go, and which of them went out already (mailContext). */
+/** What a task's mails say, to whom they go, and which of them this attempt claimed (claimedWithContext). */
 type MailTask = TaskRequest & {
   validators: { handle: string; status: string }[];
   accounts: { handle: string; email: string; language: string }[];
-  sentKeys: string[];
-};
+} & ClaimOutcome;
+type TaskOfMails = Omit<MailTask, 'accounts' | keyof ClaimOutcome>;
 
-/** What the apply reads of its task. */
+/** What the apply reads of its task: its service's holders (ids and handles) and the accounts the rules need. */
 interface ApplyTask {
   state: string;
   serviceId: number;
@@ -247,7 +325,13 @@ interface ApplyTask {
   fromAccount: string;
   toAccount: string;
   contactTypes: string[];
+  /** Null when the service is gone. */
+  service: (ServiceContacts & { adminId: number; techId: number; billingId: number }) | null;
+  accounts: (KnownAccount & { id: number })[];
 }
+
+/** How often the apply reads its service again when another write changed it meanwhile, before it fails the try. */
+const APPLY_READS = 3;
 
 export function createActivities(deps: ActivityDeps): ContactChangeActivities & ContactMoveActivities {
   const { db, mailer } = deps;
@@ -345,11 +429,11 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
   }
 
   /**
-   * The last acceptance and the change in one transaction (one activity task for both: docs/performance.md,
-   * 2026-12-07). Its first statement writes the acceptance and reads the task; a retry writes the same again.
+   * The last acceptance and the change in one activity task (docs/performance.md, 2026-12-07), then the end mails
+   * it is given. Its first statement writes the acceptance and reads the task; a retry writes the same again.
    */
   async function applyChange(args: ApplyChangeArgs): Promise<ApplyResult> {
-    const result = await applyInTransaction(args);
+    const result = await acceptAndApply(args);
     if (!result.applied || !args.endMails) return result;
     const mailed = await endMailsOnce(args.taskId, args.endMails);
     return mailed ? { applied: true, mailed } : result;
@@ -382,138 +466,171 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
     }
   }
 
-  /** The last acceptance, the re-check and the change (applyChange), in one transaction. */
-  async function applyInTransaction({ taskId, accepted, event }: ApplyChangeArgs): Promise<ApplyResult> {
-    return db.$transaction(async (tx) => {
-      const [task] = await tx.$queryRaw<ApplyTask[]>`
-        WITH decided AS (${writeDecisions(taskId, accepted.validators)}
-        ), recorded AS (${writeAudit(taskId, accepted.event)}
-        )
-        SELECT state, service_id AS "serviceId", asking_account AS "askingAccount",
-               from_account AS "fromAccount", to_account AS "toAccount", contact_types AS "contactTypes"
-          FROM contact_change_task WHERE id = ${taskId}`;
-      if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, 'unknownTask');
+  /**
+   * The last acceptance, the re-check and the change (applyChange), in two statements and no transaction (six
+   * round trips, a transaction among them, before: docs/performance.md, 2026-12-08). The first writes the acceptance and reads the
+   * task, its service's holders and the accounts the rules need; the change is written only if the service's
+   * holders are still those the rules saw (a compare-and-set, where the transaction held the service's row lock
+   * across four round trips). A service changed meanwhile (another task's apply, a move) is read and checked again.
+   */
+  async function acceptAndApply(args: ApplyChangeArgs): Promise<ApplyResult> {
+    for (let reads = 1; ; reads++) {
+      const task = await acceptedForApply(args);
       if (task.state === 'done') return { applied: true };
-      const checked = await checkPreconditions(tx, task);
-      if ('refusal' in checked) {
-        return {
-          applied: false,
-          reason: checked.refusal,
-          state: END_STATE_OF_APPLY_REFUSAL[checked.refusal],
-        };
-      }
-      // The writes in one statement, under the service row's lock: each round trip in here holds that lock,
-      // and under load a transaction of many outlived its timeout (found by npm run bench, 2026-12-07).
-      const change = roleAssignment(task.contactTypes as ContactType[], checked.toId);
-      await tx.$executeRaw`
-        WITH contacts AS (
-          UPDATE service
-             SET admin_id = COALESCE(${change.adminId ?? null}::int, admin_id),
-                 tech_id = COALESCE(${change.techId ?? null}::int, tech_id),
-                 billing_id = COALESCE(${change.billingId ?? null}::int, billing_id),
-                 updated_at = now() AT TIME ZONE 'UTC'
-           WHERE id = ${task.serviceId}
-        ), task AS (
-          UPDATE contact_change_task
-             SET state = 'done', date_done = now() AT TIME ZONE 'UTC', reason = NULL,
-                 updated_at = now() AT TIME ZONE 'UTC'
-           WHERE id = ${taskId}
-        ), released AS (
-          DELETE FROM open_role_lock WHERE task_id = ${taskId}
-        )
-        INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
-        VALUES (${taskId}, ${event.dedupeKey}, ${event.actor}, ${event.action},
-                ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.sourceIp ?? null})
-        ON CONFLICT DO NOTHING`;
-      return { applied: true };
-    });
+      const refusal = refusalAtApply(task);
+      if (refusal) return { applied: false, reason: refusal, state: END_STATE_OF_APPLY_REFUSAL[refusal] };
+      if (await changeIfUnchanged(args, task)) return { applied: true };
+      if (reads === APPLY_READS)
+        throw ApplicationFailure.retryable(
+          `the service of task ${args.taskId} kept changing while the change was applied`,
+          'serviceChangedMeanwhile',
+        );
+    }
   }
 
-  /** The request-time rules that can change while a task waits; locks the service row until commit. */
-  async function checkPreconditions(
-    tx: Tx,
-    task: {
-      serviceId: number;
-      askingAccount: string;
-      fromAccount: string;
-      toAccount: string;
-      contactTypes: string[];
-    },
-  ): Promise<{ refusal: ApplyRefusal } | { toId: number }> {
-    const [service] = await tx.$queryRaw<ServiceContacts[]>`
-      SELECT a.handle AS "contactAdmin", t.handle AS "contactTech", b.handle AS "contactBilling"
-        FROM service s
-        JOIN account a ON a.id = s.admin_id
-        JOIN account t ON t.id = s.tech_id
-        JOIN account b ON b.id = s.billing_id
-       WHERE s.id = ${task.serviceId}
-         FOR UPDATE OF s`;
-    const accounts = await tx.account.findMany({
-      where: { handle: { in: [task.fromAccount, task.toAccount] } },
-    });
-    if (!service) return { refusal: 'roleNoLongerHeld' };
-    const refusal = recheckAtApply({
+  /** Writes the last acceptance (a retry writes the same again) and reads what the apply checks, in one statement. */
+  async function acceptedForApply({ taskId, accepted }: ApplyChangeArgs): Promise<ApplyTask> {
+    const [task] = await db.$queryRaw<ApplyTask[]>`
+      WITH decided AS (${writeDecisions(taskId, accepted.validators)}
+      ), recorded AS (${writeAudit(taskId, accepted.event)}
+      )
+      SELECT t.state, t.service_id AS "serviceId", t.asking_account AS "askingAccount",
+             t.from_account AS "fromAccount", t.to_account AS "toAccount", t.contact_types AS "contactTypes",
+             CASE WHEN s.id IS NULL THEN NULL
+                  ELSE json_build_object('adminId', s.admin_id, 'techId', s.tech_id, 'billingId', s.billing_id,
+                                         'contactAdmin', a.handle, 'contactTech', h.handle,
+                                         'contactBilling', b.handle) END AS service,
+             COALESCE((SELECT json_agg(json_build_object('id', c.id, 'handle', c.handle,
+                                                         'billingStanding', c.billing_standing))
+                         FROM account c WHERE c.handle IN (t.from_account, t.to_account)), '[]') AS accounts
+        FROM contact_change_task t
+        LEFT JOIN (service s ${serviceHolders.joins}) ON s.id = t.service_id
+       WHERE t.id = ${taskId}`;
+    if (!task) throw ApplicationFailure.nonRetryable(`task ${taskId} does not exist`, 'unknownTask');
+    return task;
+  }
+
+  /** The request-time rules that can change while a task waits (domain/contact-rules.ts), on what the apply read. */
+  function refusalAtApply(task: ApplyTask): ApplyRefusal | undefined {
+    if (!task.service) return 'roleNoLongerHeld';
+    return recheckAtApply({
       ...task,
       contactTypes: task.contactTypes as ContactType[],
-      service,
-      accounts: new Map(accounts.map((account) => [account.handle, account])),
+      service: task.service,
+      accounts: new Map(task.accounts.map((account) => [account.handle, account])),
     });
-    if (refusal) return { refusal };
-    return { toId: accounts.find((a) => a.handle === task.toAccount)!.id };
   }
 
   /**
-   * Sends each mail not sent yet (sendClaimed), with one lookup of the task, the recipients and what already went
-   * out for the whole batch: each database round trip counts (docs: performance).
+   * The change, the task done, its role released and the apply's audit event, in one statement, only if the
+   * service's holders are still those read (PostgreSQL re-reads a row another transaction changed meanwhile before
+   * it updates it): whether the change was written.
+   */
+  async function changeIfUnchanged({ taskId, event }: ApplyChangeArgs, task: ApplyTask): Promise<boolean> {
+    const { service } = task;
+    const toId = task.accounts.find((a) => a.handle === task.toAccount)!.id;
+    const change = roleAssignment(task.contactTypes as ContactType[], toId);
+    const [{ changed }] = await db.$queryRaw<{ changed: boolean }[]>`
+      WITH contacts AS (
+        UPDATE service
+           SET admin_id = COALESCE(${change.adminId ?? null}::int, admin_id),
+               tech_id = COALESCE(${change.techId ?? null}::int, tech_id),
+               billing_id = COALESCE(${change.billingId ?? null}::int, billing_id),
+               updated_at = now() AT TIME ZONE 'UTC'
+         WHERE id = ${task.serviceId} AND admin_id = ${service!.adminId} AND tech_id = ${service!.techId}
+           AND billing_id = ${service!.billingId}
+        RETURNING id
+      ), task AS (
+        UPDATE contact_change_task
+           SET state = 'done', date_done = now() AT TIME ZONE 'UTC', reason = NULL,
+               updated_at = now() AT TIME ZONE 'UTC'
+         WHERE id = ${taskId} AND EXISTS (SELECT 1 FROM contacts)
+      ), released AS (
+        DELETE FROM open_role_lock WHERE task_id = ${taskId} AND EXISTS (SELECT 1 FROM contacts)
+      ), recorded AS (
+        INSERT INTO audit_event (task_id, dedupe_key, actor, action, detail, source_ip)
+        SELECT ${taskId}, ${event.dedupeKey}, ${event.actor}, ${event.action},
+               ${JSON.stringify(event.detail ?? {})}::jsonb, ${event.sourceIp ?? null}
+         WHERE EXISTS (SELECT 1 FROM contacts)
+        ON CONFLICT DO NOTHING
+      )
+      SELECT EXISTS (SELECT 1 FROM contacts) AS changed`;
+    return changed;
+  }
+
+  /**
+   * Sends each mail not sent yet: one statement claims them all and reads the task and the recipients (claimed), the
+   * claimed ones go at once, one statement records them (sendClaimed). Each round trip counts: a step cost two per
+   * mail and one more before (docs/performance.md, 2026-12-08).
    */
   async function sendMany(taskId: number, mails: OutgoingTaskMail[]) {
-    const { sentKeys, task, accounts } = await mailContext(taskId, mails);
-    const base = deps.publicBaseUrl.replace(/\/$/, '');
-    const prepared: PreparedMail[] = [];
-    for (const mail of mails) {
-      const { recipient, kind } = mail;
-      const key = mailKey(taskId, mail);
-      if (sentKeys.has(key)) continue;
-      const account = accounts.find((a) => a.handle === recipient);
-      if (!account)
-        throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
-      const code = kind === 'code' ? codeOf(task, mail) : undefined;
-      const language = account.language as Language;
-      const email = await renderEmail(language, kind, {
-        taskId,
-        serviceName: task.serviceName,
-        serviceType: task.serviceType,
-        roles: roleNames(language, task.contactTypes),
-        fromAccount: task.fromAccount,
-        toAccount: task.toAccount,
-        askingAccount: task.askingAccount,
-        validators: task.validators,
-        recipient,
-        reason: task.reason ?? undefined,
-        expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
-        code,
-        resent: mail.step.startsWith('resend'),
-        undeliverable: (task.needsAttention as NeedsAttention | null)?.handles.join(', '),
-        // The fragment never reaches a server; `for` lets the page tell whoever else is logged in.
-        validationLink: `${base}/validate/${taskId}${code ? `#code=${code}&for=${recipient}` : ''}`,
-        requestsLink: `${base}/requests`,
-      });
-      const messageId = `<task-${taskId}.${mailStep(mail).replace(/[^\w.-]/g, '.')}.${recipient}@contacts>`;
-      const row = { key, taskId, recipient, step: mailStep(mail), messageId };
-      prepared.push({ row, to: account.email, email });
+    const rows = mails.map((mail) => sentEmailRowOf(taskId, mail));
+    const { task, accounts, claims } = await claimedWithContext(taskId, rows);
+    let prepared: PreparedMail[];
+    try {
+      prepared = await Promise.all(
+        mails
+          .filter((mail, i) => claims.claimed.has(rows[i].key))
+          .map((mail) => prepareMail(task, accounts, mail)),
+      );
+    } catch (error) {
+      await releaseClaims(db, [...claims.claimed], claims.attempt);
+      throw error;
     }
-    const undeliverable = await sendClaimed(db, mailer, mails[0]?.step ?? '', prepared);
+    const undeliverable = await sendClaimed(db, mailer, mails[0]?.step ?? '', prepared, claims);
     return { outcome: { undeliverable } satisfies MailOutcome, task };
   }
 
+  function sentEmailRowOf(taskId: number, mail: OutgoingTaskMail): SentEmailRow {
+    const step = mailStep(mail);
+    const messageId = `<task-${taskId}.${step.replace(/[^\w.-]/g, '.')}.${mail.recipient}@contacts>`;
+    return { key: mailKey(taskId, mail), taskId, recipient: mail.recipient, step, messageId };
+  }
+
+  /** One mail of a task, rendered in its recipient's language. */
+  async function prepareMail(
+    task: TaskOfMails,
+    accounts: MailTask['accounts'],
+    mail: OutgoingTaskMail,
+  ): Promise<PreparedMail> {
+    const { recipient, kind } = mail;
+    const account = accounts.find((a) => a.handle === recipient);
+    if (!account)
+      throw ApplicationFailure.nonRetryable(`account ${recipient} does not exist`, 'unknownAccount');
+    const base = deps.publicBaseUrl.replace(/\/$/, '');
+    const code = kind === 'code' ? codeOf(task, mail) : undefined;
+    const language = account.language as Language;
+    const email = await renderEmail(language, kind, {
+      taskId: task.id,
+      serviceName: task.serviceName,
+      serviceType: task.serviceType,
+      roles: roleNames(language, task.contactTypes),
+      fromAccount: task.fromAccount,
+      toAccount: task.toAccount,
+      askingAccount: task.askingAccount,
+      validators: task.validators,
+      recipient,
+      reason: task.reason ?? undefined,
+      expiresAt: `${expiryFormat(language).format(task.expiresAt)} UTC`,
+      code,
+      resent: mail.step.startsWith('resend'),
+      undeliverable: (task.needsAttention as NeedsAttention | null)?.handles.join(', '),
+      // The fragment never reaches a server; `for` lets the page tell whoever else is logged in.
+      validationLink: `${base}/validate/${task.id}${code ? `#code=${code}&for=${recipient}` : ''}`,
+      requestsLink: `${base}/requests`,
+    });
+    return { row: sentEmailRowOf(task.id, mail), to: account.email, email };
+  }
+
   /**
-   * The task, the recipients and which of these mails went out already (by idempotency key), in one statement:
-   * four before (Prisma's task and its validators, the accounts, the sent mails), twice per story.
+   * The claims of these mails (claimedClause), with the task and the recipients the mails need, in one statement:
+   * five before (Prisma's task and its validators, the accounts, the sent mails, then a claim per mail).
    */
-  async function mailContext(taskId: number, mails: OutgoingTaskMail[]) {
-    const keys = mails.map((mail) => mailKey(taskId, mail));
-    const handles = [...new Set(mails.map((mail) => mail.recipient))];
-    const [task] = await db.$queryRaw<MailTask[]>`
+  async function claimedWithContext(taskId: number, rows: SentEmailRow[]) {
+    const attempt = randomUUID();
+    const handles = [...new Set(rows.map((row) => row.recipient))];
+    const [found] = await db.$queryRaw<MailTask[]>`
+      WITH ${claimedClause(rows, attempt)}
       SELECT t.id, t.workflow_id AS "workflowId", t.run_id AS "runId", t.service_name AS "serviceName",
              t.service_type AS "serviceType", t.contact_types AS "contactTypes", t.from_account AS "fromAccount",
              t.to_account AS "toAccount", t.asking_account AS "askingAccount", t.reason,
@@ -523,13 +640,20 @@ export function createActivities(deps: ActivityDeps): ContactChangeActivities & 
              COALESCE((SELECT json_agg(json_build_object('handle', a.handle, 'email', a.email,
                                                          'language', a.language))
                          FROM account a WHERE a.handle = ANY(${handles}::text[])), '[]') AS accounts,
-             COALESCE((SELECT json_agg(e.key) FROM sent_email e
-                        WHERE e.key = ANY(${keys}::text[]) AND e.sent_at IS NOT NULL), '[]') AS "sentKeys"
+             ${claimOutcomeColumns(rows.map((row) => row.key))}
         FROM contact_change_task t
        WHERE t.id = ${taskId}`;
-    if (!task) throw new Error(`task ${taskId} does not exist`);
-    const { accounts, sentKeys, ...rest } = task;
-    return { task: rest, accounts, sentKeys: new Set(sentKeys) };
+    if (!found) {
+      // No task, so nothing to send: the claims just taken go at once (a retry may find the task).
+      await releaseClaims(
+        db,
+        rows.map((row) => row.key),
+        attempt,
+      );
+      throw new Error(`task ${taskId} does not exist`);
+    }
+    const { accounts, claimedKeys, sentKeys, ...task } = found;
+    return { task, accounts, claims: claimsOf(rows, attempt, { claimedKeys, sentKeys }) };
   }
 
   /** The code a code mail carries: derived, so that a retried send mails the very code a first try may have. */

@@ -24,7 +24,7 @@ import { renderEmail, roleNames, type EmailKind, type Language } from './email-t
 import {
   expiryFormat,
   failingForGoodOnConstraint,
-  sendClaimed,
+  claimAndSend,
   type ActivityDeps,
   type PreparedMail,
 } from './index';
@@ -458,8 +458,8 @@ export function createMoveActivities(deps: ActivityDeps): ContactMoveActivities 
       const row = { key, moveId, recipient: mail.recipient, step: moveMailStep(mail), messageId };
       prepared.push({ row, to: account.email, email });
     }
-    // Each claimed just before it goes, as a task's mails are.
-    const undeliverable = await sendClaimed(db, mailer, mails[0]?.step ?? '', prepared);
+    // Claimed together just before they go, as a task's mails are.
+    const undeliverable = await claimAndSend(db, mailer, mails[0]?.step ?? '', prepared);
     return { undeliverable, move };
   }
 

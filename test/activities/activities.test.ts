@@ -7,6 +7,7 @@ import { readCodeEmail, startMailbox, type Mailbox } from '../../lib/mailbox';
 import type { OpenTaskArgs } from '../../workflows/contact-change.activities';
 import { createTestDatabase, type TestDatabase } from '../helpers/database';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
+import { eventually } from '../helpers/wait';
 
 let database: TestDatabase;
 let mailbox: Mailbox;
@@ -317,6 +318,39 @@ test('an address the mail server refuses (SMTP 550) is reported, not retried, an
   await endTask(taskId);
 });
 
+test("a step's mail that fails for now fails the attempt once the others are recorded: its retry sends only that one", async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const step = {
+    taskId,
+    handles: ['ad1-ovh', 'ne4-ovh'],
+    step: 'created',
+    notices: { template: 'informedCreated' as const, recipients: ['te2-ovh'] },
+  };
+  const toTask = (m: { text: string }) =>
+    m.text.includes(`/validate/${taskId}`) || m.text.includes(`n° ${taskId}`);
+  mailbox.setFault({ refuse: 451, recipients: ['ne4-ovh@mail.test'] });
+  try {
+    await expect(activities.issueCodes(step)).rejects.toMatchObject({ responseCode: 451 });
+  } finally {
+    mailbox.setFault(undefined);
+  }
+  const recorded = await database.db.sentEmail.findMany({ where: { taskId }, orderBy: { recipient: 'asc' } });
+  expect(recorded.map((m) => [m.recipient, m.sentAt !== null])).toEqual([
+    ['ad1-ovh', true],
+    ['te2-ovh', true],
+  ]); // the one that failed is not held by a claim: the retry may send it at once
+  const sends = jest.spyOn(mailer, 'send');
+  try {
+    await activities.issueCodes(step);
+    expect(sends.mock.calls.map(([mail]) => mail.to)).toEqual(['ne4-ovh@mail.test']);
+  } finally {
+    sends.mockRestore();
+  }
+  await mailbox.waitFor((m) => toTask(m) && m.to.includes('ne4-ovh@mail.test'));
+  expect(mailbox.messages().filter(toTask)).toHaveLength(3);
+  await endTask(taskId);
+});
+
 test('the SMTP answers are classified: 5xx refused for good, 4xx and connection failures to be retried', () => {
   expect(isPermanentSmtpFailure(Object.assign(new Error('x'), { responseCode: 550 }))).toBe(true);
   expect(isPermanentSmtpFailure(Object.assign(new Error('x'), { responseCode: 421 }))).toBe(false);
@@ -421,7 +455,7 @@ test('a mail server that is down makes the activity fail (to be retried) and los
   await endTask(taskId);
 });
 
-test('applyChange changes the contacts once, in one transaction, and releases the role', async () => {
+test('applyChange changes the contacts once, in one statement, and releases the role', async () => {
   const { taskId } = await activities.openTask(openArgs());
   expect(await activities.applyChange(applyArgs(taskId, `apply-${taskId}`))).toEqual({
     applied: true,
@@ -549,6 +583,55 @@ test('applyChange refuses when the role changed hands meanwhile, or a billing co
     billing: 'bi3-ovh',
   });
   await endTask(billing.taskId);
+});
+
+test('two attempts of one apply at once (a retry beside a slow first try) both answer applied, and change once', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  const args = applyArgs(taskId, `twice-${taskId}`);
+  expect(await Promise.all([activities.applyChange(args), activities.applyChange(args)])).toEqual([
+    { applied: true },
+    { applied: true },
+  ]);
+  expect(await contactsOf(database.db, 'svc.example')).toMatchObject({ tech: 'ne4-ovh' });
+  expect(await database.db.auditEvent.count({ where: { taskId, action: 'test' } })).toBe(1);
+  await expectLastAcceptanceWritten(taskId);
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
+});
+
+test('an apply racing another write to its service checks what the service became, and never writes over it', async () => {
+  const { taskId } = await activities.openTask(openArgs());
+  // Another transaction (a move's chunk, say) gives the tech role to bi3-ovh and holds the row until it commits.
+  let commit!: () => void;
+  const committed = new Promise<void>((resolve) => (commit = resolve));
+  let locked!: () => void;
+  const rowLocked = new Promise<void>((resolve) => (locked = resolve));
+  const other = database.db.$transaction(async (tx) => {
+    await tx.service.update({ where: { id: serviceId }, data: { techId: (await account('bi3-ovh')).id } });
+    locked();
+    await committed;
+  });
+  await rowLocked;
+  const apply = activities.applyChange(applyArgs(taskId, `race-${taskId}`));
+  // The apply read the service as it was (te2-ovh holds the role) and now waits for the row.
+  await eventually('the apply waiting for the service row', async () => {
+    const [{ waiting }] = await database.db.$queryRaw<{ waiting: number }[]>`
+      SELECT count(*)::int AS waiting FROM pg_stat_activity
+       WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%UPDATE service%'`;
+    expect(waiting).toBe(1);
+  });
+  commit();
+  await other;
+  expect(await apply).toEqual({ applied: false, reason: 'roleNoLongerHeld', state: 'refused' });
+  expect(await contactsOf(database.db, 'svc.example')).toMatchObject({ tech: 'bi3-ovh' });
+  expect(await database.db.openRoleLock.count({ where: { taskId } })).toBe(1); // released by the refusal's record
+  await database.db.service.update({
+    where: { id: serviceId },
+    data: { techId: (await account('te2-ovh')).id },
+  });
+  await endTask(taskId);
 });
 
 test('the audit log is append-only, at the database itself', async () => {
