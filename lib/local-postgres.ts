@@ -13,7 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
-import { processesNaming } from './processes';
+import { killOnFailure, processesNaming, running, stopChild } from './processes';
 
 /**
  * A private PostgreSQL server from the machine's own binaries (Debian's postgresql package), with its data in
@@ -98,26 +98,20 @@ export async function startLocalPostgres(
   });
   let stderr = '';
   child.stderr?.on('data', (chunk) => (stderr = (stderr + String(chunk)).slice(-2000)));
-  const running = () => child.exitCode === null && child.signalCode === null;
   const url = (database: string) => `postgresql://contacts@127.0.0.1:${port}/${database}`;
-  try {
-    await waitUntilReady(url('postgres'), pgdata, child, () => stderr);
-    await ensureDatabase(url('postgres'), 'contacts');
-  } catch (error) {
-    if (running()) child.kill('SIGKILL');
-    throw error;
-  }
+  await killOnFailure(
+    () => [child],
+    async () => {
+      await waitUntilReady(url('postgres'), pgdata, child, () => stderr);
+      await ensureDatabase(url('postgres'), 'contacts');
+    },
+  );
   return {
     url,
-    pid: () => (running() ? child.pid : undefined),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (!running()) return resolve();
-        child.once('exit', () => resolve());
-        // "Fast" shutdown, clean and keeping the data. Through our child's handle: Node signals the pid only while
-        // the child is unreaped, so only while that pid is still our postmaster.
-        child.kill('SIGINT');
-      }),
+    pid: () => (running(child) ? child.pid : undefined),
+    // "Fast" shutdown, clean and keeping the data. Through our child's handle: Node signals the pid only while the
+    // child is unreaped, so only while that pid is still our postmaster.
+    stop: () => stopChild(child, 'SIGINT'),
   };
 }
 
@@ -192,7 +186,7 @@ async function waitUntilReady(url: string, pgdata: string, child: ChildProcess, 
   const until = Date.now() + 30_000;
   const ours = realpathSync(pgdata);
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null)
+    if (!running(child))
       throw new LocalPostgresError(`PostgreSQL stopped: ${stderr().trim().split('\n').pop()}`);
     const client = new Client({ connectionString: url });
     let served: string;

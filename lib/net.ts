@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } 
 import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { descendantsOf, listenerAmong, processStartTime, somethingListensOn } from './processes';
+import { descendantsOf, listenerAmong, processStartTime, running, somethingListensOn } from './processes';
 
 /**
  * Ports for servers that must know their URL before they listen. A port free now may be taken before the server
@@ -158,11 +158,11 @@ export async function untilListeningBy(
 ): Promise<void> {
   if (somethingListensOn(port) === undefined) {
     await waitForPort(port, what, timeoutMs);
-    if (child.exitCode !== null || child.signalCode !== null) throw exitedError(child, port, what);
+    if (!running(child)) throw exitedError(child, port, what);
     return;
   }
   for (const until = Date.now() + timeoutMs; ; await new Promise((resolve) => setTimeout(resolve, 200))) {
-    if (child.exitCode !== null || child.signalCode !== null) throw exitedError(child, port, what);
+    if (!running(child)) throw exitedError(child, port, what);
     if (child.pid !== undefined && listenerAmong(port, [child.pid, ...descendantsOf(child.pid)])) return;
     if (Date.now() > until) throw new Error(`${what} did not open port ${port} in ${timeoutMs / 1000} s`);
   }

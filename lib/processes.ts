@@ -1,4 +1,39 @@
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/**
+ * Whether a process we spawned still runs: neither exited nor ended by a signal. Node reaps its children, so a
+ * child's handle (unlike a pid noted earlier) never names another process.
+ */
+export const running = (child: ChildProcess | undefined): child is ChildProcess =>
+  child !== undefined && child.exitCode === null && child.signalCode === null;
+
+/** Sends the signal and resolves once the process has exited (at once if it is not running). */
+export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
+  if (!running(child)) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill(signal);
+  child.kill('SIGCONT'); // a paused process only acts on the signal once it runs again
+  await exited;
+}
+
+/**
+ * Runs a start's `step` (readiness checks, set-up) and, if it throws, SIGKILLs the `children` the start spawned that
+ * still run, waits for their exit, then rethrows: a start that fails half-way leaves nothing running behind it (a
+ * readiness check that threw left the Temporal server's PostgreSQL and its Web UI running, 2026-12-08 02:41). Nothing of a failed start is
+ * worth a clean stop. `children` is read after the failure, so that it names every child spawned until then.
+ */
+export async function killOnFailure<T>(
+  children: () => (ChildProcess | undefined)[],
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    await Promise.all(children().map((child) => stopChild(child, 'SIGKILL')));
+    throw error;
+  }
+}
 
 /**
  * Who a process is, beyond its pid: pids come round again within minutes on a busy machine (pid_max 32768 and
@@ -41,6 +76,11 @@ export function parentsOf(): Map<number, number> {
     if (fields) parents.set(Number(entry), Number(fields[1]));
   }
   return parents;
+}
+
+/** The processes whose parent is `parent` (this process's own children, say), from /proc (none without it). */
+export function childrenOf(parent: number): number[] {
+  return [...parentsOf()].filter(([, of]) => of === parent).map(([pid]) => pid);
 }
 
 /** Every process below `root`, breadth first, from /proc (none without it). */

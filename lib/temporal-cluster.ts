@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { LocalPostgres } from './local-postgres';
 import { freePortBetween, untilListeningBy } from './net';
+import { killOnFailure, running, stopChild } from './processes';
 import { REGISTERED_SEARCH_ATTRIBUTES } from './search-attributes';
 import { temporalBinary } from './temporal-binaries';
 import { temporalDynamicConfigFile } from './temporal-dynamic-config';
@@ -90,10 +91,16 @@ export interface TemporalClusterBinaries {
   uiConfigDir: string;
 }
 
+const serverBin = join(cacheDir, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+const uiBin = join(cacheDir, `temporal-ui-${TEMPORAL_UI_VERSION}`);
+const serverBuilt = () => existsSync(join(serverBin, 'server')) && existsSync(join(serverBin, 'sql'));
+const uiBuilt = () => existsSync(join(uiBin, 'server'));
+
+/** Whether this machine has them built (npm run temporal:install-cluster), so that a start needs no go install. */
+export const temporalClusterBuilt = () => serverBuilt() && uiBuilt();
+
 export async function temporalClusterBinaries(log: (line: string) => void): Promise<TemporalClusterBinaries> {
-  const serverBin = join(cacheDir, `temporal-server-${TEMPORAL_SERVER_VERSION}`);
-  const uiBin = join(cacheDir, `temporal-ui-${TEMPORAL_UI_VERSION}`);
-  if (!existsSync(join(serverBin, 'server')) || !existsSync(join(serverBin, 'sql'))) {
+  if (!serverBuilt()) {
     const at = `@${TEMPORAL_SERVER_VERSION}`;
     await goInstall(
       serverBin,
@@ -101,7 +108,7 @@ export async function temporalClusterBinaries(log: (line: string) => void): Prom
       log,
     );
   }
-  if (!existsSync(join(uiBin, 'server'))) {
+  if (!uiBuilt()) {
     await goInstall(uiBin, [`${TEMPORAL_UI_MODULE}/cmd/server@${TEMPORAL_UI_VERSION}`], log);
   }
   const serverModule = moduleDir(TEMPORAL_SERVER_MODULE, TEMPORAL_SERVER_VERSION);
@@ -146,6 +153,8 @@ export async function startTemporalCluster(options: {
    * which keeps each connection's statements prepared).
    */
   sqlPlugin?: 'postgres12' | 'postgres12_pgx';
+  /** The Web UI's port; a free one if unset. */
+  uiPort?: number;
 }): Promise<TemporalCluster> {
   const { postgres, postgresPort, log } = options;
   const sqlPlugin = options.sqlPlugin ?? 'postgres12';
@@ -181,7 +190,7 @@ export async function startTemporalCluster(options: {
     matchingMembership: await freePort(),
     worker: await freePort(),
     workerMembership: await freePort(),
-    ui: await freePort(),
+    ui: options.uiPort ?? (await freePort()),
   };
   const serverEnv = {
     DB: sqlPlugin,
@@ -250,41 +259,39 @@ export async function startTemporalCluster(options: {
     await untilListeningBy(child, ports.frontend, 'Temporal server', 60_000);
     return child;
   };
-  let server = await startServer();
-  const serverRuns = () => server.exitCode === null && server.signalCode === null;
-  await registerNamespace(address, log);
-  const ui = started(fromTemplate(binaries.ui, binaries.uiConfigDir, uiEnv), 'Temporal Web UI');
-  await untilListeningBy(ui, ports.ui, 'Temporal Web UI', 30_000);
+  let server: ChildProcess | undefined;
+  // Any step that fails (a readiness check, the namespace's registration) kills everything started so far: a failed
+  // bench on 2026-12-08 02:41 left the Web UI running. Their exits are logged with their last lines, as any exit.
+  await killOnFailure(
+    () => children,
+    async () => {
+      server = await startServer();
+      await registerNamespace(address, log);
+      const ui = started(fromTemplate(binaries.ui, binaries.uiConfigDir, uiEnv), 'Temporal Web UI');
+      await untilListeningBy(ui, ports.ui, 'Temporal Web UI', 30_000);
+    },
+  );
   return {
     address,
     uiUrl: `http://127.0.0.1:${ports.ui}`,
-    serverPid: () => (serverRuns() ? server.pid : undefined),
+    serverPid: () => (running(server) ? server.pid : undefined),
     signalServer(signal) {
-      if (serverRuns()) server.kill(signal);
+      if (running(server)) server.kill(signal);
     },
     async killServer() {
-      if (server.exitCode !== null || server.signalCode !== null) return;
-      const exited = new Promise((resolve) => server.once('exit', resolve));
+      if (!running(server)) return;
       stopping = true; // an exit asked for: not worth a log line
-      server.kill('SIGKILL');
-      await exited;
+      const killed = server;
+      await stopChild(killed, 'SIGKILL');
       stopping = false;
-      children = children.filter((child) => child !== server);
+      children = children.filter((child) => child !== killed);
     },
     async startServer() {
       server = await startServer();
     },
     async stop() {
       stopping = true;
-      await Promise.all(
-        children
-          .filter((child) => child.exitCode === null && child.signalCode === null)
-          .map((child) => {
-            const exited = new Promise((resolve) => child.once('exit', resolve));
-            child.kill('SIGTERM');
-            return exited;
-          }),
-      );
+      await Promise.all(children.map((child) => stopChild(child, 'SIGTERM')));
     },
   };
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the two quick-start commands need from the machine, checked before they run:
 #   bash scripts/prerequisites.sh up     PostgreSQL's binaries, Python's venv (for the pinned Temporal binaries)
-#   bash scripts/prerequisites.sh test   the same, Chromium (browser tests) and Prometheus's promtool (the alert
-#                                        rules' tests and the metrics lint)
+#   bash scripts/prerequisites.sh test   the same, Chromium (browser tests), Prometheus's promtool (the alert
+#                                        rules' tests and the metrics lint) and the Temporal server on PostgreSQL
+#                                        (its test; built once per machine with go install, minutes the first time)
 # As root, installs what is missing from Debian's packages; otherwise says in one line what to run.
 # Then installs the npm packages if they are not there yet.
 set -euo pipefail
@@ -37,3 +38,4 @@ if [ ${#packages[@]} -gt 0 ]; then
 fi
 
 [ -d node_modules/.bin ] || npm ci --no-audit --no-fund
+if [ "$1" = test ]; then npm run --silent temporal:install-cluster; fi

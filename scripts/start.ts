@@ -8,6 +8,7 @@ import { startMailbox } from '../lib/mailbox';
 import { mailboxPage } from '../lib/mailbox-page';
 import { migrate } from '../lib/migrate';
 import { untilListeningBy, waitForPort } from '../lib/net';
+import { running } from '../lib/processes';
 import { devServerSearchAttributeFlags } from '../lib/search-attributes';
 import { devServerDynamicConfigFlags } from '../lib/temporal-dynamic-config';
 import { temporalBinary } from '../lib/temporal-binaries';
@@ -75,7 +76,7 @@ async function stopAll(exitCode = 0) {
   stopping = true;
   log('stopping');
   for (const { name, child } of [...children].reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (!running(child)) continue;
     await new Promise<void>((done) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       child.once('exit', () => {

@@ -196,142 +196,155 @@ export async function startBenchStack(
     dataDir: options.dataDir,
     log,
   });
-  // The worker process runs with exactly the variables of workerEnv; the API (here or in its process) with the same.
-  const apiEnv = { ...workerEnv, RESEND_MIN_INTERVAL: '1s', LOG_LEVEL: 'silent' };
-  const config = parseConfig(apiEnv);
-  const db = createDb(postgres.url, 20);
-  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection });
-  const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
-  const apiProcess = options.apiProcess
-    ? appProcess(
-        'api',
-        join('scripts', 'bench', 'api-process.ts'),
-        { ...apiEnv, BENCH_API_LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'silent' },
-        { nodeArgs: profileArgs },
-      )
-    : undefined;
-  const app = apiProcess
-    ? undefined
-    : createApp({
-        db,
-        temporal: client,
-        config,
-        logger: createLogger(process.env.BENCH_API_LOG_LEVEL ?? 'silent'),
-        rateLimits: {
-          codeSubmission: { limit: 1e9, windowMs: 60_000 },
-          resend: { limit: 1e9, windowMs: 60_000 },
-        },
-      });
-  let server: Server | undefined = app?.listen(apiPort, '127.0.0.1');
-  const startApiProcess = async () => {
-    if (!apiProcess) return;
-    apiProcess.start();
-    await untilAnswering(`${baseUrl}/health`, 120_000);
+  // Each part says how it stops as soon as it is started; close() stops them in reverse, and so does a start that
+  // fails half-way (the API or the worker does not come up): nothing may outlive the script.
+  const stoppers: (() => Promise<unknown> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.splice(0).reverse()) await stop();
   };
-  const stopApi = async () => {
-    await apiProcess?.stop();
-    server?.closeAllConnections();
-    await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
-  };
-  await startApiProcess();
+  stoppers.push(async () => {
+    await temporal.stop();
+    await mailbox.close();
+    await postgres.stop();
+    // A fresh folder goes with its run (a run with the listing's million services leaves about 1 GB, 250 MB
+    // without); a kept one (options.dataDir) stays for the next run.
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  try {
+    // The worker process runs with exactly the variables of workerEnv; the API (here or in its process) with the same.
+    const apiEnv = { ...workerEnv, RESEND_MIN_INTERVAL: '1s', LOG_LEVEL: 'silent' };
+    const config = parseConfig(apiEnv);
+    const db = createDb(postgres.url, 20);
+    stoppers.push(() => db.$disconnect());
+    const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+    stoppers.push(() => connection.close());
+    const client = new Client({ connection });
+    const mailer = createSmtpMailer(config.SMTP_URL, config.MAIL_FROM);
+    stoppers.push(() => mailer.close());
+    const baseUrl = `http://127.0.0.1:${apiPort}`;
+    const apiProcess = options.apiProcess
+      ? appProcess(
+          'api',
+          join('scripts', 'bench', 'api-process.ts'),
+          { ...apiEnv, BENCH_API_LOG_LEVEL: process.env.BENCH_API_LOG_LEVEL ?? 'silent' },
+          { nodeArgs: profileArgs },
+        )
+      : undefined;
+    const app = apiProcess
+      ? undefined
+      : createApp({
+          db,
+          temporal: client,
+          config,
+          logger: createLogger(process.env.BENCH_API_LOG_LEVEL ?? 'silent'),
+          rateLimits: {
+            codeSubmission: { limit: 1e9, windowMs: 60_000 },
+            resend: { limit: 1e9, windowMs: 60_000 },
+          },
+        });
+    let server: Server | undefined = app?.listen(apiPort, '127.0.0.1');
+    stoppers.push(async () => {
+      await apiProcess?.stop();
+      server?.closeAllConnections();
+      await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+    });
+    const startApiProcess = async () => {
+      if (!apiProcess) return;
+      apiProcess.start();
+      await untilAnswering(`${baseUrl}/health`, 120_000);
+    };
+    await startApiProcess();
 
-  let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
-  // As in production: the worker in a process of its own (and one that fault tests can SIGKILL), loading the
-  // workflow code bundled once beforehand as the build does (bundling at each start costs seconds and memory).
-  const workerProcess: AppProcess | undefined = options.workerProcess
-    ? appProcess(
-        'worker',
-        workerScript(),
-        {
-          ...WORKER_ENV,
-          ...workerEnv,
-          WORKFLOW_BUNDLE_DIR: bundleWorkflowsInto(join(dataDir, 'workflow-bundle'), log),
-        },
-        { nodeArgs: [...WORKER_NODE_ARGS, ...profileArgs] },
-      )
-    : undefined;
-  const startWorker = async () => {
-    const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-    if (workerProcess) {
-      workerProcess.start();
-      await untilPolledBy(connection, config.TEMPORAL_TASK_QUEUE, workerProcess.pid()!, 120_000);
-    } else {
-      const worker = await createWorker({
-        connection: workerConnection,
-        namespace: 'default',
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
-      });
-      workers.push({ worker, running: worker.run(), connection: workerConnection });
-    }
-    if (options.pingWorker) {
-      const ping = await Worker.create({
-        connection: workerConnection,
-        taskQueue: 'bench-ping',
-        workflowsPath: require.resolve('./ping.workflow'),
-        activities: { ping: async () => 'pong' },
-      });
-      workers.push({ worker: ping, running: ping.run(), connection: workerConnection });
-    }
-  };
-  // A graceful stop (SIGTERM) that a start may follow, as a deployment does; close() stops it for good.
-  const stopWorker = async () => {
-    await workerProcess?.terminate();
-    for (const { worker } of workers) worker.shutdown();
-    await Promise.all(workers.map((w) => w.running));
-    await Promise.all([...new Set(workers.map((w) => w.connection))].map((c) => c.close()));
-    workers = [];
-  };
-  await startWorker();
-  return {
-    config,
-    db,
-    mailbox,
-    client,
-    baseUrl,
-    temporalPid: () => temporal.pid(),
-    temporalKind: temporal.kind,
-    temporalPostgresPid: () => temporal.postgresPid(),
-    apiPid: () => apiProcess?.pid(),
-    startWorker,
-    stopWorker,
-    startTemporal: () => temporal.start(),
-    stopTemporal: () => temporal.stop(),
-    postgres,
-    async restartPostgres(downMs) {
-      await postgres.stop();
-      await new Promise((resolve) => setTimeout(resolve, downMs));
-      await postgres.start();
-    },
-    async restartApi(downMs) {
-      await apiProcess?.terminate();
-      if (server) {
-        server.closeAllConnections();
-        await new Promise((resolve) => server!.close(resolve));
+    let workers: { worker: Worker; running: Promise<void>; connection: NativeConnection }[] = [];
+    // As in production: the worker in a process of its own (and one that fault tests can SIGKILL), loading the
+    // workflow code bundled once beforehand as the build does (bundling at each start costs seconds and memory).
+    const workerProcess: AppProcess | undefined = options.workerProcess
+      ? appProcess(
+          'worker',
+          workerScript(),
+          {
+            ...WORKER_ENV,
+            ...workerEnv,
+            WORKFLOW_BUNDLE_DIR: bundleWorkflowsInto(join(dataDir, 'workflow-bundle'), log),
+          },
+          { nodeArgs: [...WORKER_NODE_ARGS, ...profileArgs] },
+        )
+      : undefined;
+    const startWorker = async () => {
+      const workerConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+      if (workerProcess) {
+        workerProcess.start();
+        await untilPolledBy(connection, config.TEMPORAL_TASK_QUEUE, workerProcess.pid()!, 120_000);
+      } else {
+        const worker = await createWorker({
+          connection: workerConnection,
+          namespace: 'default',
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          deps: { db, mailer, codeHashKey: config.CODE_HASH_KEY, publicBaseUrl: config.PUBLIC_BASE_URL },
+        });
+        workers.push({ worker, running: worker.run(), connection: workerConnection });
       }
-      await new Promise((resolve) => setTimeout(resolve, downMs));
-      server = app?.listen(apiPort, '127.0.0.1');
-      await startApiProcess();
-    },
-    workerPid: () => workerProcess?.pid(),
-    killWorker: async () => workerProcess?.kill(),
-    restartWorkerProcess: async () => workerProcess?.start(),
-    dataDir,
-    async close() {
+      if (options.pingWorker) {
+        const ping = await Worker.create({
+          connection: workerConnection,
+          taskQueue: 'bench-ping',
+          workflowsPath: require.resolve('./ping.workflow'),
+          activities: { ping: async () => 'pong' },
+        });
+        workers.push({ worker: ping, running: ping.run(), connection: workerConnection });
+      }
+    };
+    // A graceful stop (SIGTERM) that a start may follow, as a deployment does; close() stops it for good.
+    const stopWorker = async () => {
+      await workerProcess?.terminate();
+      for (const { worker } of workers) worker.shutdown();
+      await Promise.all(workers.map((w) => w.running));
+      await Promise.all([...new Set(workers.map((w) => w.connection))].map((c) => c.close()));
+      workers = [];
+    };
+    stoppers.push(async () => {
       await workerProcess?.stop();
       await stopWorker();
-      await stopApi();
-      mailer.close();
-      await connection.close();
-      await db.$disconnect();
-      await temporal.stop();
-      await mailbox.close();
-      await postgres.stop();
-      // A fresh folder goes with its run (a run with the listing's million services leaves about 1 GB, 250 MB
-      // without); a kept one (options.dataDir) stays for the next run.
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+    });
+    await startWorker();
+    return {
+      config,
+      db,
+      mailbox,
+      client,
+      baseUrl,
+      temporalPid: () => temporal.pid(),
+      temporalKind: temporal.kind,
+      temporalPostgresPid: () => temporal.postgresPid(),
+      apiPid: () => apiProcess?.pid(),
+      startWorker,
+      stopWorker,
+      startTemporal: () => temporal.start(),
+      stopTemporal: () => temporal.stop(),
+      postgres,
+      async restartPostgres(downMs) {
+        await postgres.stop();
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        await postgres.start();
+      },
+      async restartApi(downMs) {
+        await apiProcess?.terminate();
+        if (server) {
+          server.closeAllConnections();
+          await new Promise((resolve) => server!.close(resolve));
+        }
+        await new Promise((resolve) => setTimeout(resolve, downMs));
+        server = app?.listen(apiPort, '127.0.0.1');
+        await startApiProcess();
+      },
+      workerPid: () => workerProcess?.pid(),
+      killWorker: async () => workerProcess?.kill(),
+      restartWorkerProcess: async () => workerProcess?.start(),
+      dataDir,
+      close: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
 }

@@ -1,21 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { descendantsOf, processStartTime } from '../../lib/processes';
+import { descendantsOf, processStartTime, running, stopChild } from '../../lib/processes';
 
 const root = join(__dirname, '..', '..');
-
-export const running = (child: ChildProcess | undefined): child is ChildProcess =>
-  child !== undefined && child.exitCode === null && child.signalCode === null;
-
-/** Sends the signal and resolves once the process has exited (at once if it is not running). */
-export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.Signals): Promise<void> {
-  if (!running(child)) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  child.kill('SIGCONT'); // a paused process only acts on the signal once it runs again
-  await exited;
-}
 
 /**
  * One of this project's processes (the worker, the API) run as in production: `node --import tsx <script>` (or

@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { startLocalPostgres, type LocalPostgres } from '../../lib/local-postgres';
 import { freePort, untilListeningBy } from '../../lib/net';
+import { killOnFailure, running, stopChild } from '../../lib/processes';
 import { devServerSearchAttributeFlags } from '../../lib/search-attributes';
 import { devServerDynamicConfigFlags } from '../../lib/temporal-dynamic-config';
 import { temporalBinary } from '../../lib/temporal-binaries';
 import { startTemporalCluster, type TemporalCluster } from '../../lib/temporal-cluster';
-import { running, stopChild } from './processes';
 
 /**
  * A Temporal server for the scripts that run the whole stack (bench, chaos, soak): the dev server on a SQLite
@@ -73,12 +73,17 @@ async function devServer(options: { dataDir: string; log: (line: string) => void
     pid: () => (running(child) ? child.pid : undefined),
     postgresPid: () => undefined,
     async start() {
-      child = spawn(cli, args, {
+      const started = spawn(cli, args, {
         stdio: 'ignore',
         env: { ...process.env, TEMPORAL_VERSION_CHECK_DISABLED: '1' },
       });
-      // Our server, not whatever else answers on the port (another stack's, had it taken the port meanwhile).
-      await untilListeningBy(child, port, 'Temporal dev server');
+      child = started;
+      // Our server, not whatever else answers on the port (another stack's, had it taken the port meanwhile); one
+      // that does not get there is killed, not left running behind a failed start.
+      await killOnFailure(
+        () => [started],
+        () => untilListeningBy(started, port, 'Temporal dev server'),
+      );
     },
     stop: () => stopChild(child, 'SIGTERM'),
     kill: () => stopChild(child, 'SIGKILL'),
@@ -106,18 +111,26 @@ async function clusterOnPostgres(options: {
       // crash of the Temporal server (what the scripts' faults do), and the last 0.2-0.6 s of commits may not
       // survive a crash of its PostgreSQL or of the machine. docs/performance.md has both.
       const settings = process.env.TEMPORAL_POSTGRES_SETTINGS?.split(',').filter(Boolean) ?? [];
-      postgres = await startLocalPostgres(
+      const ownPostgres = await startLocalPostgres(
         join(options.dataDir, 'temporal-db'),
         postgresPort,
         options.log,
         settings,
       );
-      cluster = await startTemporalCluster({
-        postgres,
-        postgresPort,
-        log: options.log,
-        sqlPlugin: temporalSqlPlugin(),
-      });
+      postgres = ownPostgres;
+      try {
+        cluster = await startTemporalCluster({
+          postgres: ownPostgres,
+          postgresPort,
+          log: options.log,
+          sqlPlugin: temporalSqlPlugin(),
+        });
+      } catch (error) {
+        // The cluster stopped what it started; its PostgreSQL is ours to stop (it outlived a failed bench, 02:41).
+        await ownPostgres.stop();
+        postgres = undefined;
+        throw error;
+      }
       server.address = cluster.address;
     },
     async stop() {

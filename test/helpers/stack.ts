@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createSmtpMailer } from '../../activities/mailer';
 import { createApp } from '../../api/app';
 import { parseConfig, type Config } from '../../lib/config';
@@ -11,7 +11,7 @@ import { startMailbox, type Mailbox } from '../../lib/mailbox';
 import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
-import { devServerEnvironment, timeSkippingEnvironment } from './temporal';
+import { devServerEnvironment, quietTemporalLogs, timeSkippingEnvironment } from './temporal';
 import { within } from './wait';
 
 export interface Stack {
@@ -35,9 +35,10 @@ export async function startStack(
     tracing?: Tracing;
     /**
      * The time-skipping test server (default: timers jump ahead when a test waits on a result or env.sleep), or
-     * the dev server on the real clock with the search attributes registered and published.
+     * the dev server on the real clock with the search attributes registered and published, or a server already
+     * running at `address` with them registered (the Temporal server on PostgreSQL: its test starts and stops it).
      */
-    temporal?: 'time-skipping' | 'dev-server';
+    temporal?: 'time-skipping' | 'dev-server' | { address: string };
     /** Also the webhook deliveries: their worker and the dispatcher that turns events into deliveries. */
     webhooks?: boolean;
     /** Run the worker from the workflow code prebundled in this folder (worker/workflow-bundle.ts). */
@@ -47,12 +48,12 @@ export async function startStack(
   const [database, mailbox, env] = await Promise.all([
     createTestDatabase(),
     startMailbox(),
-    options.temporal === 'dev-server' ? devServerEnvironment() : timeSkippingEnvironment(),
+    temporalEnvironment(options.temporal),
   ]);
   const config = parseConfig({
     DATABASE_URL: database.url,
     TEMPORAL_TASK_QUEUE: `contacts-test-${randomBytes(3).toString('hex')}`,
-    TEMPORAL_SEARCH_ATTRIBUTES: options.temporal === 'dev-server' ? 'on' : 'off',
+    TEMPORAL_SEARCH_ATTRIBUTES: (options.temporal ?? 'time-skipping') !== 'time-skipping' ? 'on' : 'off',
     SMTP_URL: `smtp://127.0.0.1:${mailbox.port}`,
     PUBLIC_BASE_URL: 'http://contacts.test',
     CODE_HASH_KEY: randomBytes(32).toString('hex'),
@@ -104,6 +105,15 @@ export async function startStack(
       await Promise.all([mailbox.close(), env.teardown(), database.drop()]);
     },
   };
+}
+
+function temporalEnvironment(
+  temporal: 'time-skipping' | 'dev-server' | { address: string } = 'time-skipping',
+) {
+  if (temporal === 'time-skipping') return timeSkippingEnvironment();
+  if (temporal === 'dev-server') return devServerEnvironment();
+  quietTemporalLogs();
+  return TestWorkflowEnvironment.createFromExistingServer({ address: temporal.address });
 }
 
 async function startWebhooks(env: TestWorkflowEnvironment, config: Config, database: TestDatabase) {

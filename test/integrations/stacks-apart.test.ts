@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { Client } from 'pg';
 import { startLocalPostgres } from '../../lib/local-postgres';
 import { freePort, releasePort, tryReservePort, untilListeningBy } from '../../lib/net';
-import { processStartTime } from '../../lib/processes';
+import { killOnFailure, processStartTime, running } from '../../lib/processes';
 import { startBaseStack, type BaseStack } from '../../scripts/stack/base';
 
 /**
@@ -22,12 +22,10 @@ const folder = (name: string) => {
   return dir;
 };
 afterAll(() => {
-  for (const child of children)
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children) if (running(child)) child.kill('SIGKILL');
   for (const dir of folders) rmSync(dir, { recursive: true, force: true });
 });
 
-const alive = (child: ChildProcess) => child.exitCode === null && child.signalCode === null;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function answers(url: string): Promise<boolean> {
@@ -99,7 +97,7 @@ test('a stopped PostgreSQL is our own server, never the process its postmaster.p
 
   expect(postgres.pid()).toBeUndefined();
   await sleep(500);
-  expect(alive(decoy)).toBe(true);
+  expect(running(decoy)).toBe(true);
 }, 120_000);
 
 test('a PostgreSQL whose port is taken fails to start; it never goes on with the server found there', async () => {
@@ -126,8 +124,24 @@ test('a server is ready once it listens itself, not once another process answers
   await expect(untilListeningBy(late, port, 'the second server', 30_000)).rejects.toThrow(
     /exited .* held by another process/,
   );
-  expect(alive(holder)).toBe(true);
+  expect(running(holder)).toBe(true);
 }, 60_000);
+
+test('a start whose readiness check fails kills what it had spawned, and says why', async () => {
+  const port = await freePort();
+  // A server that never listens: the readiness check times out, as the Temporal servers' did (2026-12-08 02:41).
+  const mute = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  children.push(mute);
+  await expect(
+    killOnFailure(
+      () => [mute],
+      () => untilListeningBy(mute, port, 'a mute server', 1_000),
+    ),
+  ).rejects.toThrow(/a mute server did not open port/);
+  expect(running(mute)).toBe(false);
+  expect(mute.signalCode).toBe('SIGKILL');
+  releasePort(port);
+}, 30_000);
 
 test('a server listening on every address, IPv6 included, is found as ours (the Temporal Web UI does so)', async () => {
   const port = await freePort();
@@ -137,7 +151,7 @@ test('a server listening on every address, IPv6 included, is found as ours (the 
   });
   children.push(server);
   await untilListeningBy(server, port, 'a server on [::]', 10_000);
-  expect(alive(server)).toBe(true);
+  expect(running(server)).toBe(true);
   server.kill('SIGKILL');
   releasePort(port);
 }, 30_000);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { running } from '../../lib/processes';
 import type { SoakReport } from '../../scripts/soak/run';
 
 /**
@@ -37,7 +38,7 @@ function signalGroup(signal: NodeJS.Signals) {
     // nobody left in the group
   }
 }
-const soakRuns = () => soak !== undefined && soak.exitCode === null && soak.signalCode === null;
+const soakRuns = () => running(soak);
 
 // After the test, passed, failed or timed out: the soak stops its stack on SIGTERM; what is left is killed.
 afterAll(async () => {
