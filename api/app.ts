@@ -26,6 +26,7 @@ import { tasksRouter } from './routes/tasks';
 import { webhooksRouter } from './routes/webhooks';
 import { safeNextPath } from './safe-redirect';
 import { markInvalidUtf8, validText } from './valid-text';
+import type { TaskRegistrations } from '../lib/task-registrations';
 
 export const API_BASE_PATH = '/1.0';
 
@@ -44,6 +45,8 @@ export interface AppDeps {
   rateLimits?: Partial<Record<keyof typeof DEFAULT_LIMITS, Limit>>;
   /** Password hashes computed at once; more logins at that moment are answered 503 at once. */
   concurrentPasswordHashing?: number;
+  /** The announcements of new tasks' rows (lib/task-registrations.ts): a request's answer waits on them. */
+  registrations?: TaskRegistrations;
 }
 
 const DEFAULT_LIMITS = {
@@ -130,7 +133,13 @@ export function createApp(deps: AppDeps) {
   };
   const mailer = deps.mailer ?? createSmtpMailer(withoutPool(config.SMTP_URL), config.MAIL_FROM);
   const contactMoves = createContactMoves({ db, temporal, config });
-  const contactChanges = createContactChanges({ db, temporal, config, moves: contactMoves });
+  const contactChanges = createContactChanges({
+    db,
+    temporal,
+    config,
+    moves: contactMoves,
+    registrations: deps.registrations,
+  });
   const authSettings = {
     db,
     session,

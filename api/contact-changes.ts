@@ -33,6 +33,7 @@ import {
 import { itemStateShown, itemValidatorStatus } from '../domain/moves';
 import type { ContactChangeTask } from '../generated/prisma/client';
 import { serviceHolders, type Db } from '../lib/db';
+import type { RegistrationWait, TaskRegistrations } from '../lib/task-registrations';
 import {
   acceptUpdate,
   cancelUpdate,
@@ -72,6 +73,8 @@ export interface ContactChangeDeps {
   >;
   /** The moves whose items are tasks too: a decision on an item is the move's (MOVE-API.md). */
   moves?: Pick<ReturnType<typeof createContactMoves>, 'decide' | 'resend'>;
+  /** The announcements of new tasks' rows, which a request's answer waits for; without them it looks every 10-100 ms. */
+  registrations?: TaskRegistrations;
 }
 
 type TaskResponse = z.infer<typeof taskResponse>;
@@ -386,8 +389,15 @@ export function createContactChanges(deps: ContactChangeDeps) {
         continue;
       }
       const input = contactChangeInput(config, service, account.handle, task, sourceIp);
-      const handle = await startContactChange(temporal, config.TEMPORAL_TASK_QUEUE, input);
-      const registered = await untilRegistered(handle.workflowId, handle.firstExecutionRunId);
+      // Armed before the start, so that the row's announcement cannot come before anyone waits for it.
+      const announced = deps.registrations?.waitFor(contactChangeWorkflowId(input));
+      let registered;
+      try {
+        const handle = await startContactChange(temporal, config.TEMPORAL_TASK_QUEUE, input);
+        registered = await untilRegistered(handle.workflowId, handle.firstExecutionRunId, announced);
+      } finally {
+        announced?.cancel();
+      }
       if (registered.reason === 'taskAlreadyOpen') {
         throw new ApiError(
           409,
@@ -403,8 +413,11 @@ export function createContactChanges(deps: ContactChangeDeps) {
   /**
    * The task's row, written by the workflow's first local activity: the answer comes from the read model, not
    * from the workflow's first task, which goes on to send the opening mails (and may retry them for a while).
+   * Looked for at once (a request sent again finds its run's row there already), then when its announcement comes
+   * (two looks per request), or, while announcements do not arrive (the listener's connection is down), every 10-100
+   * ms (5-15 looks under load: docs/performance.md, 2026-12-08).
    */
-  async function untilRegistered(workflowId: string, runId: string) {
+  async function untilRegistered(workflowId: string, runId: string, announced?: RegistrationWait) {
     // A worker takes the new workflow's first task within milliseconds: this long means none is running.
     const started = Date.now();
     const until = started + config.TASK_REGISTRATION_TIMEOUT;
@@ -421,7 +434,8 @@ export function createContactChanges(deps: ContactChangeDeps) {
           'The request is taken but not registered yet: send it again in a moment, it will not be taken twice',
         );
       }
-      await new Promise((resolve) => setTimeout(resolve, registrationPollMs(Date.now() - started)));
+      if (announced?.listening) await announced.next(REGISTRATION_LOOK_ANYWAY_MS);
+      else await new Promise((resolve) => setTimeout(resolve, registrationPollMs(Date.now() - started)));
     }
   }
 
@@ -492,6 +506,12 @@ export function createContactChanges(deps: ContactChangeDeps) {
 
   return { getTask, listTaskIds, requestChange, checkChange, decide, resend, cancel };
 }
+
+/**
+ * While announcements arrive, how long a request waits for its row's announcement before it looks all the same: an announcement
+ * lost with the listener's connection costs that much, never the answer.
+ */
+export const REGISTRATION_LOOK_ANYWAY_MS = 500;
 
 /**
  * The pause before the next look for a task's row, after `elapsedMs` of waiting: a fifth of the wait so far (at

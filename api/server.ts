@@ -4,6 +4,7 @@ import { loadConfigOrExit, publicHttpsUrl } from '../lib/config';
 import { readTlsFiles } from '../lib/tls';
 import { createDb } from '../lib/db';
 import { createLogger } from '../lib/logger';
+import { listenForTaskRegistrations } from '../lib/task-registrations';
 import { createApiMetrics } from '../lib/metrics';
 import { startTracing, tracingClientInterceptors } from '../lib/tracing';
 import { createApp } from './app';
@@ -21,8 +22,15 @@ async function main() {
     namespace: config.TEMPORAL_NAMESPACE,
     interceptors: tracingClientInterceptors(tracing),
   });
+  const registrations = listenForTaskRegistrations(config.DATABASE_URL, (error) =>
+    logger.warn(
+      { err: error.message },
+      'task registrations: connection lost, looking for new rows meanwhile',
+    ),
+  );
   const app = createApp({
     db,
+    registrations,
     temporal,
     config,
     logger,
@@ -42,9 +50,12 @@ async function main() {
     logger.info('api stopping');
     httpsServer?.close();
     server.close(() => {
-      void Promise.all([db.$disconnect(), connection.close(), tracing?.shutdown()]).finally(() =>
-        process.exit(0),
-      );
+      void Promise.all([
+        db.$disconnect(),
+        connection.close(),
+        registrations.close(),
+        tracing?.shutdown(),
+      ]).finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5000).unref();
   };

@@ -3,6 +3,7 @@ import { createApp } from '../../api/app';
 import { loadConfigOrExit } from '../../lib/config';
 import { createDb } from '../../lib/db';
 import { createLogger } from '../../lib/logger';
+import { listenForTaskRegistrations } from '../../lib/task-registrations';
 
 /**
  * The bench's API in a process of its own (scripts/bench/stack.ts, apiProcess): the same app as the in-process
@@ -14,8 +15,10 @@ async function main() {
   const config = loadConfigOrExit();
   const db = createDb(config.DATABASE_URL, 20);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const registrations = listenForTaskRegistrations(config.DATABASE_URL);
   const app = createApp({
     db,
+    registrations,
     temporal: new Client({ connection }),
     config,
     logger: createLogger(process.env.BENCH_API_LOG_LEVEL ?? 'silent'),
@@ -29,7 +32,9 @@ async function main() {
   process.once('SIGTERM', () => {
     server.closeAllConnections();
     server.close(() => {
-      void Promise.all([db.$disconnect(), connection.close()]).finally(() => process.exit(0));
+      void Promise.all([db.$disconnect(), connection.close(), registrations.close()]).finally(() =>
+        process.exit(0),
+      );
     });
   });
 }

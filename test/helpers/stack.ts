@@ -8,6 +8,7 @@ import { createLogger } from '../../lib/logger';
 import type { WorkerMetrics } from '../../lib/metrics';
 import type { Tracing } from '../../lib/tracing';
 import { startMailbox, type Mailbox } from '../../lib/mailbox';
+import { listenForTaskRegistrations, type TaskRegistrations } from '../../lib/task-registrations';
 import { createWebhookWorker, startWebhookDispatcher } from '../../worker/webhooks';
 import { createWorker } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from './database';
@@ -20,6 +21,8 @@ export interface Stack {
   mailbox: Mailbox;
   env: TestWorkflowEnvironment;
   app: ReturnType<typeof createApp>;
+  /** The announcements of new tasks' rows the API waits on. */
+  registrations: TaskRegistrations;
   /** Resolves once the task's workflow has ended (its end is in the read model by then). */
   taskEnded(taskId: number, timeoutMs?: number): Promise<void>;
   teardown(): Promise<void>;
@@ -83,7 +86,8 @@ export async function startStack(
   const logger = options.logDestination
     ? createLogger('trace', options.logDestination)
     : createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const app = createApp({ db: database.db, temporal: env.client, config, logger });
+  const registrations = listenForTaskRegistrations(database.url);
+  const app = createApp({ db: database.db, temporal: env.client, config, logger, registrations });
   // Not env.client: awaiting a result through it would skip the server's clock, and expire other tests' tasks.
   const observer = new Client({ connection: env.connection, namespace: 'default' });
   return {
@@ -92,6 +96,7 @@ export async function startStack(
     mailbox,
     env,
     app,
+    registrations,
     async taskEnded(taskId, timeoutMs) {
       const task = await database.db.contactChangeTask.findUniqueOrThrow({ where: { id: taskId } });
       const run = observer.workflow.getHandle(task.workflowId, task.runId ?? undefined);
@@ -102,6 +107,7 @@ export async function startStack(
       worker.shutdown();
       await running;
       mailer.close();
+      await registrations.close();
       await Promise.all([mailbox.close(), env.teardown(), database.drop()]);
     },
   };
