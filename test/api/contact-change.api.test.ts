@@ -324,3 +324,18 @@ test("one account never sees another's tasks or services", async () => {
   expect(infos.body).toMatchObject({ contactAdmin: ADMIN, contactTech: TECH, myRoles: ['contactAdmin'] });
   await admin.post(`/1.0/me/task/contactChange/${id}/cancel`).expect(200);
 });
+
+test("the form's check judges each new contact on its own and says who would validate, creating nothing", async () => {
+  const admin = await login(stack, ADMIN);
+  const before = await stack.database.db.contactChangeTask.count();
+  const checked = await admin
+    .post('/1.0/domain/rules.example/changeContact/check', { contactTech: NEWBIE, contactBilling: ARREARS })
+    .expect(200);
+  expect(checked.body.problems).toEqual({
+    contactBilling: expect.objectContaining({ reason: expect.any(String) }),
+  });
+  expect(checked.body.tasks).toEqual([
+    expect.objectContaining({ contactTypes: ['contactTech'], fromAccount: TECH, toAccount: NEWBIE }),
+  ]);
+  expect(await stack.database.db.contactChangeTask.count()).toBe(before);
+});
