@@ -8,7 +8,14 @@ import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { printOpenLoop, runOpenLoop } from './open-loop';
 import { printMove, runMove } from './move';
 import { BULK_MAIL, printOpenTasks, runOnTop, seedOpenTasks } from './open-tasks';
-import { cpuMeter, rssOf, startBenchStack, type BenchStack, type CpuMeter } from './stack';
+import {
+  cpuMeter,
+  formatMemory,
+  memoryMeter,
+  startBenchStack,
+  type BenchStack,
+  type CpuMeter,
+} from './stack';
 import { CLOSED_LOOP_CAST, openSessions, runStory, seedStories, StoryLatencies } from './stories';
 
 /**
@@ -56,7 +63,6 @@ const load = () =>
     .join(', ')} (${new Date().toISOString()})`;
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
-const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 /**
  * BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of this process (the API, the SMTP sink and the load generator) during
@@ -260,12 +266,10 @@ async function main() {
 async function runStoryPhases(stack: BenchStack) {
   await seedStories(stack, CLOSED_LOOP_CAST, STORIES);
   const cpu = cpuMeter(stack);
+  const memory = memoryMeter(stack);
+  memory.start();
   const stories = await runStories(stack, cpu);
-  const memory = {
-    api: stack.apiPid() === undefined ? process.memoryUsage().rss : rssOf(stack.apiPid()),
-    worker: rssOf(stack.workerPid()),
-    temporal: rssOf(stack.temporalPid()),
-  };
+  const storiesMemory = memory.read();
   log('running the ping workflows (engine ceiling)');
   const cpuBeforePing = cpu.snapshot();
   const ping = await runPing(stack, STORIES * 2);
@@ -287,9 +291,7 @@ async function runStoryPhases(stack: BenchStack) {
   log(
     `| API calls (${stories.apiLatencies.length}), p50 / p99 | ${ms(percentile(stories.apiLatencies, 50))} / ${ms(percentile(stories.apiLatencies, 99))} |`,
   );
-  log(
-    `| memory (RSS): API / worker process / ${TEMPORAL_KIND} | ${mb(memory.api)} / ${mb(memory.worker)} / ${mb(memory.temporal)} |`,
-  );
+  log(`| memory (RSS) at the end / peak during the stories | ${formatMemory(storiesMemory)} |`);
   for (const [kind, values] of stories.byKind) {
     log(
       `| ${kind} (${values.length}), p50 / p99 | ${ms(percentile(values, 50))} / ${ms(percentile(values, 99))} |`,

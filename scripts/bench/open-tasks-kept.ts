@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { keptState } from './kept-state';
 import { BULK_MAIL, printOpenTasks, runOnTop, seedOpenTasks } from './open-tasks';
-import { cpuMeter, rssOf, startBenchStack } from './stack';
+import { cpuMeter, memoryMeter, startBenchStack } from './stack';
 
 /**
  * npm run bench:open-tasks: the many-open-tasks part of `npm run bench` (issue 13) at its real size, on a data
@@ -38,6 +38,8 @@ async function main() {
   const started = performance.now();
   const stack = await startBenchStack(log, {
     workerProcess: true,
+    // The API apart from the load generator, as in npm run bench: its memory and CPU are then its own.
+    apiProcess: true,
     temporalOnPostgres: ON_POSTGRES,
     dataDir: kept.dir,
     appSettings: {
@@ -49,7 +51,11 @@ async function main() {
   });
   try {
     log(
-      `stack up in ${((performance.now() - started) / 1000).toFixed(1)} s: worker RSS ${mib(rssOf(stack.workerPid()))}, ${stack.temporalKind} RSS ${mib(rssOf(stack.temporalPid()))}`,
+      `stack up in ${((performance.now() - started) / 1000).toFixed(1)} s: RSS ${Object.entries(
+        memoryMeter(stack).read(),
+      )
+        .map(([part, { now }]) => `${part} ${mib(now)}`)
+        .join(', ')}`,
     );
     const seed = await seedOpenTasks(stack, log, {
       target: TARGET,

@@ -6,7 +6,7 @@ import { deriveCode } from '../../lib/codes';
 import { taskQuery } from '../../workflows/contact-change.messages';
 import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { ms, p50p99, runLevel } from './open-loop';
-import { rssOf, type BenchStack, type CpuMeter } from './stack';
+import { memoryMeter, rssOf, type BenchStack, type CpuMeter } from './stack';
 import { openSessions, seedStories, StoryLatencies, type StoryCast } from './stories';
 
 /**
@@ -58,7 +58,9 @@ export interface SeedResult {
 export interface OpenTasksResult {
   seed: SeedResult;
   cacheSize: number;
-  memory: { worker: number; workerPeak: number; temporal: number; temporalPostgres?: number };
+  /** Each process's RSS after the bulk (its cache filled) / its peak during the stories on top. */
+  memory: Record<string, { now: number; peak: number }>;
+  temporalPostgresRss?: number;
   onTop: { perSecond: number; failed: number; latencies: StoryLatencies };
   evictedAccepts: number[];
   restart: {
@@ -283,12 +285,9 @@ export async function runOnTop(
   const { seed, cacheSize } = options;
   await sleep(2000); // the last first tasks settle
   await fillCache(stack, log, cacheSize);
-  const memory = {
-    worker: rssOf(stack.workerPid()),
-    workerPeak: rssOf(stack.workerPid()),
-    temporal: rssOf(stack.temporalPid()),
-    temporalPostgres: stack.temporalPostgresPid() ? rssOf(stack.temporalPostgresPid()) : undefined,
-  };
+  const meter = memoryMeter(stack);
+  const afterBulk = meter.read();
+  const temporalPostgresRss = stack.temporalPostgresPid() ? rssOf(stack.temporalPostgresPid()) : undefined;
 
   // The oldest tasks: long out of a cache that holds the last `cacheSize` only (least recently used goes first).
   // Their accepts arrive beside the stories, at their rate or one a second if that is more.
@@ -305,9 +304,7 @@ export async function runOnTop(
   const latencies = new StoryLatencies();
   const stories = Array.from({ length: storyCount }, (_, k) => from + k);
   const sessions = await openSessions(stack, log, ON_TOP, stories, latencies);
-  const peak = setInterval(() => {
-    memory.workerPeak = Math.max(memory.workerPeak, rssOf(stack.workerPid()));
-  }, 500);
+  meter.start();
   const evictedAccepts: number[] = [];
   const spacingMs = 1000 / options.storiesPerSecond;
   // At least one a second: on a starved machine the stories' rate may be a tenth of that, and 100 accepts would
@@ -322,7 +319,10 @@ export async function runOnTop(
       }),
     ),
   ]);
-  clearInterval(peak);
+  const duringStories = meter.read();
+  const memory = Object.fromEntries(
+    Object.entries(afterBulk).map(([part, { now }]) => [part, { now, peak: duringStories[part].peak }]),
+  );
 
   // Restart with every task open: a new worker process has an empty cache; the accepts that follow replay. They
   // go one a second, as the evicted ones before, from the moment the new process polls.
@@ -350,6 +350,7 @@ export async function runOnTop(
     seed,
     cacheSize,
     memory,
+    temporalPostgresRss,
     onTop: { perSecond: options.storiesPerSecond, failed: level.failed, latencies },
     evictedAccepts,
     restart: {
@@ -403,12 +404,14 @@ export function printOpenTasks(log: (line: string) => void, r: OpenTasksResult) 
     log(`| CPU per task seeded, whole stack | ${(1000 * seed.cpuPerTask).toFixed(0)} ms | |`);
     log(`| CPU during the bulk (2 cores = 200 %) | ${seed.cpu} | |`);
   }
-  log(
-    `| worker RSS after the bulk / peak during the stories on top | ${mib(r.memory.worker)} / ${mib(r.memory.workerPeak)} | < 500 MiB: ${r.memory.workerPeak < WORKER_RSS_TARGET ? 'met' : 'missed'} |`,
-  );
-  log(
-    `| Temporal server RSS${r.memory.temporalPostgres !== undefined ? ' / its PostgreSQL (postmaster)' : ''} | ${mib(r.memory.temporal)}${r.memory.temporalPostgres !== undefined ? ` / ${mib(r.memory.temporalPostgres)}` : ''} | |`,
-  );
+  for (const [part, { now, peak }] of Object.entries(r.memory)) {
+    const target = part === 'worker' ? `< 500 MiB: ${peak < WORKER_RSS_TARGET ? 'met' : 'missed'}` : '';
+    log(
+      `| ${part} RSS after the bulk / peak during the stories on top | ${mib(now)} / ${mib(peak)} | ${target} |`,
+    );
+  }
+  if (r.temporalPostgresRss !== undefined)
+    log(`| Temporal's PostgreSQL RSS after the bulk (postmaster) | ${mib(r.temporalPostgresRss)} | |`);
   const evictedP99 = percentile(r.evictedAccepts, 99);
   log(
     `| accept of ${seed.open > 2 * r.cacheSize ? 'an evicted task' : 'an old task (NOT surely evicted: fewer than twice the cache)'} (${r.evictedAccepts.length}, beside the stories), p50 / p99 | ${p50p99(r.evictedAccepts)} | p99 < ${ACCEPT_P99_TARGET_MS} ms: ${evictedP99 < ACCEPT_P99_TARGET_MS ? 'met' : 'missed'} |`,

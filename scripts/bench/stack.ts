@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
@@ -92,9 +92,69 @@ async function untilAnswering(url: string, timeoutMs: number): Promise<void> {
 }
 
 export function rssOf(pid: number | undefined): number {
+  return statusBytes(pid, 'VmRSS');
+}
+
+/**
+ * The most RSS the process has had since it started or since resetRssPeak: the kernel's high-water mark (VmHWM),
+ * exact where sampling VmRSS every so often misses a short peak.
+ */
+export function rssPeakOf(pid: number | undefined): number {
+  return statusBytes(pid, 'VmHWM');
+}
+
+/** Starts the process's RSS peak again from its RSS now (Linux's /proc/<pid>/clear_refs, 5): a phase's own peak. */
+export function resetRssPeak(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // exited meanwhile
+  }
+}
+
+function statusBytes(pid: number | undefined, field: 'VmRSS' | 'VmHWM'): number {
   if (!pid) return 0;
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) * 1024 : 0;
+  try {
+    const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0; // exited meanwhile
+  }
+}
+
+/** The RSS of each of the stack's processes now and at its peak during a phase (from start() to read()). */
+export interface MemoryMeter {
+  start(): void;
+  read(): Record<string, { now: number; peak: number }>;
+}
+
+/**
+ * The API's process (this process when the API runs in it, with the load generator and the SMTP sink), the
+ * worker's and the Temporal server's.
+ */
+export function memoryMeter(stack: BenchStack): MemoryMeter {
+  const parts = (): Record<string, number | undefined> => ({
+    [stack.apiPid() !== undefined ? 'API' : 'API, mailbox and load generator']: stack.apiPid() ?? process.pid,
+    worker: stack.workerPid(),
+    [stack.temporalKind]: stack.temporalPid(),
+  });
+  return {
+    start: () => Object.values(parts()).forEach(resetRssPeak),
+    read: () =>
+      Object.fromEntries(
+        Object.entries(parts()).map(([part, pid]) => [part, { now: rssOf(pid), peak: rssPeakOf(pid) }]),
+      ),
+  };
+}
+
+const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+
+/** `part now / peak, …`, as the bench's tables print it. */
+export function formatMemory(memory: Record<string, { now: number; peak: number }>): string {
+  return Object.entries(memory)
+    .map(([part, { now, peak }]) => `${part} ${mib(now)} / ${mib(peak)}`)
+    .join(', ');
 }
 
 const CLOCK_TICKS_PER_SECOND = 100;
