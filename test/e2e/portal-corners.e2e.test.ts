@@ -31,6 +31,7 @@ beforeAll(async () => {
     'rows.example',
     'alone.example',
     'slow.example',
+    'hidden.example',
   ])
     await createService(world.stack.database.db, { name, admin: ADMIN, tech: TECH, billing: BILLING });
   await createService(world.stack.database.db, {
@@ -306,5 +307,57 @@ test('a card being applied follows its request to the end however long the apply
     await done.waitFor({ timeout: 1_000 }).catch(() => undefined); // the read it fired, answered
   }
   await expectCount(admin.page.getByText('Todos han aceptado: el cambio se está aplicando.'), 0);
+  await admin.context.close();
+});
+
+/**
+ * Headless Chromium never hides a page: the test says it is hidden or shown, as the browser does when its tab is
+ * switched (document.visibilityState and hidden, then a visibilitychange event).
+ */
+async function setVisibility(page: Page, state: 'hidden' | 'visible') {
+  await page.evaluate((state) => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => state === 'hidden' });
+    document.dispatchEvent(new Event('visibilitychange'));
+  }, state);
+}
+
+test('a card being applied reads nothing while its page is hidden, and reads at once when it is shown', async () => {
+  const admin = await newPerson();
+  await loginAt(admin.page, ADMIN);
+  const mark = await ask(admin.page, 'hidden.example', /técnico/, ADMIN, 'Confirmar');
+  const mail = await codeFor(ADMIN, mark);
+  await admin.page.clock.install();
+  await admin.page.goto(mail.link);
+  await admin.page.getByRole('button', { name: 'Aceptar' }).waitFor();
+  await admin.page.clock.pauseAt(await admin.page.evaluate(() => Date.now() + 1000));
+  const reads: { response(): Promise<unknown> }[] = [];
+  admin.page.on('request', (request) => {
+    if (request.method() === 'GET' && /\/task\/contactChange\/\d+$/.test(request.url())) reads.push(request);
+  });
+  const hold = await holdServiceRow(world.stack.database.db, 'hidden.example');
+  await admin.page.getByRole('button', { name: 'Aceptar' }).click();
+  const beingApplied = admin.page.getByText('Todos han aceptado: el cambio se está aplicando.');
+  await beingApplied.waitFor();
+  await admin.page.clock.fastForward(2_000);
+  await Promise.all(reads.map((read) => read.response()));
+  expect(reads.length).toBeGreaterThan(0); // it follows the request while the page is shown
+
+  await setVisibility(admin.page, 'hidden');
+  await admin.page.clock.fastForward(16_000); // the pause it was in ends, and it finds the page hidden
+  await Promise.all(reads.map((read) => read.response())); // a read under way as the page was hidden, answered
+  const beforeHidden = reads.length;
+  await hold.release();
+  await waitForContacts('hidden.example', { tech: ADMIN });
+  // Two minutes of the page's time, hidden, with the apply over: no read, so the card still shows what it had.
+  await admin.page.clock.fastForward(120_000);
+  expect(reads.length).toBe(beforeHidden);
+  expect(await beingApplied.isVisible()).toBe(true);
+
+  // Shown again: a read at once, without any of the page's time passing.
+  await setVisibility(admin.page, 'visible');
+  await admin.page.getByText('realizada', { exact: true }).waitFor({ timeout: 10_000 });
+  expect(reads.length).toBe(beforeHidden + 1);
+  await expectCount(beingApplied, 0);
   await admin.context.close();
 });
