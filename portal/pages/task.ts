@@ -73,12 +73,22 @@ export function codeForMe(task: TaskResponse): string {
 const SETTLING_STATES: TaskResponse['state'][] = ['todo', 'checkValidity', 'doing'];
 export const isSettling = (task: TaskResponse) => SETTLING_STATES.includes(task.state);
 
-/** A read of the task that does not hold a decision the card already shows (its write is on its way). */
+/** An open task's steps, in order; an ended one is past them all. */
+const STEPS: TaskResponse['state'][] = ['todo', 'validatingByCustomers', 'checkValidity', 'doing'];
+const stepOf = (task: TaskResponse) => (task.open ? STEPS.indexOf(task.state) : STEPS.length);
+
+/**
+ * A read of the task that does not hold a decision or a step the card already shows (its write is on its way):
+ * since 6ef33b2 the read model stays "validating" with every acceptance written until the apply writes "done", where
+ * the last accept's answer (the workflow's) says the change is being applied.
+ */
 export const isBehind = (read: TaskResponse, shown: TaskResponse) =>
   read.open &&
-  shown.validators.some(
-    (v) => v.status !== 'pending' && read.validators.find((r) => r.handle === v.handle)?.status === 'pending',
-  );
+  (stepOf(read) < stepOf(shown) ||
+    shown.validators.some(
+      (v) =>
+        v.status !== 'pending' && read.validators.find((r) => r.handle === v.handle)?.status === 'pending',
+    ));
 
 /**
  * How often a card reads its request while it is being applied: soon at first (an apply takes about a second),
