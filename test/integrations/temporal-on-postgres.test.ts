@@ -26,17 +26,26 @@ let lines: string[] = [];
 /** The processes this test process started that still run, beside the ones it had before (its PostgreSQL). */
 const startedSince = (before: number[]) => childrenOf(process.pid).filter((pid) => !before.includes(pid));
 
-beforeAll(async () => {
+beforeAll(() => {
   if (!temporalClusterBuilt())
     throw new Error('the Temporal server on PostgreSQL is not built: npm run temporal:install-cluster');
-  postgresPort = await freePort();
-  postgres = await startLocalPostgres(join(dataDir, 'temporal-db'), postgresPort);
-}, 60_000);
-afterAll(async () => {
-  await postgres?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
-beforeEach(() => (lines = []));
+// A database of its own for each test: a server started on the database of one that was killed finds the dead
+// one still in its cluster's membership and routes to it until that ages out (the first workflow task came after
+// more than TASK_REGISTRATION_TIMEOUT, 30 s, in CI on 2026-12-08).
+beforeEach(async () => {
+  lines = [];
+  postgresPort = await freePort();
+  postgres = await startLocalPostgres(
+    join(dataDir, expect.getState().currentTestName!.replace(/\W+/g, '-')),
+    postgresPort,
+  );
+}, 60_000);
+afterEach(async () => {
+  await postgres?.stop();
+  releasePort(postgresPort);
+});
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 test('a start that fails half-way stops the server it had started', async () => {
   // The Web UI's port held by another listener: the UI exits at once, after the server and its namespace are up.
