@@ -116,8 +116,8 @@ export interface ContactChangeActivities {
   sendStepMails(args: SendStepMailsArgs): Promise<MailOutcome>;
   recordTask(args: RecordTaskArgs): Promise<void>;
   /**
-   * Writes the last acceptance, re-checks the preconditions and changes the contacts, in one transaction: the
-   * acceptance is written whether or not the change can be made.
+   * Writes the last acceptance, re-checks the preconditions and changes the contacts (the change only if the
+   * service's holders are still those checked): the acceptance is written whether or not the change can be made.
    */
   applyChange(args: ApplyChangeArgs): Promise<ApplyResult>;
 }

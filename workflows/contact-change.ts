@@ -256,7 +256,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
       state = 'refused';
       reason = 'refusedByContact';
     } else if (allAccepted()) {
-      // The last acceptance is written by the apply, in its transaction (applyChange below).
+      // The last acceptance is written by the apply, in its first statement (applyChange below).
       state = 'checkValidity';
       lastAcceptance = decided;
       return { outcome: decision, task: view() };
@@ -394,7 +394,7 @@ export async function contactChange(input: ContactChangeInput): Promise<TaskView
   }
 
   /**
-   * The last acceptance, the change and its audit in one activity, one transaction: the person's answer does not
+   * The last acceptance, the change and its audit in one activity (two statements): the person's answer does not
    * wait for it, and the change needs one activity task instead of two (docs/performance.md, 2026-12-07).
    */
   async function applyChange(acceptance: AuditEntry) {
