@@ -1,31 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { createActivities, MAIL_CLAIM_LEASE_MS } from '../../activities';
-import { createSmtpMailer, isPermanentSmtpFailure, type Mailer } from '../../activities/mailer';
+import { MAIL_CLAIM_LEASE_MS } from '../../activities';
+import { isPermanentSmtpFailure, type Mailer } from '../../activities/mailer';
 import { ApplicationFailure } from '@temporalio/activity';
 import { codeDigest, hashCode } from '../../lib/codes';
-import { readCodeEmail, startMailbox, type Mailbox } from '../../lib/mailbox';
+import { readCodeEmail, type Mailbox } from '../../lib/mailbox';
 import type { OpenTaskArgs } from '../../workflows/contact-change.activities';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startActivities, type ActivitiesUnderTest } from '../helpers/activities';
+import type { TestDatabase } from '../helpers/database';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 import { eventually } from '../helpers/wait';
 
+let env: ActivitiesUnderTest;
 let database: TestDatabase;
 let mailbox: Mailbox;
 let mailer: Mailer;
-let activities: ReturnType<typeof createActivities>;
-const codeHashKey = randomBytes(32).toString('hex');
+let activities: ActivitiesUnderTest['activities'];
+let codeHashKey: string;
 let serviceId: number;
 let run = 0;
 
 beforeAll(async () => {
-  [database, mailbox] = await Promise.all([createTestDatabase(), startMailbox()]);
-  mailer = createSmtpMailer(`smtp://127.0.0.1:${mailbox.port}`, 'Contacts <no-reply@contacts.test>');
-  activities = createActivities({
-    db: database.db,
-    mailer,
-    codeHashKey,
-    publicBaseUrl: 'http://contacts.test/',
-  });
+  env = await startActivities();
+  ({ database, mailbox, mailer, activities, codeHashKey } = env);
   await createAccounts(database.db, [
     { handle: 'ad1-ovh', language: 'es' },
     { handle: 'te2-ovh', language: 'fr' },
@@ -41,10 +36,7 @@ beforeAll(async () => {
     })
   ).id;
 });
-afterAll(async () => {
-  mailer?.close();
-  await Promise.all([mailbox?.close(), database?.drop()]);
-});
+afterAll(() => env?.close());
 
 function openArgs(overrides: Partial<OpenTaskArgs> = {}): OpenTaskArgs {
   run += 1;

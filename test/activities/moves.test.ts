@@ -1,39 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createActivities } from '../../activities';
-import { createSmtpMailer, type Mailer } from '../../activities/mailer';
 import { codeDigest, hashMoveCode } from '../../lib/codes';
-import { readCodeEmail, startMailbox, type Mailbox } from '../../lib/mailbox';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { readCodeEmail, type Mailbox } from '../../lib/mailbox';
+import { startActivities, type ActivitiesUnderTest } from '../helpers/activities';
+import type { TestDatabase } from '../helpers/database';
 import { contactsOf, createAccounts, createService } from '../helpers/fixtures';
 
+let env: ActivitiesUnderTest;
 let database: TestDatabase;
 let mailbox: Mailbox;
-let mailer: Mailer;
-let activities: ReturnType<typeof createActivities>;
-const codeHashKey = randomBytes(32).toString('hex');
+let activities: ActivitiesUnderTest['activities'];
+let codeHashKey: string;
 const SERVICES = 12;
 let run = 0;
 
 beforeAll(async () => {
-  [database, mailbox] = await Promise.all([createTestDatabase(), startMailbox()]);
-  mailer = createSmtpMailer(`smtp://127.0.0.1:${mailbox.port}`, 'Contacts <no-reply@contacts.test>');
-  activities = createActivities({
-    db: database.db,
-    mailer,
-    codeHashKey,
-    publicBaseUrl: 'http://contacts.test/',
-  });
+  env = await startActivities();
+  ({ database, mailbox, activities, codeHashKey } = env);
   await createAccounts(database.db, [
     { handle: 'ad1-ovh', language: 'es' },
     { handle: 'te2-ovh' },
     { handle: 'ne4-ovh' },
   ]);
 });
-afterAll(async () => {
-  mailer?.close();
-  await Promise.all([mailbox?.close(), database?.drop()]);
-});
+afterAll(() => env?.close());
 
 /**
  * A move of the tech role (or of `roles`, from `from`) of `count` fresh services, opened and accepted by everyone

@@ -1,9 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createActivities } from '../../activities';
-import { createSmtpMailer, type Mailer } from '../../activities/mailer';
-import { startMailbox, type Mailbox } from '../../lib/mailbox';
-import { createTestDatabase, type TestDatabase } from '../helpers/database';
+import { startActivities, type ActivitiesUnderTest } from '../helpers/activities';
+import type { TestDatabase } from '../helpers/database';
 import { createAccounts, createService } from '../helpers/fixtures';
 
 /**
@@ -11,29 +8,19 @@ import { createAccounts, createService } from '../helpers/fixtures';
  * (docs/performance.md, issue 13). A change that adds one fails here, on purpose: count it, then change the pin.
  */
 
+let env: ActivitiesUnderTest;
 let database: TestDatabase;
-let mailbox: Mailbox;
-let mailer: Mailer;
-let activities: ReturnType<typeof createActivities>;
+let activities: ActivitiesUnderTest['activities'];
 let serviceId: number;
 
 beforeAll(async () => {
-  [database, mailbox] = await Promise.all([createTestDatabase(), startMailbox()]);
-  mailer = createSmtpMailer(`smtp://127.0.0.1:${mailbox.port}`, 'Contacts <no-reply@contacts.test>');
-  activities = createActivities({
-    db: database.db,
-    mailer,
-    codeHashKey: randomBytes(32).toString('hex'),
-    publicBaseUrl: 'http://contacts.test/',
-  });
+  env = await startActivities();
+  ({ database, activities } = env);
   await createAccounts(database.db, [{ handle: 'ad1-ovh' }, { handle: 'te2-ovh' }, { handle: 'ne4-ovh' }]);
   const service = { name: 'count.example', admin: 'ad1-ovh', tech: 'te2-ovh', billing: 'ad1-ovh' };
   serviceId = (await createService(database.db, service)).id;
 });
-afterAll(async () => {
-  mailer?.close();
-  await Promise.all([mailbox?.close(), database?.drop()]);
-});
+afterAll(() => env?.close());
 
 /** The statements (round trips to PostgreSQL, BEGIN and COMMIT included) the work sends, through pg's client. */
 async function statementsOf<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
