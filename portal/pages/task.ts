@@ -79,8 +79,8 @@ const stepOf = (task: TaskResponse) => (task.open ? STEPS.indexOf(task.state) : 
 
 /**
  * A read of the task that does not hold a decision or a step the card already shows (its write is on its way):
- * since 6ef33b2 the read model stays "validating" with every acceptance written until the apply writes "done", where
- * the last accept's answer (the workflow's) says the change is being applied.
+ * the read model shows "validating" with every acceptance written until the apply's second statement writes "done",
+ * where the last accept's answer (the workflow's) says the change is being applied.
  */
 export const isBehind = (read: TaskResponse, shown: TaskResponse) =>
   read.open &&
