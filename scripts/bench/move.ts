@@ -2,7 +2,7 @@ import { loadavg } from 'node:os';
 import { hashPassword } from '../../api/auth/passwords';
 import { deriveCode } from '../../lib/codes';
 import { HttpSession, pool, PASSWORD } from './http';
-import { rssOf, type BenchStack } from './stack';
+import { mib, resetRssPeak, rssOf, rssPeakOf, type BenchStack } from './stack';
 import { openSessions, runStory, seedStories, StoryLatencies, type StoryCast } from './stories';
 
 /**
@@ -13,7 +13,6 @@ import { openSessions, runStory, seedStories, StoryLatencies, type StoryCast } f
  */
 const SAMPLE_CAST: StoryCast = { admin: 'va', tech: 'vt', newbie: 'vn', service: 'movesample' };
 const POLL_MS = 500;
-const RSS_SAMPLE_MS = 200;
 
 interface MoveView {
   id: number;
@@ -102,36 +101,30 @@ export async function runMove(
     validators.map((handle) => (handle === fromAccount ? asker : sessionOf(stack, handle))),
   );
   const workerRssBefore = rssOf(stack.workerPid());
-  let workerRssPeak = workerRssBefore;
-  const sampler = setInterval(() => {
-    workerRssPeak = Math.max(workerRssPeak, rssOf(stack.workerPid()));
-  }, RSS_SAMPLE_MS);
+  resetRssPeak(stack.workerPid()); // the apply's own peak, exact (the kernel's high-water mark)
   const acceptMs: number[] = [];
   let lastAccept = 0;
-  try {
-    for (const [i, handle] of validators.entries()) {
-      lastAccept = Date.now();
-      const before = performance.now();
-      await sessions[i].callRetryingBusy('POST', `/1.0/me/contactMove/${id}/accept`, {
-        token: moveCode(stack, move, handle),
-      });
-      acceptMs.push(performance.now() - before);
-    }
-    let lastProgress = 0;
-    for (;;) {
-      view = (await asker.call('GET', `/1.0/me/contactMove/${id}`)).json as MoveView;
-      if (view.counts.remaining === 0 && view.state !== 'applying') break;
-      if (Date.now() - lastProgress > 5000) {
-        lastProgress = Date.now();
-        log(
-          `  … ${view.counts.applied}/${view.counts.total} applied (${view.state}), worker ${mib(rssOf(stack.workerPid()))}`,
-        );
-      }
-      await sleep(POLL_MS);
-    }
-  } finally {
-    clearInterval(sampler);
+  for (const [i, handle] of validators.entries()) {
+    lastAccept = Date.now();
+    const before = performance.now();
+    await sessions[i].callRetryingBusy('POST', `/1.0/me/contactMove/${id}/accept`, {
+      token: moveCode(stack, move, handle),
+    });
+    acceptMs.push(performance.now() - before);
   }
+  let lastProgress = 0;
+  for (;;) {
+    view = (await asker.call('GET', `/1.0/me/contactMove/${id}`)).json as MoveView;
+    if (view.counts.remaining === 0 && view.state !== 'applying') break;
+    if (Date.now() - lastProgress > 5000) {
+      lastProgress = Date.now();
+      log(
+        `  … ${view.counts.applied}/${view.counts.total} applied (${view.state}), worker ${mib(rssOf(stack.workerPid()))}`,
+      );
+    }
+    await sleep(POLL_MS);
+  }
+  const workerRssPeak = rssPeakOf(stack.workerPid());
   const polledAt = Date.now();
   // dateDone is stamped by the worker, on this machine's clock: closer than the poll.
   const { dateDone } = await stack.db.contactMove.findUniqueOrThrow({ where: { id } });
@@ -178,7 +171,6 @@ export async function runMove(
 
 /** The listing's accounts are 'lk<n>-ovh' with mail 'lk<n>@bench.test' (scripts/bench/index.ts). */
 const emailOf = (handle: string) => `${handle.replace(/-ovh$/, '')}@bench.test`;
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 /** The same kind of change as single tasks, closed loop: ask, both accept, applied (the stories' code). */
 async function runSingleTaskSample(

@@ -1,7 +1,7 @@
 import { loadavg } from 'node:os';
 import { keptState } from './kept-state';
 import { BULK_MAIL, printOpenTasks, runOnTop, seedOpenTasks } from './open-tasks';
-import { cpuMeter, memoryMeter, startBenchStack } from './stack';
+import { cpuMeter, memoryMeter, mib, startBenchStack } from './stack';
 
 /**
  * npm run bench:open-tasks: the many-open-tasks part of `npm run bench` (issue 13) at its real size, on a data
@@ -30,7 +30,6 @@ const load = () =>
   `load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(', ')} (${new Date().toISOString()})`;
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 async function main() {
   log(`many open tasks, kept between runs: ${TARGET} open, then stories on top; start: ${load()}`);

@@ -6,7 +6,7 @@ import { deriveCode } from '../../lib/codes';
 import { taskQuery } from '../../workflows/contact-change.messages';
 import { HttpSession, percentile, pool, PASSWORD } from './http';
 import { ms, p50p99, runLevel } from './open-loop';
-import { memoryMeter, rssOf, type BenchStack, type CpuMeter } from './stack';
+import { memoryMeter, mib, rssOf, type BenchStack, type CpuMeter } from './stack';
 import { openSessions, seedStories, StoryLatencies, type StoryCast } from './stories';
 
 /**
@@ -225,8 +225,6 @@ export async function seedOpenTasks(
   );
   return result;
 }
-
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 /**
  * Accepts as `who`, each with what it takes (a session, the code), of the oldest open tasks of the bulk that no one

@@ -148,7 +148,7 @@ export function memoryMeter(stack: BenchStack): MemoryMeter {
   };
 }
 
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+export const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 
 /** `part now / peak, …`, as the bench's tables print it. */
 export function formatMemory(memory: Record<string, { now: number; peak: number }>): string {
